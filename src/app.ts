@@ -1,0 +1,99 @@
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
+import Fastify, { LogController, type FastifyInstance, type FastifyServerOptions } from 'fastify'
+import { BODY_LIMIT } from './errors.js'
+import { DEMO_SEED_FILE } from './paths.js'
+import bodyPlugin from './plugins/body.js'
+import controlRoutes from './plugins/control.js'
+import docsPlugin from './plugins/docs.js'
+import errorsPlugin, { incomingRequestId } from './plugins/errors.js'
+import storePlugin from './plugins/store.js'
+import aiSecretRoutes from './routes/v1/ai-secret.js'
+import { sharedSchemas } from './schemas/ai-secret.js'
+import { readSeedFile } from './seed.js'
+import { createValidators } from './validation.js'
+
+export interface AppOptions {
+  /** SQLite database: ':memory:' (default) or a file path, which keeps state across restarts. */
+  db?: string
+  /** Seed data for a new database: an object in the seed-file format, a path to a seed file, or false for none. Default: the demo seed. */
+  seed?: object | string | false
+  /** false (default), true (info), a pino level, or Fastify logger options. Authorization and secret values are always redacted. */
+  logger?: boolean | string | Exclude<FastifyServerOptions['logger'], boolean>
+  /** Deterministic ids, request ids and a clock that stands still: answers that snapshot the same every run. */
+  deterministic?: boolean
+  /** Serve Swagger UI at /docs (default true). */
+  docs?: boolean
+}
+
+/** Paths pino never writes out, whatever the level. */
+export const REDACT = [
+  'req.headers.authorization',
+  'req.headers.cookie',
+  'headers.authorization',
+  'req.body',
+  'body',
+  'secret',
+  '*.secret',
+  'key',
+  '*.key',
+]
+
+function loggerOptions(logger: AppOptions['logger']): FastifyServerOptions['logger'] {
+  if (logger === undefined || logger === false) return false
+  const base = typeof logger === 'object' ? logger : { level: logger === true ? 'info' : logger }
+  return { ...base, redact: { paths: REDACT, censor: '[redacted]' } }
+}
+
+function resolveSeed(seed: AppOptions['seed']): { data: unknown; source?: string } {
+  if (seed === false) return { data: null }
+  if (seed === undefined) return { data: readSeedFile(DEMO_SEED_FILE), source: DEMO_SEED_FILE }
+  if (typeof seed === 'string') return { data: readSeedFile(seed), source: seed }
+  return { data: seed }
+}
+
+/**
+ * Builds the whole mock: a ready Fastify instance that is not listening. Tests use it with
+ * `inject()`; the CLI and startMockServer call `listen()` on it.
+ */
+export async function buildApp(options: AppOptions = {}): Promise<FastifyInstance> {
+  const seed = resolveSeed(options.seed)
+  const deterministic = options.deterministic ?? false
+  let nextRequestId: () => string = () => ''
+
+  const app = Fastify({
+    logger: loggerOptions(options.logger),
+    // One line per answer, written by the onResponse hook below, instead of two per request.
+    logController: new LogController({ disableRequestLogging: true, requestIdLogLabel: 'request_id' }),
+    bodyLimit: BODY_LIMIT,
+    // ids up to this long still reach the route, which answers a 400 for a bad one rather than a 404
+    routerOptions: { maxParamLength: 2048 },
+    genReqId: (req) => incomingRequestId(req.headers['x-request-id']) ?? nextRequestId(),
+  }).withTypeProvider<TypeBoxTypeProvider>()
+
+  app.setValidatorCompiler(createValidators(sharedSchemas))
+  for (const schema of sharedSchemas) app.addSchema(schema)
+
+  await app.register(storePlugin, { db: options.db ?? ':memory:', seed: seed.data, seedSource: seed.source, deterministic })
+  nextRequestId = () => app.mock.ids.requestId()
+  await app.register(errorsPlugin)
+  await app.register(bodyPlugin)
+  await app.register(docsPlugin, { ui: options.docs ?? true })
+
+  app.addHook('onResponse', async (request, reply) => {
+    request.log.info(
+      { method: request.method, url: request.url, status: reply.statusCode, ms: Math.round(reply.elapsedTime * 10) / 10 },
+      'request',
+    )
+  })
+
+  await app.register(async (v1) => {
+    v1.addHook('onRequest', async (request) => {
+      request.principal = app.mock.auth.authenticate(request.headers.authorization)
+    })
+    await v1.register(aiSecretRoutes)
+  })
+  await app.register(controlRoutes)
+
+  await app.ready()
+  return app as unknown as FastifyInstance
+}

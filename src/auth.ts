@@ -1,0 +1,57 @@
+import { createHash } from 'node:crypto'
+import { ApiError } from './errors.js'
+import type { OrgAccess, Principal, Repository } from './repository.js'
+
+export function hashKey(key: string): string {
+  return createHash('sha256').update(key).digest('hex')
+}
+
+const BEARER = /^Bearer +([^\s]+) *$/i
+const CACHE_LIMIT = 10_000
+
+/**
+ * Maps `Authorization: Bearer <key>` to the principal behind it. Known keys are cached by
+ * hash; the cache is dropped whenever organizations, users, memberships or keys change.
+ */
+export class Authenticator {
+  private cache = new Map<string, Principal>()
+  private generation = -1
+
+  constructor(private readonly repo: Repository) {}
+
+  authenticate(header: string | undefined): Principal {
+    if (header === undefined || header === '') throw new ApiError('auth_missing')
+    const m = BEARER.exec(header)
+    if (m === null) throw new ApiError('auth_scheme')
+    const hash = hashKey(m[1]!)
+    if (this.generation !== this.repo.generation) {
+      this.cache.clear()
+      this.generation = this.repo.generation
+    }
+    let principal = this.cache.get(hash)
+    if (principal === undefined) {
+      const found = this.repo.principalByKeyHash(hash)
+      if (found === null) throw new ApiError('auth_invalid_key')
+      if (this.cache.size >= CACHE_LIMIT) this.cache.clear()
+      this.cache.set(hash, found)
+      principal = found
+    }
+    return principal
+  }
+}
+
+/**
+ * The organization a request acts in (CONTRACT section 4, step 3): the named one if the key
+ * spans it, else the key's only organization.
+ */
+export function resolveOrg(principal: Principal, orgName: string | null | undefined): OrgAccess {
+  if (orgName !== undefined && orgName !== null) {
+    const org = principal.orgs.find((o) => o.name === orgName)
+    if (org === undefined) throw new ApiError('org_forbidden', { org: orgName })
+    return org
+  }
+  const [only, ...more] = principal.orgs
+  if (only === undefined) throw new ApiError('no_org')
+  if (more.length > 0) throw new ApiError('org_required', { orgs: principal.orgs.map((o) => o.name).join(', ') })
+  return only
+}

@@ -1,0 +1,148 @@
+// The one error table: every error the mock answers, its status, its message and the
+// shape of its body. Shapes follow openapi/upstream/RECORDED-BEHAVIOUR.md: plain text with
+// bracketed context, or the JSON ForbiddenError some routes of the real API answer with.
+
+export type BodyShape = 'text' | 'forbidden'
+
+type Params = Record<string, string | number>
+
+interface ErrorSpec {
+  status: number
+  shape: BodyShape
+  message: (p: Params) => string
+}
+
+export const BODY_LIMIT = 1024 * 1024
+
+const ERRORS = {
+  // GUESS: the real wording of the 401 answers is unconfirmed (RECORDED-BEHAVIOUR.md).
+  auth_missing: {
+    status: 401,
+    shape: 'text',
+    message: () => 'Missing Authorization header: pass your API key as `Authorization: Bearer <api key>`',
+  },
+  auth_scheme: {
+    status: 401,
+    shape: 'text',
+    message: () => 'Invalid Authorization header: expected `Authorization: Bearer <api key>`',
+  },
+  auth_invalid_key: { status: 401, shape: 'text', message: () => 'Invalid API key' },
+  auth_invalid_token: { status: 401, shape: 'text', message: (p) => `Invalid token: ${p.reason}` },
+
+  invalid_json: { status: 400, shape: 'text', message: (p) => `Invalid JSON in request body${p.where ?? ''}` },
+  json_too_deep: {
+    status: 400,
+    shape: 'text',
+    message: (p) => `Invalid JSON in request body: nested deeper than ${p.max} levels`,
+  },
+  not_json: {
+    status: 400,
+    shape: 'text',
+    message: (p) => `Request body must be JSON (content-type: application/json), not ${p.type}`,
+  },
+  // The message is a pretty-printed array of zod-style issues, as the real server answers
+  // (RECORDED-BEHAVIOUR.md, GET /v1/project/not-a-uuid).
+  validation: { status: 400, shape: 'text', message: (p) => String(p.issues) },
+  body_too_large: {
+    status: 413,
+    shape: 'text',
+    message: () => `Request body is larger than the limit of ${BODY_LIMIT} bytes`,
+  },
+
+  // GUESS: the answers for a key in several organizations without org_name, for an org the
+  // key does not span, and for a key in no organization are unconfirmed. The 403 is alike
+  // whether or not the organization exists, so it cannot be used to probe org names.
+  org_required: {
+    status: 400,
+    shape: 'text',
+    message: (p) => `Your API key belongs to multiple organizations (${p.orgs}): specify org_name to choose one`,
+  },
+  org_forbidden: {
+    status: 403,
+    shape: 'forbidden',
+    message: (p) => `Missing read access to organization ${p.org}, or the organization does not exist`,
+  },
+  no_org: { status: 403, shape: 'forbidden', message: () => 'Your API key does not belong to any organization' },
+
+  // One answer for "absent" and "not allowed", as the real server gives, so nobody can
+  // probe what exists.
+  missing_access: {
+    status: 400,
+    shape: 'text',
+    message: (p) => `Missing ${p.action} access to ai_secret ${p.name}, or the ai_secret does not exist`,
+  },
+
+  bad_request: { status: 400, shape: 'text', message: (p) => `Malformed request (${p.reason})` },
+  route_not_found: { status: 404, shape: 'text', message: (p) => `No route for ${p.method} ${p.path}` },
+  rate_limited: {
+    status: 429,
+    shape: 'text',
+    message: (p) => `Too many requests: the limit is ${p.limit} per minute for this API key; retry after ${p.retry_after} s`,
+  },
+  internal: { status: 500, shape: 'text', message: () => 'Internal server error' },
+} satisfies Record<string, ErrorSpec>
+
+export type ErrorCode = keyof typeof ERRORS
+
+export class ApiError extends Error {
+  readonly status: number
+  constructor(
+    readonly code: ErrorCode,
+    readonly params: Params = {},
+    readonly headers: Record<string, string> = {},
+  ) {
+    super(code)
+    this.name = 'ApiError'
+    this.status = ERRORS[code].status
+  }
+}
+
+/** What is known about the request when the error is answered: it becomes the bracketed context. */
+export interface ErrorContext {
+  requestId: string
+  path: string
+  now: Date
+  userEmail?: string
+  userOrg?: string
+}
+
+export interface RenderedError {
+  status: number
+  contentType: string
+  body: string
+  headers: Record<string, string>
+}
+
+function contextSuffix(ctx: ErrorContext, withRequestId: boolean): string {
+  let s = ''
+  if (ctx.userEmail !== undefined) s += ` [user_email=${ctx.userEmail}]`
+  if (ctx.userOrg !== undefined) s += ` [user_org=${ctx.userOrg}]`
+  s += ` [timestamp=${(ctx.now.getTime() / 1000).toFixed(3)}]`
+  if (withRequestId) s += ` [request_id=${ctx.requestId}]`
+  return s
+}
+
+export function renderError(err: ApiError, ctx: ErrorContext): RenderedError {
+  const spec: ErrorSpec = ERRORS[err.code]
+  const message = spec.message(err.params)
+  if (spec.shape === 'forbidden') {
+    return {
+      status: spec.status,
+      contentType: 'application/json; charset=utf-8',
+      body: JSON.stringify({
+        Code: 'ForbiddenError',
+        Message: message + contextSuffix(ctx, false),
+        InternalTraceId: ctx.requestId,
+        Path: ctx.path,
+        Service: 'api',
+      }),
+      headers: err.headers,
+    }
+  }
+  return {
+    status: spec.status,
+    contentType: 'text/plain; charset=utf-8',
+    body: message + contextSuffix(ctx, true),
+    headers: err.headers,
+  }
+}

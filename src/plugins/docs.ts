@@ -1,0 +1,86 @@
+import swagger from '@fastify/swagger'
+import swaggerUi from '@fastify/swagger-ui'
+import type { FastifyInstance } from 'fastify'
+import fp from 'fastify-plugin'
+
+/** Route schemas carry the upstream request-body description here; see fixRequestBodies. */
+export const REQUEST_BODY_DESCRIPTION = 'x-request-body-description'
+
+type Operation = {
+  requestBody?: { required?: boolean; description?: string }
+  [REQUEST_BODY_DESCRIPTION]?: string
+}
+
+/**
+ * @fastify/swagger marks every request body required and has no field for its
+ * description; upstream declares each one `required: false` with a description.
+ */
+function fixRequestBodies(doc: { paths?: Record<string, Record<string, Operation>> }) {
+  for (const methods of Object.values(doc.paths ?? {})) {
+    for (const op of Object.values(methods)) {
+      const description = op[REQUEST_BODY_DESCRIPTION]
+      if (description === undefined) continue
+      delete op[REQUEST_BODY_DESCRIPTION]
+      if (op.requestBody) op.requestBody = { description, required: false, ...stripRequired(op.requestBody) }
+    }
+  }
+  return doc
+}
+
+function stripRequired(body: { required?: boolean; description?: string }) {
+  const { required: _r, description: _d, ...rest } = body
+  return rest
+}
+
+export const UPSTREAM_INFO = {
+  version: '1.0.0',
+  title: 'Braintrust API',
+  description:
+    'API specification for the backend data server. The API is hosted globally at\nhttps://api.braintrust.dev or in your own environment.\n\nYou can access the OpenAPI spec for this API at https://github.com/braintrustdata/braintrust-openapi.',
+  license: { name: 'Apache 2.0' },
+}
+
+/**
+ * The OpenAPI document generated from the route schemas, at /openapi.json and
+ * /openapi.yaml, and Swagger UI at /docs. Shared schemas keep their upstream names
+ * (`AISecret`, ...) under components.schemas.
+ */
+async function docsPlugin(app: FastifyInstance, opts: { ui: boolean }) {
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.0.3',
+      info: UPSTREAM_INFO,
+      // DIFFERS: upstream names https://api.braintrust.dev; the mock's document names no server,
+      // so that Swagger UI and generated clients talk to the mock they were fetched from.
+      security: [{ bearerAuth: [] }, {}],
+      components: {
+        securitySchemes: {
+          bearerAuth: {
+            type: 'http',
+            scheme: 'bearer',
+            bearerFormat: 'API key or JWT',
+            description:
+              'Most Braintrust endpoints are authenticated by providing your API key as a header `Authorization: Bearer [api_key]` to your HTTP request. You can create an API key in the Braintrust [organization settings page](https://www.braintrustdata.com/app/settings?subroute=api-keys).',
+          },
+        },
+      },
+      tags: [
+        { name: 'AiSecrets', description: 'The Braintrust AI-secrets resource, as upstream defines it' },
+        { name: 'CORS', description: 'CORS preflight, as upstream defines it' },
+        { name: 'Mock control', description: 'The mock\u2019s own control plane for tests: not part of the Braintrust API' },
+      ],
+    },
+    refResolver: {
+      buildLocalReference: (json, _baseUri, _fragment, i) => (typeof json.$id === 'string' ? json.$id : `def-${i}`),
+    },
+    transformObject: (documentObject) => fixRequestBodies((documentObject as { openapiObject: object }).openapiObject) as never,
+  })
+  if (opts.ui) await app.register(swaggerUi, { routePrefix: '/docs' })
+
+  app.get('/openapi.json', { schema: { hide: true } }, async (_request, reply) => reply.type('application/json; charset=utf-8').send(app.swagger()))
+  app.get('/openapi.yaml', { schema: { hide: true } }, async (_request, reply) =>
+    reply.type('application/yaml; charset=utf-8').send(app.swagger({ yaml: true })),
+  )
+}
+
+export default fp(docsPlugin, { name: 'docs', fastify: '5.x' })

@@ -1,0 +1,58 @@
+import type { FastifyInstance } from 'fastify'
+import fp from 'fastify-plugin'
+import { Authenticator } from '../auth.js'
+import { Clock, IdGenerator } from '../clock.js'
+import { openDatabase } from '../db/database.js'
+import { Repository, type OrgAccess, type Principal } from '../repository.js'
+import { applySeed, type SeedResult } from '../seed.js'
+
+export interface StoreOptions {
+  db: string
+  /** The seed data, already read from its file; null for none. */
+  seed: unknown
+  /** Where the seed came from, for error messages. */
+  seedSource?: string
+  deterministic: boolean
+}
+
+export interface MockContext {
+  repo: Repository
+  auth: Authenticator
+  clock: Clock
+  ids: IdGenerator
+  /** What the configured seed created at start-up (null when the database already held data or there is no seed). */
+  seeded: SeedResult | null
+  options: StoreOptions
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    mock: MockContext
+  }
+  interface FastifyRequest {
+    principal: Principal | null
+    org: OrgAccess | null
+  }
+}
+
+/**
+ * Opens the database (migrations included), seeds it when it is new, and makes the store
+ * available as `app.mock`. The database closes with the app.
+ */
+async function storePlugin(app: FastifyInstance, opts: StoreOptions) {
+  const db = openDatabase(opts.db)
+  app.addHook('onClose', async () => db.close())
+  const repo = new Repository(db)
+  const clock = new Clock(opts.deterministic)
+  const ids = new IdGenerator(opts.deterministic)
+  let seeded: SeedResult | null = null
+  // A file database that already holds data is used as it is: state survives restarts.
+  if (opts.seed !== null && repo.isEmpty()) {
+    seeded = applySeed(repo, opts.seed, { now: () => clock.now(), newId: () => ids.newId() }, opts.seedSource)
+  }
+  app.decorate('mock', { repo, auth: new Authenticator(repo), clock, ids, seeded, options: opts })
+  app.decorateRequest('principal', null)
+  app.decorateRequest('org', null)
+}
+
+export default fp(storePlugin, { name: 'store', fastify: '5.x' })

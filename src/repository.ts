@@ -1,0 +1,205 @@
+import type { Db } from './db/database.js'
+import { previewSecret } from './preview.js'
+import type { AISecret } from './schemas/ai-secret.js'
+
+// Every SQL statement of the application lives here (and in migrations/): prepared once,
+// named parameters, rows mapped to API field names at this boundary.
+
+export type Role = 'owner' | 'member'
+
+export interface OrgAccess {
+  id: string
+  name: string
+  role: Role
+}
+
+/** Who is asking: the user behind a key or token, and the organizations it spans. */
+export interface Principal {
+  userId: string
+  email: string
+  keyId: string | null
+  orgs: OrgAccess[]
+}
+
+export interface SecretRow {
+  seq: number
+  id: string
+  org_id: string
+  name: string
+  type: string | null
+  metadata: string | null
+  secret: string | null
+  created: string
+  updated_at: string
+  secret_updated_at: string | null
+  secret_updated_by_user_id: string | null
+}
+
+export interface NewSecret {
+  id: string
+  org_id: string
+  name: string
+  type: string | null
+  metadata: Record<string, unknown> | null
+  secret: string | null
+  created: string
+  updated_at: string
+  secret_updated_at: string | null
+  secret_updated_by_user_id: string | null
+}
+
+export function toAISecret(row: SecretRow): AISecret {
+  return {
+    id: row.id,
+    created: row.created,
+    updated_at: row.updated_at,
+    secret_updated_at: row.secret_updated_at,
+    org_id: row.org_id,
+    name: row.name,
+    type: row.type,
+    metadata: row.metadata === null ? null : (JSON.parse(row.metadata) as Record<string, unknown>),
+    secret_updated_by_user_id: row.secret_updated_by_user_id,
+    preview_secret: previewSecret(row.secret),
+  }
+}
+
+interface PrincipalRow {
+  key_id: string | null
+  user_id: string
+  email: string
+  org_id: string | null
+  org_name: string | null
+  role: Role | null
+}
+
+function toPrincipal(rows: PrincipalRow[]): Principal | null {
+  const first = rows[0]
+  if (first === undefined) return null
+  return {
+    userId: first.user_id,
+    email: first.email,
+    keyId: first.key_id,
+    orgs: rows.filter((r) => r.org_id !== null).map((r) => ({ id: r.org_id!, name: r.org_name!, role: r.role! })),
+  }
+}
+
+export class Repository {
+  /** Bumped by every change to organizations, users, memberships or keys: caches of principals check it. */
+  generation = 0
+
+  private readonly stmt
+
+  constructor(readonly db: Db) {
+    const p = (sql: string) => db.prepare(sql)
+    this.stmt = {
+      principalByKeyHash: p(`
+        SELECT k.id AS key_id, u.id AS user_id, u.email, o.id AS org_id, o.name AS org_name, m.role
+        FROM api_keys k
+        JOIN users u ON u.id = k.user_id
+        LEFT JOIN memberships m ON m.user_id = u.id AND (k.org_id IS NULL OR m.org_id = k.org_id)
+        LEFT JOIN organizations o ON o.id = m.org_id
+        WHERE k.key_hash = @hash
+        ORDER BY o.name`),
+      principalByEmail: p(`
+        SELECT NULL AS key_id, u.id AS user_id, u.email, o.id AS org_id, o.name AS org_name, m.role
+        FROM users u
+        LEFT JOIN memberships m ON m.user_id = u.id
+        LEFT JOIN organizations o ON o.id = m.org_id
+        WHERE u.email = @email
+        ORDER BY o.name`),
+      deleteSecretByName: p(`DELETE FROM ai_secrets WHERE org_id = @org_id AND name = @name RETURNING *`),
+      insertOrg: p(`INSERT INTO organizations (id, name, created) VALUES (@id, @name, @created)`),
+      insertUser: p(`INSERT INTO users (id, email, created) VALUES (@id, @email, @created)`),
+      insertMembership: p(`INSERT INTO memberships (user_id, org_id, role) VALUES (@user_id, @org_id, @role)`),
+      insertKey: p(`
+        INSERT INTO api_keys (id, key_hash, preview, user_id, org_id, created)
+        VALUES (@id, @key_hash, @preview, @user_id, @org_id, @created)`),
+      insertSecret: p(`
+        INSERT INTO ai_secrets (id, org_id, name, type, metadata, secret, created, updated_at,
+                                secret_updated_at, secret_updated_by_user_id)
+        VALUES (@id, @org_id, @name, @type, @metadata, @secret, @created, @updated_at,
+                @secret_updated_at, @secret_updated_by_user_id)`),
+      orgByName: p(`SELECT id, name FROM organizations WHERE name = @name`),
+      userByEmail: p(`SELECT id, email FROM users WHERE email = @email`),
+      membership: p(`SELECT role FROM memberships WHERE user_id = @user_id AND org_id = @org_id`),
+      keyByHash: p(`SELECT id FROM api_keys WHERE key_hash = @hash`),
+      idTaken: p(`
+        SELECT 1 FROM organizations WHERE id = @id UNION ALL SELECT 1 FROM users WHERE id = @id
+        UNION ALL SELECT 1 FROM api_keys WHERE id = @id UNION ALL SELECT 1 FROM ai_secrets WHERE id = @id`),
+      secretByOrgName: p(`SELECT id FROM ai_secrets WHERE org_id = @org_id AND name = @name`),
+      isEmpty: p(`SELECT NOT EXISTS (SELECT 1 FROM organizations) AND NOT EXISTS (SELECT 1 FROM users) AS empty`),
+    }
+  }
+
+  principalByKeyHash(hash: string): Principal | null {
+    return toPrincipal(this.stmt.principalByKeyHash.all({ hash }) as PrincipalRow[])
+  }
+
+  principalByEmail(email: string): Principal | null {
+    return toPrincipal(this.stmt.principalByEmail.all({ email }) as PrincipalRow[])
+  }
+
+  /** Deletes and returns the secret, or null when there was none: one statement, so concurrent deletes cannot both win. */
+  deleteSecretByName(orgId: string, name: string): SecretRow | null {
+    return (this.stmt.deleteSecretByName.get({ org_id: orgId, name }) as SecretRow | undefined) ?? null
+  }
+
+  // --- seeding --------------------------------------------------------------------------
+
+  isEmpty(): boolean {
+    return (this.stmt.isEmpty.get() as { empty: number }).empty === 1
+  }
+
+  orgByName(name: string): { id: string; name: string } | null {
+    return (this.stmt.orgByName.get({ name }) as { id: string; name: string } | undefined) ?? null
+  }
+
+  userByEmail(email: string): { id: string; email: string } | null {
+    return (this.stmt.userByEmail.get({ email }) as { id: string; email: string } | undefined) ?? null
+  }
+
+  hasMembership(userId: string, orgId: string): boolean {
+    return this.stmt.membership.get({ user_id: userId, org_id: orgId }) !== undefined
+  }
+
+  keyHashExists(hash: string): boolean {
+    return this.stmt.keyByHash.get({ hash }) !== undefined
+  }
+
+  idTaken(id: string): boolean {
+    return this.stmt.idTaken.get({ id }) !== undefined
+  }
+
+  secretNameTaken(orgId: string, name: string): boolean {
+    return this.stmt.secretByOrgName.get({ org_id: orgId, name }) !== undefined
+  }
+
+  insertOrg(org: { id: string; name: string; created: string }): void {
+    this.stmt.insertOrg.run(org)
+    this.generation++
+  }
+
+  insertUser(user: { id: string; email: string; created: string }): void {
+    this.stmt.insertUser.run(user)
+    this.generation++
+  }
+
+  insertMembership(m: { user_id: string; org_id: string; role: Role }): void {
+    this.stmt.insertMembership.run(m)
+    this.generation++
+  }
+
+  insertKey(key: { id: string; key_hash: string; preview: string; user_id: string; org_id: string | null; created: string }): void {
+    this.stmt.insertKey.run(key)
+    this.generation++
+  }
+
+  insertSecret(s: NewSecret): void {
+    this.stmt.insertSecret.run({ ...s, metadata: s.metadata === null ? null : JSON.stringify(s.metadata) })
+  }
+
+  /** Runs fn in one IMMEDIATE transaction: all of it or none of it. */
+  transaction<T>(fn: () => T): T {
+    return this.db.transaction(fn).immediate()
+  }
+}

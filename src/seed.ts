@@ -1,0 +1,242 @@
+import { readFileSync } from 'node:fs'
+import { hashKey } from './auth.js'
+import { previewSecret } from './preview.js'
+import type { Repository, Role } from './repository.js'
+
+// The seed-file format of CONTRACT section 3. Every problem names its JSON path, and a
+// seed is applied in one transaction: all of it or none of it.
+
+export class SeedError extends Error {
+  constructor(
+    readonly path: string,
+    readonly problem: string,
+    readonly source?: string,
+  ) {
+    super(`${source === undefined ? 'seed' : `seed file ${source}`}: ${path}: ${problem}`)
+    this.name = 'SeedError'
+  }
+}
+
+export interface SeedEnv {
+  now: () => Date
+  newId: () => string
+}
+
+export interface SeededKey {
+  id: string
+  preview: string
+  user: string
+  org: string | null
+  /** The organizations the key spans, with the user's role in each. */
+  orgs: { name: string; role: Role }[]
+}
+
+export interface SeedResult {
+  organizations: { id: string; name: string }[]
+  users: { id: string; email: string }[]
+  api_keys: SeededKey[]
+  ai_secrets: { id: string; org: string; name: string }[]
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
+const ISO_DATE_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})$/
+const ROLES: readonly string[] = ['owner', 'member']
+
+type Json = Record<string, unknown>
+
+function key(path: string, k: string): string {
+  return /^[A-Za-z_][A-Za-z0-9_]*$/.test(k) ? `${path}.${k}` : `${path}[${JSON.stringify(k)}]`
+}
+
+function describe(v: unknown): string {
+  if (v === null) return 'null'
+  if (Array.isArray(v)) return 'an array'
+  return `a ${typeof v}`
+}
+
+function object(v: unknown, path: string, fields: readonly string[]): Json {
+  if (v === null || typeof v !== 'object' || Array.isArray(v)) throw new SeedError(path, `must be an object, not ${describe(v)}`)
+  for (const k of Object.keys(v)) {
+    if (!fields.includes(k)) throw new SeedError(key(path, k), `unknown field (allowed: ${fields.join(', ')})`)
+  }
+  return v as Json
+}
+
+function array(v: unknown, path: string): unknown[] {
+  if (v === undefined) return []
+  if (!Array.isArray(v)) throw new SeedError(path, `must be an array, not ${describe(v)}`)
+  return v
+}
+
+function string(o: Json, field: string, path: string): string {
+  const v = o[field]
+  if (typeof v !== 'string') throw new SeedError(key(path, field), v === undefined ? 'is required' : `must be a string, not ${describe(v)}`)
+  if (v === '') throw new SeedError(key(path, field), 'must not be empty')
+  return v
+}
+
+function optionalString(o: Json, field: string, path: string): string | null {
+  const v = o[field]
+  if (v === undefined || v === null) return null
+  if (typeof v !== 'string') throw new SeedError(key(path, field), `must be a string or null, not ${describe(v)}`)
+  return v
+}
+
+function id(o: Json, path: string, repo: Repository, taken: Set<string>, env: SeedEnv): string {
+  const v = o.id
+  if (v === undefined) return env.newId()
+  if (typeof v !== 'string' || !UUID.test(v)) throw new SeedError(key(path, 'id'), 'must be a uuid')
+  const lower = v.toLowerCase()
+  if (taken.has(lower) || repo.idTaken(lower)) throw new SeedError(key(path, 'id'), `id ${lower} is already used`)
+  taken.add(lower)
+  return lower
+}
+
+function timestamp(o: Json, field: string, path: string, fallback: string): string {
+  const v = o[field]
+  if (v === undefined || v === null) return fallback
+  if (typeof v !== 'string' || !ISO_DATE_TIME.test(v) || Number.isNaN(Date.parse(v))) {
+    throw new SeedError(key(path, field), 'must be an ISO 8601 date-time, such as 2026-01-31T12:00:00Z')
+  }
+  return new Date(v).toISOString()
+}
+
+export function readSeedFile(file: string): unknown {
+  let text: string
+  try {
+    text = readFileSync(file, 'utf8')
+  } catch (err) {
+    throw new SeedError('$', `cannot be read (${(err as NodeJS.ErrnoException).code ?? 'error'})`, file)
+  }
+  try {
+    return JSON.parse(text)
+  } catch (err) {
+    // Only the position: V8's message quotes the text, and a seed holds secrets.
+    const at = /position (\d+)/.exec((err as Error).message)
+    let where = ''
+    if (at) {
+      const before = text.slice(0, Number(at[1])).split('\n')
+      where = ` at line ${before.length}, column ${before[before.length - 1]!.length + 1}`
+    }
+    throw new SeedError('$', `is not valid JSON${where}`, file)
+  }
+}
+
+/**
+ * Validates `data` and adds it to the store in one transaction. Names may refer to what
+ * the store already holds (POST /_mock/seed adds to a running mock). Throws SeedError.
+ */
+export function applySeed(repo: Repository, data: unknown, env: SeedEnv, source?: string): SeedResult {
+  try {
+    return repo.transaction(() => insertSeed(repo, data, env))
+  } catch (err) {
+    if (err instanceof SeedError && source !== undefined) throw new SeedError(err.path, err.problem, source)
+    throw err
+  }
+}
+
+function insertSeed(repo: Repository, data: unknown, env: SeedEnv): SeedResult {
+  const root = object(data, '$', ['organizations', 'users', 'api_keys', 'ai_secrets'])
+  const now = env.now().toISOString()
+  const taken = new Set<string>()
+  const result: SeedResult = { organizations: [], users: [], api_keys: [], ai_secrets: [] }
+
+  const orgId = (name: string, path: string) => {
+    const org = repo.orgByName(name)
+    if (org === null) throw new SeedError(path, `unknown organization ${JSON.stringify(name)}`)
+    return org.id
+  }
+  const userId = (email: string, path: string) => {
+    const user = repo.userByEmail(email)
+    if (user === null) throw new SeedError(path, `unknown user ${JSON.stringify(email)}`)
+    return user.id
+  }
+
+  array(root.organizations, '$.organizations').forEach((v, i) => {
+    const path = `$.organizations[${i}]`
+    const o = object(v, path, ['name', 'id', 'created'])
+    const name = string(o, 'name', path)
+    if (repo.orgByName(name) !== null) throw new SeedError(`${path}.name`, `duplicate organization name ${JSON.stringify(name)}`)
+    const org = { id: id(o, path, repo, taken, env), name, created: timestamp(o, 'created', path, now) }
+    repo.insertOrg(org)
+    result.organizations.push({ id: org.id, name })
+  })
+
+  array(root.users, '$.users').forEach((v, i) => {
+    const path = `$.users[${i}]`
+    const u = object(v, path, ['email', 'id', 'memberships'])
+    const email = string(u, 'email', path)
+    if (repo.userByEmail(email) !== null) throw new SeedError(`${path}.email`, `duplicate user email ${JSON.stringify(email)}`)
+    const user = { id: id(u, path, repo, taken, env), email, created: now }
+    repo.insertUser(user)
+    result.users.push({ id: user.id, email })
+    const ms = u.memberships === undefined ? {} : object(u.memberships, `${path}.memberships`, Object.keys(u.memberships as object))
+    for (const [orgName, role] of Object.entries(ms)) {
+      const mpath = key(`${path}.memberships`, orgName)
+      if (typeof role !== 'string' || !ROLES.includes(role)) {
+        throw new SeedError(mpath, `invalid role ${JSON.stringify(role)} (allowed: ${ROLES.join(', ')})`)
+      }
+      repo.insertMembership({ user_id: user.id, org_id: orgId(orgName, mpath), role: role as Role })
+    }
+  })
+
+  const seenKeys = new Set<string>()
+  array(root.api_keys, '$.api_keys').forEach((v, i) => {
+    const path = `$.api_keys[${i}]`
+    const k = object(v, path, ['key', 'user', 'org', 'id'])
+    const plain = string(k, 'key', path)
+    if (/\s/.test(plain)) throw new SeedError(`${path}.key`, 'must not contain white space')
+    if (plain.split('.').length === 3) throw new SeedError(`${path}.key`, 'has three dot-separated parts, so it would be read as a JWT')
+    const hash = hashKey(plain)
+    if (seenKeys.has(hash) || repo.keyHashExists(hash)) throw new SeedError(`${path}.key`, 'duplicate API key')
+    seenKeys.add(hash)
+    const email = string(k, 'user', path)
+    const uid = userId(email, `${path}.user`)
+    const scope = optionalString(k, 'org', path)
+    const scopeId = scope === null ? null : orgId(scope, `${path}.org`)
+    if (scopeId !== null && !repo.hasMembership(uid, scopeId)) {
+      throw new SeedError(`${path}.org`, `user ${JSON.stringify(email)} is not a member of ${JSON.stringify(scope)}`)
+    }
+    const keyId = id(k, path, repo, taken, env)
+    const preview = previewSecret(plain)!
+    repo.insertKey({ id: keyId, key_hash: hash, preview, user_id: uid, org_id: scopeId, created: now })
+    const principal = repo.principalByKeyHash(hash)!
+    result.api_keys.push({
+      id: keyId,
+      preview,
+      user: email,
+      org: scope,
+      orgs: principal.orgs.map((o) => ({ name: o.name, role: o.role })),
+    })
+  })
+
+  array(root.ai_secrets, '$.ai_secrets').forEach((v, i) => {
+    const path = `$.ai_secrets[${i}]`
+    const s = object(v, path, ['org', 'name', 'type', 'secret', 'metadata', 'id', 'created', 'updated_at', 'secret_updated_at'])
+    const org = string(s, 'org', path)
+    const oid = orgId(org, `${path}.org`)
+    const name = string(s, 'name', path)
+    if (repo.secretNameTaken(oid, name)) {
+      throw new SeedError(`${path}.name`, `duplicate ai_secret name ${JSON.stringify(name)} in organization ${JSON.stringify(org)}`)
+    }
+    const metadata = s.metadata === undefined || s.metadata === null ? null : object(s.metadata, `${path}.metadata`, Object.keys(s.metadata as object))
+    const secret = optionalString(s, 'secret', path)
+    const created = timestamp(s, 'created', path, now)
+    const row = {
+      id: id(s, path, repo, taken, env),
+      org_id: oid,
+      name,
+      type: optionalString(s, 'type', path),
+      metadata,
+      secret,
+      created,
+      updated_at: timestamp(s, 'updated_at', path, created),
+      secret_updated_at: secret === null ? null : timestamp(s, 'secret_updated_at', path, created),
+      secret_updated_by_user_id: null,
+    }
+    repo.insertSecret(row)
+    result.ai_secrets.push({ id: row.id, org, name })
+  })
+
+  return result
+}
