@@ -1,0 +1,151 @@
+import { spawn, type ChildProcess } from 'node:child_process'
+import { mkdtempSync, writeFileSync } from 'node:fs'
+import { Agent, request } from 'node:http'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import t, { type Test } from 'tap'
+import { PACKAGE_ROOT } from '../src/paths.js'
+import { KEYS } from './helper.js'
+
+// These tests run the built bin (npm test builds first) as a user would, over real HTTP.
+const BIN = join(PACKAGE_ROOT, 'dist', 'src', 'cli.js')
+
+interface Running {
+  child: ChildProcess
+  url: string
+  stdout: () => string
+  exited: Promise<number | null>
+}
+
+function run(args: string[], env: Record<string, string> = {}): { child: ChildProcess; out: () => string; err: () => string; exited: Promise<number | null> } {
+  const child = spawn(process.execPath, [BIN, ...args], { cwd: mkdtempSync(join(tmpdir(), 'cwd-')), env: { ...process.env, LOG_LEVEL: 'warn', ...env } })
+  let out = ''
+  let err = ''
+  child.stdout!.on('data', (d) => (out += d))
+  child.stderr!.on('data', (d) => (err += d))
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)))
+  return { child, out: () => out, err: () => err, exited }
+}
+
+async function start(args: string[], env: Record<string, string> = {}): Promise<Running> {
+  const r = run(['--port', '0', ...args], env)
+  const url = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`no banner: ${r.out()} ${r.err()}`)), 10_000)
+    r.child.stdout!.on('data', () => {
+      const m = /listening on (http:\/\/\S+)/.exec(r.out())
+      if (m) {
+        clearTimeout(timer)
+        resolve(m[1]!)
+      }
+    })
+    r.exited.then(() => reject(new Error(`exited: ${r.err()}`)))
+  })
+  return { child: r.child, url, stdout: r.out, exited: r.exited }
+}
+
+async function stop(t: Test, s: Running, signal: NodeJS.Signals = 'SIGTERM') {
+  const began = Date.now()
+  s.child.kill(signal)
+  const code = await s.exited
+  const ms = Date.now() - began
+  t.equal(code, 0, `${signal}: exit code 0`)
+  t.ok(ms < 2000, `${signal}: exited in ${ms} ms`)
+}
+
+const del = (url: string, body: object, key: string = KEYS.owner) =>
+  fetch(`${url}/v1/ai_secret`, { method: 'DELETE', headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' }, body: JSON.stringify(body) })
+
+t.test('started on port 0 from another directory: banner, real HTTP, docs, SIGTERM', async (t) => {
+  const s = await start([])
+  t.match(s.stdout(), /docs: +http:\/\/127\.0\.0\.1:\d+\/docs/)
+  for (const k of Object.values(KEYS)) t.match(s.stdout(), k, `banner lists ${k}`)
+  t.match(s.stdout(), /sk-mock-acme-member +val@acme\.test +all its orgs +member of acme \(read-only\)/)
+  t.match(s.stdout(), /sk-mock-globex-only +bob@multi\.test +globex +owner of globex/)
+  const first = await del(s.url, { name: 'OPENAI_API_KEY' })
+  t.equal(first.status, 200)
+  t.equal(((await first.json()) as { name: string }).name, 'OPENAI_API_KEY')
+  const second = await del(s.url, { name: 'OPENAI_API_KEY' })
+  t.equal(second.status, 400)
+  t.match(await second.text(), /^Missing delete access to ai_secret OPENAI_API_KEY/)
+  t.equal((await fetch(`${s.url}/_mock/health`)).status, 200)
+  t.equal((await fetch(`${s.url}/docs`)).status, 200)
+  t.equal((await fetch(`${s.url}/openapi.yaml`)).status, 200)
+  await stop(t, s)
+})
+
+t.test('SIGINT, with an idle keep-alive connection open, still exits 0 at once', async (t) => {
+  const s = await start([])
+  const agent = new Agent({ keepAlive: true })
+  await new Promise<void>((resolve) => request(`${s.url}/_mock/health`, { agent }, (res) => { res.resume(); res.on('end', resolve) }).end())
+  await stop(t, s, 'SIGINT')
+  agent.destroy()
+})
+
+t.test('a file database keeps a deletion across a restart, and is not seeded again', async (t) => {
+  const db = join(mkdtempSync(join(tmpdir(), 'db-')), 'mock.db')
+  const a = await start(['--db', db])
+  t.equal((await del(a.url, { name: 'OPENAI_API_KEY' })).status, 200)
+  await stop(t, a)
+  const b = await start([], { DB_PATH: db })
+  t.match(b.stdout(), /seed: +not applied/)
+  t.equal((await del(b.url, { name: 'OPENAI_API_KEY' })).status, 400, 'still gone')
+  t.equal((await del(b.url, { name: 'OPENAI_API_KEY', org_name: 'globex' }, KEYS.multi)).status, 200, 'the rest is kept')
+  await stop(t, b)
+})
+
+t.test('a user seed file, by flag or SEED_FILE; --no-seed starts empty', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'seed-'))
+  const file = join(dir, 'my-seed.json')
+  writeFileSync(file, JSON.stringify({
+    organizations: [{ name: 'initech' }],
+    users: [{ email: 'peter@initech.test', memberships: { initech: 'owner' } }],
+    api_keys: [{ key: 'sk-initech', user: 'peter@initech.test' }],
+    ai_secrets: [{ org: 'initech', name: 'ANTHROPIC_API_KEY', type: 'anthropic', secret: 'sk-ant-xyz123456' }],
+  }))
+  const s = await start([], { SEED_FILE: file })
+  t.match(s.stdout(), /sk-initech +peter@initech\.test/)
+  t.notMatch(s.stdout(), 'sk-mock-acme-owner')
+  const res = await del(s.url, { name: 'ANTHROPIC_API_KEY' }, 'sk-initech')
+  t.equal(res.status, 200)
+  t.equal(((await res.json()) as { preview_secret: string }).preview_secret, 'sk-...456')
+  await stop(t, s)
+  const empty = await start(['--no-seed'])
+  t.equal((await del(empty.url, { name: 'x' })).status, 401, 'no keys at all')
+  await stop(t, empty)
+})
+
+t.test('a bad seed file: one line naming file, path and problem; exit 1; never listens', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'seed-'))
+  const file = join(dir, 'bad.json')
+  writeFileSync(file, JSON.stringify({ organizations: [{ name: 'a' }], users: [{ email: 'x@a', memberships: { b: 'owner' } }] }))
+  const r = run(['--port', '0', '--seed', file])
+  t.equal(await r.exited, 1)
+  t.equal(r.err(), `ai-secret-mock: seed file ${file}: $.users[0].memberships.b: unknown organization "b"\n`)
+  t.notMatch(r.out(), 'listening')
+})
+
+t.test('bad configuration: one line, exit 2', async (t) => {
+  const r = run(['--port', 'eighty'])
+  t.equal(await r.exited, 2)
+  t.equal(r.err(), 'ai-secret-mock: --port: must be a whole number from 0 to 65535, not "eighty"\n')
+  const l = run([], { LOG_LEVEL: 'chatty' })
+  t.equal(await l.exited, 2)
+  t.match(l.err(), /^ai-secret-mock: LOG_LEVEL: must be one of/)
+})
+
+t.test('a port in use: one line, exit 1', async (t) => {
+  const s = await start([])
+  const r = run(['--port', new URL(s.url).port])
+  t.equal(await r.exited, 1)
+  t.match(r.err(), /^ai-secret-mock: cannot listen on 127\.0\.0\.1:\d+: .*EADDRINUSE/)
+  await stop(t, s)
+})
+
+t.test('--help and --version', async (t) => {
+  const h = run(['--help'])
+  t.equal(await h.exited, 0)
+  t.match(h.out(), /^Usage: ai-secret-mock/)
+  const v = run(['--version'])
+  t.equal(await v.exited, 0)
+  t.match(v.out(), /^\d+\.\d+\.\d+\n$/)
+})

@@ -1,0 +1,103 @@
+import { mkdtempSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import t, { type Test } from 'tap'
+import { buildApp } from '../src/app.js'
+import { SeedError, readSeedFile } from '../src/seed.js'
+import { KEYS, build, call, headers } from './helper.js'
+
+const base = {
+  organizations: [{ name: 'acme' }],
+  users: [{ email: 'a@acme.test', memberships: { acme: 'owner' } }],
+  api_keys: [{ key: 'sk-a', user: 'a@acme.test' }],
+  ai_secrets: [{ org: 'acme', name: 'K' }],
+}
+
+async function seedError(t: Test, seed: unknown): Promise<SeedError> {
+  const err = await buildApp({ seed: seed as object, logger: false }).then(
+    () => t.fail('should have refused the seed'),
+    (e: unknown) => e,
+  )
+  t.ok(err instanceof SeedError, String(err))
+  return err as SeedError
+}
+
+t.test('the demo seed: organizations, users, scoped and member keys, two secrets', async (t) => {
+  const app = await build(t, { deterministic: true })
+  const seeded = app.mock.seeded!
+  t.same(seeded.organizations.map((o) => o.name), ['acme', 'globex'])
+  t.equal(seeded.organizations[1]!.id, '6f1c9a52-3d0e-4b8e-9f2a-1c2d3e4f5a6b', 'a given id is kept')
+  t.same(
+    seeded.api_keys.map((k) => [k.preview, k.user, k.org, k.orgs]),
+    [
+      ['sk-...ner', 'alice@acme.test', null, [{ name: 'acme', role: 'owner' }]],
+      ['sk-...org', 'bob@multi.test', null, [{ name: 'acme', role: 'owner' }, { name: 'globex', role: 'owner' }]],
+      ['sk-...nly', 'bob@multi.test', 'globex', [{ name: 'globex', role: 'owner' }]],
+      ['sk-...ber', 'val@acme.test', null, [{ name: 'acme', role: 'member' }]],
+    ],
+  )
+  const keys = app.mock.repo.db.prepare('SELECT key_hash, preview FROM api_keys').all() as { key_hash: string }[]
+  for (const k of keys) t.match(k.key_hash, /^[0-9a-f]{64}$/, 'only the hash is stored')
+  t.notMatch(JSON.stringify(keys), KEYS.owner)
+})
+
+t.test('ids and timestamps may be given', async (t) => {
+  const id = '11111111-2222-4333-8444-555555555555'
+  const app = await build(t, {
+    seed: { ...base, ai_secrets: [{ org: 'acme', name: 'K', id, created: '2025-01-02T03:04:05Z', secret: 'abcdefghijkl' }] },
+  })
+  const res = await call(t, app, { method: 'DELETE', url: '/v1/ai_secret', headers: headers('sk-a'), payload: { name: 'K' } })
+  t.match(res.json(), { id, created: '2025-01-02T03:04:05.000Z', updated_at: '2025-01-02T03:04:05.000Z', secret_updated_at: '2025-01-02T03:04:05.000Z', preview_secret: 'abc...jkl' })
+})
+
+t.test('every seed error names the JSON path and what is wrong', async (t) => {
+  const cases: [unknown, string][] = [
+    [[], '$: must be an object, not an array'],
+    [{ ...base, extra: 1 }, '$.extra: unknown field'],
+    [{ organizations: {} }, '$.organizations: must be an array, not a object'],
+    [{ organizations: [{ name: 'a' }, { name: 'a' }] }, '$.organizations[1].name: duplicate organization name "a"'],
+    [{ organizations: [{}] }, '$.organizations[0].name: is required'],
+    [{ organizations: [{ name: 'a', id: 'nope' }] }, '$.organizations[0].id: must be a uuid'],
+    [{ organizations: [{ name: 'a', colour: 'red' }] }, '$.organizations[0].colour: unknown field'],
+    [{ ...base, users: [{ email: 'a@x', memberships: { nope: 'owner' } }] }, '$.users[0].memberships.nope: unknown organization "nope"'],
+    [{ ...base, users: [{ email: 'a@x', memberships: { acme: 'admin' } }] }, '$.users[0].memberships.acme: invalid role "admin" (allowed: owner, member)'],
+    [{ ...base, users: [...base.users, { email: 'a@acme.test' }] }, '$.users[1].email: duplicate user email "a@acme.test"'],
+    [{ ...base, api_keys: [{ key: 'sk-b', user: 'who@x' }] }, '$.api_keys[0].user: unknown user "who@x"'],
+    [{ ...base, api_keys: [{ key: 'sk-b', user: 'a@acme.test', org: 'nope' }] }, '$.api_keys[0].org: unknown organization "nope"'],
+    [{ ...base, api_keys: [...base.api_keys, { key: 'sk-a', user: 'a@acme.test' }] }, '$.api_keys[1].key: duplicate API key'],
+    [{ ...base, api_keys: [{ key: 'sk a', user: 'a@acme.test' }] }, '$.api_keys[0].key: must not contain white space'],
+    [{ ...base, api_keys: [{ key: 'a.b.c', user: 'a@acme.test' }] }, '$.api_keys[0].key: has three dot-separated parts'],
+    [{ ...base, ai_secrets: [{ org: 'nope', name: 'K' }] }, '$.ai_secrets[0].org: unknown organization "nope"'],
+    [{ ...base, ai_secrets: [{ org: 'acme', name: 'K' }, { org: 'acme', name: 'K' }] }, '$.ai_secrets[1].name: duplicate ai_secret name "K" in organization "acme"'],
+    [{ ...base, ai_secrets: [{ org: 'acme', name: 'K', secret: 5 }] }, '$.ai_secrets[0].secret: must be a string or null, not a number'],
+    [{ ...base, ai_secrets: [{ org: 'acme', name: 'K', metadata: [1] }] }, '$.ai_secrets[0].metadata: must be an object, not an array'],
+    [{ ...base, ai_secrets: [{ org: 'acme', name: 'K', created: 'yesterday' }] }, '$.ai_secrets[0].created: must be an ISO 8601 date-time'],
+    [{ ...base, ai_secrets: [{ org: 'acme', name: '' }] }, '$.ai_secrets[0].name: must not be empty'],
+    [{ organizations: [{ name: 'a', id: '11111111-2222-4333-8444-555555555555' }, { name: 'b', id: '11111111-2222-4333-8444-555555555555' }] }, '$.organizations[1].id: id 11111111-2222-4333-8444-555555555555 is already used'],
+    [{ users: [{ email: 'x@x', memberships: { 'my org': 'owner' } }] }, '$.users[0].memberships["my org"]: unknown organization "my org"'],
+  ]
+  for (const [seed, message] of cases) {
+    const err = await seedError(t, seed)
+    t.ok(err.message.startsWith(`seed: ${message}`), `${err.message}\n  expected: ${message}`)
+  }
+})
+
+t.test('a seed file: errors name the file; bad JSON gives a position, never the text', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'seed-'))
+  const file = join(dir, 'mine.json')
+  writeFileSync(file, '{\n  "organizations": [\n    { "name": "acme", }\n  ]\n}\n')
+  const err = await seedError(t, file)
+  t.match(err.message, `seed file ${file}: $: is not valid JSON`)
+  writeFileSync(file, '{"api_keys": [{"key": sk-live-zzz}]}')
+  t.notMatch(String((() => { try { readSeedFile(file) } catch (e) { return e } })()), 'sk-live')
+  t.match(String((await seedError(t, join(dir, 'missing.json'))).message), `seed file ${join(dir, 'missing.json')}: $: cannot be read (ENOENT)`)
+  writeFileSync(file, JSON.stringify({ ...base, users: [{ email: 'b@x', memberships: { acme: 'boss' } }] }))
+  t.match((await seedError(t, file)).message, `seed file ${file}: $.users[0].memberships.acme: invalid role "boss"`)
+})
+
+t.test('a refused seed leaves nothing behind (one transaction)', async (t) => {
+  const app = await build(t, { seed: false })
+  const { applySeed } = await import('../src/seed.js')
+  t.throws(() => applySeed(app.mock.repo, { ...base, ai_secrets: [{ org: 'nope', name: 'K' }] }, { now: () => new Date(), newId: () => crypto.randomUUID() }))
+  t.equal(app.mock.repo.isEmpty(), true)
+})
