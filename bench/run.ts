@@ -1,0 +1,710 @@
+// npm run bench        the full run (about three minutes): table on stdout, bench/results.json
+// npm run bench:quick  the same code with short runs and a small store (CI: proves it works)
+//
+// Flags (after `--`): --quick, --only a,b (ids below, plus cold-start and seed),
+// --profile [ids] (node --cpu-prof on those server children; default delete-memory),
+// --out FILE.
+//
+// Each server under test runs in a child process of its own (bench/server.ts), started
+// afresh per measurement in the full run, and autocannon loads it from this process: on a
+// 2-core machine the loader and the server get a core each, and phases run one at a time.
+// The script exits 0 whether targets are met or not; it exits 1 only when something broke
+// (an unexpected status, a connection error, a timeout, a child that failed).
+
+import { spawn, execFileSync, type ChildProcess } from 'node:child_process'
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs'
+import { request as httpRequest } from 'node:http'
+import { availableParallelism, cpus, loadavg, release, tmpdir, totalmem } from 'node:os'
+import { dirname, join, relative } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { parseArgs } from 'node:util'
+import autocannon from 'autocannon'
+import ts from 'typescript'
+import {
+  OWNER_KEY,
+  WRONG_KEY,
+  orgName,
+  secretId,
+  secretName,
+  type ChildMessage,
+  type ParentMessage,
+  type Routes,
+  type ServerConfig,
+} from './shared.js'
+
+const BENCH_DIR = dirname(fileURLToPath(import.meta.url))
+const ROOT = join(BENCH_DIR, '..')
+const DIST = join(ROOT, 'dist', 'src')
+const CLI = join(DIST, 'cli.js')
+
+// --- options --------------------------------------------------------------------------
+
+const { values: flags } = parseArgs({
+  options: {
+    quick: { type: 'boolean', default: false },
+    only: { type: 'string' },
+    profile: { type: 'boolean', default: false },
+    'profile-targets': { type: 'string', default: 'delete-memory' },
+    out: { type: 'string' },
+  },
+})
+
+const QUICK = flags.quick
+const SETTINGS = QUICK
+  ? { warmupS: 0.15, durationS: 0.4, secrets: 10_000, orgs: 5, coldRuns: 3, seedSecrets: 50_000, freshServerPerRun: false }
+  : { warmupS: 2, durationS: 5, secrets: 100_000, orgs: 5, coldRuns: 10, seedSecrets: 1_000_000, freshServerPerRun: true }
+const CONNECTIONS = [10, 100]
+const LOG_LEVEL = 'warn'
+const OUT = flags.out ?? join(BENCH_DIR, QUICK ? 'results.quick.json' : 'results.json')
+const ONLY = flags.only === undefined ? null : new Set(flags.only.split(',').map((s) => s.trim()))
+const PROFILE = flags.profile ? new Set(flags['profile-targets'].split(',').map((s) => s.trim())) : new Set<string>()
+const PROFILE_DIR = join(BENCH_DIR, 'profiles')
+const wanted = (id: string) => ONLY === null || ONLY.has(id)
+
+const failures: string[] = []
+function fail(message: string): void {
+  failures.push(message)
+  process.stderr.write(`  FAILED: ${message}\n`)
+}
+function note(message: string): void {
+  process.stderr.write(`${message}\n`)
+}
+
+// --- what is measured ------------------------------------------------------------------
+
+interface Req {
+  method: 'DELETE' | 'GET'
+  path: string
+  headers: Record<string, string>
+  body?: string
+}
+
+interface Target {
+  id: string
+  label: string
+  server: 'ceiling' | 'app'
+  db: 'memory' | 'file'
+  logLevel: string
+  /** The status every answer must have. */
+  expect: number
+  /** Each request deletes a secret: the run stops before the store runs out. */
+  consumes: boolean
+  /** Measured only when the app has this route. */
+  requires?: keyof Routes
+  /** Only these connection counts (default: all). */
+  connections?: number[]
+  fullOnly?: boolean
+  request: (i: number) => Req
+}
+
+const JSON_AUTH = { authorization: `Bearer ${OWNER_KEY}`, 'content-type': 'application/json' }
+const deleteBody = (i: number, name = secretName(i)) => JSON.stringify({ name, org_name: orgName(i % SETTINGS.orgs) })
+const deleteSecret = (i: number): Req => ({ method: 'DELETE', path: '/v1/ai_secret', headers: JSON_AUTH, body: deleteBody(i) })
+
+const TARGETS: Target[] = [
+  { id: 'ceiling', label: 'ceiling: bare Fastify DELETE', server: 'ceiling', db: 'memory', logLevel: LOG_LEVEL, expect: 200, consumes: false, request: deleteSecret },
+  { id: 'delete-memory', label: 'DELETE /v1/ai_secret (memory)', server: 'app', db: 'memory', logLevel: LOG_LEVEL, expect: 200, consumes: true, request: deleteSecret },
+  { id: 'delete-file', label: 'DELETE /v1/ai_secret (file db)', server: 'app', db: 'file', logLevel: LOG_LEVEL, expect: 200, consumes: true, request: deleteSecret },
+  {
+    id: 'not-found',
+    label: 'DELETE, absent secret (400)',
+    server: 'app',
+    db: 'memory',
+    logLevel: LOG_LEVEL,
+    expect: 400,
+    consumes: false,
+    request: (i) => ({ method: 'DELETE', path: '/v1/ai_secret', headers: JSON_AUTH, body: deleteBody(i, `absent-${i}`) }),
+  },
+  {
+    id: 'unauthorized',
+    label: 'DELETE, unknown key (401)',
+    server: 'app',
+    db: 'memory',
+    logLevel: LOG_LEVEL,
+    expect: 401,
+    consumes: false,
+    request: (i) => ({ ...deleteSecret(i), headers: { ...JSON_AUTH, authorization: `Bearer ${WRONG_KEY}` } }),
+  },
+  {
+    id: 'list',
+    label: 'GET /v1/ai_secret?limit=10',
+    server: 'app',
+    db: 'memory',
+    logLevel: LOG_LEVEL,
+    expect: 200,
+    consumes: false,
+    requires: 'list',
+    request: (i) => ({ method: 'GET', path: `/v1/ai_secret?org_name=${orgName(i % SETTINGS.orgs)}&limit=10`, headers: { authorization: `Bearer ${OWNER_KEY}` } }),
+  },
+  {
+    id: 'get',
+    label: 'GET /v1/ai_secret/{id}',
+    server: 'app',
+    db: 'memory',
+    logLevel: LOG_LEVEL,
+    expect: 200,
+    consumes: false,
+    requires: 'get',
+    request: (i) => ({ method: 'GET', path: `/v1/ai_secret/${secretId((i * 7919) % SETTINGS.secrets)}`, headers: { authorization: `Bearer ${OWNER_KEY}` } }),
+  },
+  {
+    id: 'delete-memory-info-log',
+    label: 'DELETE (memory), log level info',
+    server: 'app',
+    db: 'memory',
+    logLevel: 'info',
+    expect: 200,
+    consumes: true,
+    connections: [10],
+    fullOnly: true,
+    request: deleteSecret,
+  },
+]
+
+// --- the server child ------------------------------------------------------------------
+
+/** Transpiles the child (and what it imports) to plain JS: the child runs without a TS loader. */
+function buildChild(): string {
+  const out = join(BENCH_DIR, '.build')
+  mkdirSync(out, { recursive: true })
+  for (const file of ['server.ts', 'shared.ts']) {
+    const source = readFileSync(join(BENCH_DIR, file), 'utf8')
+    const js = ts.transpileModule(source, {
+      fileName: file,
+      compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022, sourceMap: false },
+    })
+    writeFileSync(join(out, file.replace(/\.ts$/, '.js')), js.outputText)
+  }
+  return join(out, 'server.js')
+}
+
+const children = new Set<ChildProcess>()
+const tempDirs = new Set<string>()
+process.on('exit', () => {
+  for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL')
+  for (const d of tempDirs) rmSync(d, { recursive: true, force: true })
+})
+for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, () => process.exit(130))
+
+class ServerChild {
+  readonly process: ChildProcess
+  private stderr = ''
+  private waiters: { type: string; resolve: (m: ChildMessage) => void }[] = []
+  readonly exited: Promise<number | null>
+
+  constructor(script: string, config: ServerConfig, execArgv: string[] = []) {
+    this.process = spawn(process.execPath, [...execArgv, script, JSON.stringify(config)], {
+      cwd: ROOT,
+      stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
+    })
+    children.add(this.process)
+    this.process.stderr!.on('data', (d: Buffer) => {
+      this.stderr = (this.stderr + d.toString()).slice(-4000)
+    })
+    this.process.on('message', (m: ChildMessage) => {
+      const i = this.waiters.findIndex((w) => w.type === m.type || m.type === 'error')
+      if (i >= 0) this.waiters.splice(i, 1)[0]!.resolve(m)
+    })
+    this.exited = new Promise((resolve) =>
+      this.process.on('exit', (code) => {
+        children.delete(this.process)
+        for (const w of this.waiters.splice(0)) w.resolve({ type: 'error', message: `server child exited (${code}): ${this.stderr.trim()}` })
+        resolve(code)
+      }),
+    )
+  }
+
+  /** The next message of this type (or an error), within timeoutMs. */
+  async next<T extends ChildMessage['type']>(type: T, timeoutMs: number, send?: ParentMessage): Promise<Extract<ChildMessage, { type: T }>> {
+    const got = new Promise<ChildMessage>((resolve) => this.waiters.push({ type, resolve }))
+    if (send !== undefined) this.process.send(send)
+    let timer: NodeJS.Timeout | undefined
+    const timeout = new Promise<ChildMessage>((resolve) => {
+      timer = setTimeout(() => resolve({ type: 'error', message: `no ${type} message within ${timeoutMs} ms` }), timeoutMs)
+    })
+    const m = await Promise.race([got, timeout])
+    clearTimeout(timer)
+    if (m.type === 'error') throw new Error(m.message)
+    return m as Extract<ChildMessage, { type: T }>
+  }
+
+  async close(): Promise<void> {
+    if (this.process.exitCode !== null) return
+    if (this.process.connected) this.process.send({ type: 'close' } satisfies ParentMessage)
+    const timer = setTimeout(() => {
+      fail(`server child ${this.process.pid} did not exit within 15 s of close: killed`)
+      this.process.kill('SIGKILL')
+    }, 15_000)
+    await this.exited
+    clearTimeout(timer)
+  }
+}
+
+// --- one autocannon run ----------------------------------------------------------------
+
+interface RunResult {
+  target: string
+  label: string
+  connections: number
+  requests: number
+  seconds: number
+  rps: number
+  p50: number
+  p90: number
+  p99: number
+  max: number
+  statuses: Record<string, number>
+  errors: number
+  timeouts: number
+  /** autocannon's own figures (latency at 1 ms resolution), for comparison. */
+  autocannon: { rpsMean: number; p50: number; p99: number }
+  /** The run stopped early because the store was running out of secrets to delete. */
+  capped: boolean
+  ratio?: number
+  rssStartMB?: number
+  rssEndMB?: number
+}
+
+function percentile(sorted: Float64Array, q: number): number {
+  if (sorted.length === 0) return NaN
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))]!
+}
+
+interface Counter {
+  next: number
+}
+
+async function load(port: number, target: Target, connections: number, seconds: number, counter: Counter): Promise<RunResult> {
+  let cap: number | undefined
+  if (target.consumes) {
+    cap = SETTINGS.secrets - counter.next - 2 * connections
+    if (cap < connections * 10) throw new Error(`${target.id}: only ${cap} secrets left to delete`)
+  }
+  let latencies = new Float64Array(1 << 16)
+  let n = 0
+  const statuses: Record<string, number> = {}
+  let last = 0
+  const started = performance.now()
+  const result = await new Promise<autocannon.Result>((resolve, reject) => {
+    const instance = autocannon(
+      {
+        url: `http://127.0.0.1:${port}`,
+        connections,
+        duration: seconds,
+        maxOverallRequests: cap,
+        timeout: 10,
+        requests: [
+          {
+            setupRequest: (req) => {
+              const r = target.request(counter.next++)
+              return { ...req, method: r.method, path: r.path, headers: r.headers, body: r.body }
+            },
+          },
+        ],
+      },
+      (err, res) => (err ? reject(err) : resolve(res)),
+    )
+    instance.on('response', (_client, status, _bytes, ms) => {
+      if (n === latencies.length) {
+        const bigger = new Float64Array(latencies.length * 2)
+        bigger.set(latencies)
+        latencies = bigger
+      }
+      latencies[n++] = ms
+      statuses[status] = (statuses[status] ?? 0) + 1
+      last = performance.now()
+    })
+  })
+  const sorted = latencies.subarray(0, n).sort()
+  const elapsed = (last - started) / 1000
+  return {
+    target: target.id,
+    label: target.label,
+    connections,
+    requests: n,
+    seconds: round(elapsed, 2),
+    rps: Math.round(n / elapsed),
+    p50: round(percentile(sorted, 0.5), 3),
+    p90: round(percentile(sorted, 0.9), 3),
+    p99: round(percentile(sorted, 0.99), 3),
+    max: round(sorted[n - 1] ?? NaN, 3),
+    statuses,
+    errors: result.errors,
+    timeouts: result.timeouts,
+    autocannon: { rpsMean: result.requests.mean, p50: result.latency.p50, p99: result.latency.p99 },
+    capped: cap !== undefined && elapsed < seconds * 0.95,
+  }
+}
+
+function round(x: number, digits: number): number {
+  const f = 10 ** digits
+  return Math.round(x * f) / f
+}
+
+function check(run: RunResult, target: Target): void {
+  const unexpected = Object.entries(run.statuses).filter(([s]) => Number(s) !== target.expect)
+  if (unexpected.length > 0) {
+    fail(`${target.id} @${run.connections}: expected only ${target.expect}, got ${unexpected.map(([s, c]) => `${c}× ${s}`).join(', ')}`)
+  }
+  if (run.errors > 0 || run.timeouts > 0) fail(`${target.id} @${run.connections}: ${run.errors} errors (${run.timeouts} timeouts)`)
+  if (run.requests === 0) fail(`${target.id} @${run.connections}: no answers at all`)
+}
+
+/** One request, outside autocannon, to see that the path answers as expected before loading it. */
+function probe(port: number, req: Req): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const headers = req.body === undefined ? req.headers : { ...req.headers, 'content-length': String(Buffer.byteLength(req.body)) }
+    const r = httpRequest({ host: '127.0.0.1', port, method: req.method, path: req.path, headers, agent: false }, (res) => {
+      let body = ''
+      res.setEncoding('utf8')
+      res.on('data', (d: string) => (body += d))
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }))
+    })
+    r.on('error', reject)
+    r.end(req.body)
+  })
+}
+
+// --- sessions: a server child and the runs against it ---------------------------------
+
+let routes: Routes | null = null
+const runs: RunResult[] = []
+const skipped: string[] = []
+
+async function session(script: string, target: Target, connectionCounts: number[]): Promise<void> {
+  let db = ':memory:'
+  let dir: string | undefined
+  if (target.db === 'file') {
+    dir = mkdtempSync(join(tmpdir(), 'ai-secret-mock-bench-'))
+    tempDirs.add(dir)
+    db = join(dir, 'bench.sqlite')
+  }
+  const profiled = PROFILE.has(target.id)
+  const profileName = `${target.id}${connectionCounts.length === 1 ? `-c${connectionCounts[0]}` : ''}`
+  const execArgv = profiled
+    ? ['--cpu-prof', '--cpu-prof-dir', PROFILE_DIR, '--cpu-prof-name', `${profileName}.cpuprofile`, '--cpu-prof-interval', '250']
+    : []
+  const config: ServerConfig = {
+    mode: target.server,
+    distDir: DIST,
+    db,
+    secrets: target.server === 'app' ? SETTINGS.secrets : 0,
+    orgs: SETTINGS.orgs,
+    logLevel: target.logLevel,
+  }
+  const child = new ServerChild(script, config, execArgv)
+  const windows: { connections: number; startUs: string; endUs: string }[] = []
+  try {
+    const ready = await child.next('ready', 120_000)
+    if (target.server === 'app') routes = ready.routes
+    if (target.requires !== undefined && !ready.routes[target.requires]) {
+      const why = `${target.id}: skipped, the app has no ${target.requires === 'list' ? 'GET /v1/ai_secret' : 'GET /v1/ai_secret/:ai_secret_id'} route yet`
+      if (!skipped.includes(why)) {
+        skipped.push(why)
+        note(`  ${why}`)
+      }
+      return
+    }
+    const counter: Counter = { next: 0 }
+    const first = target.request(target.consumes ? SETTINGS.secrets - 1 : 0)
+    const answer = await probe(ready.port, first)
+    if (answer.status !== target.expect) {
+      fail(`${target.id}: probe ${first.method} ${first.path} answered ${answer.status}, not ${target.expect}: ${answer.body.slice(0, 300)}`)
+      return
+    }
+    for (const connections of connectionCounts) {
+      note(`  ${target.id} @${connections} connections: warm-up ${SETTINGS.warmupS} s, run ${SETTINGS.durationS} s`)
+      await load(ready.port, target, connections, SETTINGS.warmupS, counter)
+      const startUs = process.hrtime.bigint() / 1000n
+      const run = await load(ready.port, target, connections, SETTINGS.durationS, counter)
+      windows.push({ connections, startUs: String(startUs), endUs: String(process.hrtime.bigint() / 1000n) })
+      check(run, target)
+      run.rssStartMB = mb(ready.rss)
+      runs.push(run)
+    }
+    const after = await child.next('rss', 10_000, { type: 'rss' })
+    for (const r of runs.slice(-connectionCounts.length)) r.rssEndMB = mb(after.rss)
+  } catch (err) {
+    fail(`${target.id}: ${(err as Error).message}`)
+  } finally {
+    await child.close()
+    if (dir !== undefined) {
+      rmSync(dir, { recursive: true, force: true })
+      tempDirs.delete(dir)
+    }
+    if (profiled && windows.length > 0) {
+      writeFileSync(join(PROFILE_DIR, `${profileName}.window.json`), JSON.stringify({ target: target.id, windows }, null, 2))
+      note(`  profile: ${relative(ROOT, join(PROFILE_DIR, `${profileName}.cpuprofile`))}`)
+    }
+  }
+}
+
+const mb = (bytes: number) => round(bytes / 1024 / 1024, 1)
+
+// --- cold start ------------------------------------------------------------------------
+
+function rssOf(pid: number): number | null {
+  try {
+    const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))
+    return m === null ? null : Number(m[1]) * 1024
+  } catch {
+    return null
+  }
+}
+
+async function health(base: string): Promise<number> {
+  const url = new URL('/_mock/health', base)
+  return new Promise((resolve, reject) => {
+    const r = httpRequest({ host: url.hostname, port: url.port, path: url.pathname, agent: false }, (res) => {
+      res.resume()
+      res.on('end', () => resolve(res.statusCode ?? 0))
+    })
+    r.on('error', reject)
+    r.end()
+  })
+}
+
+/** Spawn of `node dist/src/cli.js --port 0` (demo seed, docs enabled) to the first 200 of /_mock/health. */
+async function coldStart(): Promise<{ ms: number; rss: number | null }> {
+  const t0 = performance.now()
+  const child = spawn(process.execPath, [CLI, '--port', '0', '--log-level', LOG_LEVEL], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] })
+  children.add(child)
+  const exited = new Promise<void>((resolve) => child.on('exit', () => (children.delete(child), resolve())))
+  try {
+    const base = await new Promise<string>((resolve, reject) => {
+      let out = ''
+      let err = ''
+      const timer = setTimeout(() => reject(new Error(`no banner within 10 s: ${err}`)), 10_000)
+      child.stdout!.on('data', (d: Buffer) => {
+        out += d.toString()
+        const m = /listening on (http:\/\/\S+)/.exec(out)
+        if (m !== null) {
+          clearTimeout(timer)
+          resolve(m[1]!)
+        }
+      })
+      child.stderr!.on('data', (d: Buffer) => (err += d.toString()))
+      child.on('exit', (code) => reject(new Error(`cli exited (${code}) before listening: ${err}`)))
+    })
+    for (;;) {
+      const status = await health(base).catch(() => 0)
+      if (status === 200) break
+      if (performance.now() - t0 > 10_000) throw new Error(`/_mock/health answered ${status}, not 200, for 10 s`)
+    }
+    const ms = performance.now() - t0
+    return { ms, rss: rssOf(child.pid!) }
+  } finally {
+    child.kill('SIGTERM')
+    const timer = setTimeout(() => child.kill('SIGKILL'), 5000)
+    await exited
+    clearTimeout(timer)
+  }
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b)
+  const mid = s.length >> 1
+  return s.length % 2 === 1 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2
+}
+
+// --- main ------------------------------------------------------------------------------
+
+function machine() {
+  let commit = 'unknown'
+  try {
+    commit = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: ROOT, encoding: 'utf8' }).trim()
+  } catch {
+    /* not a git checkout */
+  }
+  let cpu = cpus()[0]?.model ?? 'unknown'
+  try {
+    cpu = /model name\s*:\s*(.*)/.exec(readFileSync('/proc/cpuinfo', 'utf8'))?.[1] ?? cpu
+  } catch {
+    /* not Linux */
+  }
+  return { nproc: availableParallelism(), cpu, node: process.version, os: `${process.platform} ${release()}`, memoryGB: round(totalmem() / 2 ** 30, 1), commit }
+}
+
+function newestMtime(dir: string): number {
+  let newest = 0
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const p = join(dir, entry.name)
+    newest = Math.max(newest, entry.isDirectory() ? newestMtime(p) : statSync(p).mtimeMs)
+  }
+  return newest
+}
+
+interface TargetCheck {
+  target: string
+  measured: string
+  goal: string
+  pass: boolean | null
+}
+
+async function main(): Promise<void> {
+  if (!existsSync(CLI)) {
+    fail(`${relative(ROOT, CLI)} is missing: run \`npm run build\` first (npm run bench does)`)
+    return
+  }
+  if (newestMtime(join(ROOT, 'src')) > statSync(join(DIST, 'app.js')).mtimeMs) {
+    note('warning: src/ has changed since the last build; this measures dist/ (npm run bench builds first)')
+  }
+  const script = buildChild()
+  if (PROFILE.size > 0) mkdirSync(PROFILE_DIR, { recursive: true })
+  const m = machine()
+  note(`ai-secret-mock bench${QUICK ? ' (quick)' : ''}: ${m.nproc} cores, ${m.cpu}, node ${m.node}, commit ${m.commit}`)
+  const loadAtStart = round(loadavg()[0]!, 2)
+  if (loadAtStart > 0.5) note(`warning: load average ${loadAtStart} before starting: other work on this machine will skew the numbers`)
+  note(`store: ${SETTINGS.secrets} secrets in ${SETTINGS.orgs} organizations; warm-up ${SETTINGS.warmupS} s, run ${SETTINGS.durationS} s per measurement`)
+
+  const targets = TARGETS.filter((t) => wanted(t.id) && !(QUICK && t.fullOnly))
+  if (SETTINGS.freshServerPerRun) {
+    // Connection count outermost, a fresh server per run: each path is measured next to its ceiling.
+    for (const c of CONNECTIONS) {
+      for (const t of targets) if ((t.connections ?? CONNECTIONS).includes(c)) await session(script, t, [c])
+    }
+  } else {
+    for (const t of targets) await session(script, t, (t.connections ?? CONNECTIONS).filter((c) => CONNECTIONS.includes(c)))
+  }
+  for (const r of runs) {
+    const ceiling = runs.find((x) => x.target === 'ceiling' && x.connections === r.connections)
+    if (ceiling !== undefined) r.ratio = round(r.rps / ceiling.rps, 3)
+  }
+
+  let cold: { runs: number[]; medianMs: number; rssMB: number[]; medianRssMB: number | null } | null = null
+  if (wanted('cold-start')) {
+    note(`  cold start: 1 + ${SETTINGS.coldRuns} spawns of node dist/src/cli.js --port 0`)
+    try {
+      await coldStart() // unrecorded: warms the file cache and this process's http client
+      const samples: { ms: number; rss: number | null }[] = []
+      for (let i = 0; i < SETTINGS.coldRuns; i++) samples.push(await coldStart())
+      const rss = samples.map((s) => s.rss).filter((x): x is number => x !== null)
+      cold = {
+        runs: samples.map((s) => round(s.ms, 1)),
+        medianMs: round(median(samples.map((s) => s.ms)), 1),
+        rssMB: rss.map(mb),
+        medianRssMB: rss.length > 0 ? mb(median(rss)) : null,
+      }
+    } catch (err) {
+      fail(`cold start: ${(err as Error).message}`)
+    }
+  }
+
+  let seed: { secrets: number; bulkInsertMs: number; applySeedMs: number; rssAfterMB: number; perMillion: { bulkInsertS: number; applySeedS: number } } | null = null
+  if (wanted('seed')) {
+    note(`  seeding ${SETTINGS.seedSecrets} secrets (bulk insert, then applySeed)`)
+    const child = new ServerChild(script, { mode: 'seed', distDir: DIST, db: ':memory:', secrets: SETTINGS.seedSecrets, orgs: SETTINGS.orgs, logLevel: 'false' })
+    try {
+      const s = await child.next('seeded', 600_000)
+      const scale = 1_000_000 / s.secrets
+      seed = {
+        secrets: s.secrets,
+        bulkInsertMs: Math.round(s.bulkInsertMs),
+        applySeedMs: Math.round(s.applySeedMs),
+        rssAfterMB: mb(s.rssAfter),
+        perMillion: { bulkInsertS: round((s.bulkInsertMs * scale) / 1000, 2), applySeedS: round((s.applySeedMs * scale) / 1000, 2) },
+      }
+    } catch (err) {
+      fail(`seed: ${(err as Error).message}`)
+    } finally {
+      const timer = setTimeout(() => child.process.kill('SIGKILL'), 15_000)
+      await child.exited
+      clearTimeout(timer)
+    }
+  }
+
+  // --- report ---
+  const checks: TargetCheck[] = []
+  const at10 = (id: string) => runs.find((r) => r.target === id && r.connections === 10)
+  const del = at10('delete-memory')
+  const file = at10('delete-file')
+  const ratioCheck = (name: string, run: RunResult | undefined, min: number) =>
+    checks.push({ target: name, measured: run?.ratio === undefined ? 'n/a' : `${run.ratio.toFixed(2)} × ceiling`, goal: `≥ ${min} × ceiling`, pass: run?.ratio === undefined ? null : run.ratio >= min })
+  ratioCheck('full DELETE (memory) @10 connections', del, 0.75)
+  checks.push({ target: 'full DELETE (memory) p99 @10 connections', measured: del === undefined ? 'n/a' : `${del.p99.toFixed(2)} ms`, goal: '≤ 2 ms', pass: del === undefined ? null : del.p99 <= 2 })
+  ratioCheck('full DELETE (file db) @10 connections', file, 0.4)
+  checks.push({ target: 'cold start, median of ' + SETTINGS.coldRuns, measured: cold === null ? 'n/a' : `${cold.medianMs.toFixed(0)} ms`, goal: '≤ 250 ms', pass: cold === null ? null : cold.medianMs <= 250 })
+  checks.push({
+    target: 'RSS after start-up (CLI, demo seed)',
+    measured: cold?.medianRssMB == null ? 'n/a' : `${cold.medianRssMB.toFixed(1)} MB`,
+    goal: '≤ 100 MB',
+    pass: cold?.medianRssMB == null ? null : cold.medianRssMB <= 100,
+  })
+  checks.push({
+    target: `seed 1 000 000 secrets (applySeed${QUICK ? `, ${SETTINGS.seedSecrets} scaled` : ''})`,
+    measured: seed === null ? 'n/a' : `${seed.perMillion.applySeedS.toFixed(2)} s`,
+    goal: '≤ 3 s',
+    pass: seed === null ? null : seed.perMillion.applySeedS <= 3,
+  })
+
+  const lines: string[] = []
+  lines.push('')
+  lines.push(
+    ...table([
+      ['path', 'conns', 'req/s', 'p50 ms', 'p99 ms', '× ceiling', 'answers', 'RSS MB start → end'],
+      ...runs.map((r) => [
+        r.label,
+        String(r.connections),
+        r.rps.toLocaleString('en-US'),
+        r.p50.toFixed(2),
+        r.p99.toFixed(2),
+        r.ratio === undefined ? 'n/a' : r.ratio.toFixed(2),
+        Object.entries(r.statuses).map(([s, c]) => `${c} × ${s}`).join(', ') + (r.capped ? ' (capped)' : ''),
+        r.rssStartMB === undefined ? '' : `${r.rssStartMB.toFixed(0)} → ${r.rssEndMB?.toFixed(0) ?? '?'}`,
+      ]),
+    ], [1, 2, 3, 4, 5]),
+  )
+  for (const s of skipped) lines.push(`note: ${s}`)
+  lines.push('')
+  if (cold !== null) lines.push(`cold start (spawn → first 200 of /_mock/health): median ${cold.medianMs} ms of [${cold.runs.join(', ')}]; RSS after start-up median ${cold.medianRssMB} MB`)
+  if (seed !== null) {
+    lines.push(
+      `seeding ${seed.secrets.toLocaleString('en-US')} secrets: bulk insert (repository statement, one transaction) ${seed.bulkInsertMs} ms; applySeed (seed-file path) ${seed.applySeedMs} ms` +
+        (seed.secrets === 1_000_000 ? '' : ` (per million: ${seed.perMillion.bulkInsertS} s / ${seed.perMillion.applySeedS} s)`),
+    )
+  }
+  lines.push('')
+  lines.push(...table([['target', 'measured', 'goal', ''], ...checks.map((c) => [c.target, c.measured, c.goal, c.pass === null ? 'n/a' : c.pass ? 'PASS' : 'MISS'])]))
+  process.stdout.write(lines.join('\n') + '\n')
+
+  writeFileSync(
+    OUT,
+    JSON.stringify(
+      {
+        date: new Date().toISOString(),
+        quick: QUICK,
+        command: QUICK ? 'npm run bench:quick' : 'npm run bench',
+        machine: { ...m, loadAverage1m: { start: loadAtStart, end: round(loadavg()[0]!, 2) } },
+        settings: { ...SETTINGS, connections: CONNECTIONS, logLevel: LOG_LEVEL, profiled: [...PROFILE] },
+        runs,
+        appRoutes: routes,
+        skipped,
+        coldStart: cold,
+        seed,
+        targets: checks,
+        failures,
+      },
+      null,
+      2,
+    ) + '\n',
+  )
+  note(`\nwrote ${relative(ROOT, OUT)}`)
+}
+
+/** Plain-text table; the columns in `right` are right-aligned. */
+function table(rows: string[][], right: number[] = []): string[] {
+  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length)))
+  return rows.map((r, j) => {
+    const line = r.map((c, i) => (right.includes(i) && j > 0 ? c.padStart(widths[i]!) : c.padEnd(widths[i]!))).join('  ').trimEnd()
+    return j === 0 ? `${line}\n${'-'.repeat(line.length)}` : line
+  })
+}
+
+main()
+  .catch((err: Error) => fail(err.stack ?? err.message))
+  .finally(() => {
+    if (failures.length > 0) {
+      process.stderr.write(`\n${failures.length} thing(s) broke:\n${failures.map((f) => `  - ${f}`).join('\n')}\n`)
+      process.exitCode = 1
+    }
+  })
