@@ -1,0 +1,80 @@
+# ai-secret-mock: the mock Braintrust AI-secrets API as a container.
+#   docker build -t ai-secret-mock . && docker run -p 8000:8000 ai-secret-mock
+# Configuration only through the environment variables of the README (PORT, HOST,
+# DB_PATH, SEED_FILE, LOG_LEVEL, ...). State is in memory unless DB_PATH names a
+# file: -e DB_PATH=/data/mock.db -v mockdata:/data keeps it across restarts.
+#
+# Plain Dockerfile syntax only (no BuildKit-only features): it is built with the
+# legacy builder through Docker-compatible APIs too (podman, CI service hosts).
+#
+# The base is pinned by tag, not digest: it was built and tested on machines
+# that reach no container registry, so no digest could be resolved. Where a
+# registry is reachable, pin it as node:20-bookworm-slim@sha256:<digest>.
+
+# ---- build: dev dependencies, TypeScript, better-sqlite3 compiled from source
+FROM node:20-bookworm-slim AS build
+
+# better-sqlite3 is a native addon: without a reachable prebuilt binary it is
+# compiled by node-gyp, which needs python3, make and a C++ compiler.
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends python3 make g++ \
+ && rm -rf /var/lib/apt/lists/*
+
+WORKDIR /app
+COPY package.json package-lock.json ./
+# npm 11 runs dependency install scripts only when allowed (package.json
+# "allowScripts"); fail here, not at run time, if better-sqlite3 was not built.
+RUN npm ci --no-audit --no-fund \
+ && node -e "new (require('better-sqlite3'))(':memory:').prepare('select 1').get()"
+
+COPY tsconfig.json tsconfig.build.json ./
+COPY src ./src
+# Then keep only what runs: production dependencies (npm prune gives what
+# `npm ci --omit=dev` would, without compiling better-sqlite3 a second time);
+# better-sqlite3 without its sources and build intermediates (about 20 MB: only
+# build/Release/better_sqlite3.node is loaded); no type declarations, source
+# maps or READMEs in node_modules (about 8 MB; licences stay). Then check that
+# the pruned addon still loads.
+RUN npm run build \
+ && find dist -name '*.d.ts' -delete -o -name '*.d.ts.map' -delete \
+ && npm prune --omit=dev --no-audit --no-fund \
+ && cd node_modules/better-sqlite3 \
+ && mv build/Release/better_sqlite3.node /tmp/ \
+ && rm -rf deps src build \
+ && mkdir -p build/Release \
+ && mv /tmp/better_sqlite3.node build/Release/ \
+ && cd /app \
+ && find node_modules -type f \( -name '*.d.ts' -o -name '*.d.mts' -o -name '*.d.cts' -o -name '*.map' \
+      -o -iname 'README*' -o -iname 'CHANGELOG*' -o -iname 'HISTORY.md' \) -delete \
+ && node -e "new (require('better-sqlite3'))(':memory:').prepare('select 1').get()"
+
+# ---- runtime: production dependencies, dist, migrations, the default seed
+FROM node:20-bookworm-slim
+
+ENV NODE_ENV=production \
+    HOST=0.0.0.0 \
+    PORT=8000
+
+WORKDIR /app
+# Owned by root and read-only for the server: only /data is writable by it.
+COPY package.json ./
+COPY migrations ./migrations
+COPY seed ./seed
+COPY --from=build /app/node_modules ./node_modules
+COPY --from=build /app/dist/src ./dist/src
+
+# /data for a file database (DB_PATH=/data/mock.db with a volume); not declared
+# as a VOLUME, since the default database is in memory and an anonymous volume
+# per container would only be left behind.
+RUN mkdir -p /data && chown node:node /data
+
+USER node
+EXPOSE 8000
+
+# node itself (no curl in the image). ADMIN_TOKEN, when set, guards /_mock/*.
+HEALTHCHECK --interval=2s --timeout=3s --start-period=5s --retries=3 \
+  CMD ["node", "-e", "const t=process.env.ADMIN_TOKEN;fetch('http://127.0.0.1:'+(process.env.PORT||8000)+'/_mock/health',{headers:t?{authorization:'Bearer '+t}:{},signal:AbortSignal.timeout(2500)}).then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"]
+
+# node as PID 1, no shell and no init: the server handles SIGTERM/SIGINT itself
+# (requests finish, connections close, exit 0 within 2 s).
+CMD ["node", "dist/src/cli.js"]
