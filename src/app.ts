@@ -7,6 +7,7 @@ import controlRoutes from './plugins/control.js'
 import docsPlugin from './plugins/docs.js'
 import errorsPlugin, { incomingRequestId } from './plugins/errors.js'
 import storePlugin from './plugins/store.js'
+import aiSecretIdRoutes from './routes/v1/ai-secret-id.js'
 import aiSecretRoutes from './routes/v1/ai-secret.js'
 import { sharedSchemas } from './schemas/ai-secret.js'
 import { readSeedFile } from './seed.js'
@@ -21,6 +22,8 @@ export interface AppOptions {
   logger?: boolean | string | Exclude<FastifyServerOptions['logger'], boolean>
   /** Deterministic ids, request ids and a clock that stands still: answers that snapshot the same every run. */
   deterministic?: boolean
+  /** Secret for HS256 JWT bearer tokens (JWT_SECRET); unset, JWTs are refused with a 401. */
+  jwtSecret?: string
   /** Serve Swagger UI at /docs (default true). */
   docs?: boolean
 }
@@ -73,7 +76,7 @@ export async function buildApp(options: AppOptions = {}): Promise<FastifyInstanc
   app.setValidatorCompiler(createValidators(sharedSchemas))
   for (const schema of sharedSchemas) app.addSchema(schema)
 
-  await app.register(storePlugin, { db: options.db ?? ':memory:', seed: seed.data, seedSource: seed.source, deterministic })
+  await app.register(storePlugin, { db: options.db ?? ':memory:', seed: seed.data, seedSource: seed.source, deterministic, jwtSecret: options.jwtSecret })
   nextRequestId = () => app.mock.ids.requestId()
   await app.register(errorsPlugin)
   await app.register(bodyPlugin)
@@ -87,10 +90,17 @@ export async function buildApp(options: AppOptions = {}): Promise<FastifyInstanc
   })
 
   await app.register(async (v1) => {
-    v1.addHook('onRequest', async (request) => {
+    v1.addHook('onRequest', async (request, reply) => {
+      // As the real API does: lets a browser read these headers of a cross-origin answer.
+      reply.header('access-control-expose-headers', 'x-bt-cursor,x-bt-found-existing,x-bt-query-plan')
+      const origin = request.headers.origin
+      if (origin !== undefined) reply.header('access-control-allow-origin', origin).header('access-control-allow-credentials', 'true')
+      // CORS preflight needs no authentication (upstream declares `security: []`).
+      if (request.method === 'OPTIONS') return
       request.principal = app.mock.auth.authenticate(request.headers.authorization)
     })
     await v1.register(aiSecretRoutes)
+    await v1.register(aiSecretIdRoutes)
   })
   await app.register(controlRoutes)
 

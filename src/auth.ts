@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto'
 import { ApiError } from './errors.js'
+import { verifyJwt } from './jwt.js'
 import type { OrgAccess, Principal, Repository } from './repository.js'
 
 export function hashKey(key: string): string {
@@ -17,13 +18,24 @@ export class Authenticator {
   private cache = new Map<string, Principal>()
   private generation = -1
 
-  constructor(private readonly repo: Repository) {}
+  constructor(
+    private readonly repo: Repository,
+    private readonly jwt: { secret?: string; now: () => Date } = { now: () => new Date() },
+  ) {}
 
   authenticate(header: string | undefined): Principal {
     if (header === undefined || header === '') throw new ApiError('auth_missing')
     const m = BEARER.exec(header)
     if (m === null) throw new ApiError('auth_scheme')
-    const hash = hashKey(m[1]!)
+    const token = m[1]!
+    // A JWT has three dot-separated parts (CONTRACT section 5); anything else is an API key.
+    if (token.split('.').length === 3) {
+      const email = verifyJwt(token, this.jwt.secret, this.jwt.now())
+      const user = this.repo.principalByEmail(email)
+      if (user === null) throw new ApiError('auth_invalid_token', { reason: 'no such user' })
+      return user
+    }
+    const hash = hashKey(token)
     if (this.generation !== this.repo.generation) {
       this.cache.clear()
       this.generation = this.repo.generation

@@ -73,6 +73,41 @@ const ERRORS = {
   },
 
   bad_request: { status: 400, shape: 'text', message: (p) => `Malformed request (${p.reason})` },
+  // By id: the real server was recorded answering a read of a missing object with this 403
+  // JSON, and a delete with the 400 text (RECORDED-BEHAVIOUR.md). GUESS: update as delete.
+  missing_read_access_id: {
+    status: 403,
+    shape: 'forbidden',
+    message: (p) => `Missing read access to ai_secret id ${p.id}, or the ai_secret does not exist`,
+  },
+  missing_access_id: {
+    status: 400,
+    shape: 'text',
+    message: (p) => `Missing ${p.action} access to ai_secret id ${p.id}, or the ai_secret does not exist`,
+  },
+  // GUESS: how the real API refuses a create by a read-only member is unconfirmed. Alike
+  // whether or not the name exists, so it cannot be used to probe names.
+  write_forbidden: {
+    status: 403,
+    shape: 'forbidden',
+    message: (p) => `Missing ${p.action} access to ai_secret ${p.name} in organization ${p.org}`,
+  },
+  // GUESS: the real wording for a rename onto a taken name is unconfirmed.
+  name_taken: {
+    status: 400,
+    shape: 'text',
+    message: (p) => `An ai_secret named ${p.name} already exists in organization ${p.org}`,
+  },
+  both_cursors: {
+    status: 400,
+    shape: 'text',
+    message: () => 'You may only pass one of starting_after and ending_before',
+  },
+  unknown_cursor: {
+    status: 400,
+    shape: 'text',
+    message: (p) => `Invalid ${p.param}: no ai_secret with id ${p.id} among those you can list`,
+  },
   route_not_found: { status: 404, shape: 'text', message: (p) => `No route for ${p.method} ${p.path}` },
   rate_limited: {
     status: 429,
@@ -80,6 +115,7 @@ const ERRORS = {
     message: (p) => `Too many requests: the limit is ${p.limit} per minute for this API key; retry after ${p.retry_after} s`,
   },
   internal: { status: 500, shape: 'text', message: () => 'Internal server error' },
+
 } satisfies Record<string, ErrorSpec>
 
 export type ErrorCode = keyof typeof ERRORS

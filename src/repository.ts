@@ -48,6 +48,17 @@ export interface NewSecret {
   secret_updated_by_user_id: string | null
 }
 
+export interface ListQuery {
+  orgIds: string[]
+  ids?: string[]
+  name?: string
+  types?: string[]
+  limit?: number
+  /** Cursors: ids of secrets the caller has seen (and may see). */
+  startingAfter?: string
+  endingBefore?: string
+}
+
 export function toAISecret(row: SecretRow): AISecret {
   return {
     id: row.id,
@@ -108,6 +119,34 @@ export class Repository {
         WHERE u.email = @email
         ORDER BY o.name`),
       deleteSecretByName: p(`DELETE FROM ai_secrets WHERE org_id = @org_id AND name = @name RETURNING *`),
+      deleteSecretById: p(`DELETE FROM ai_secrets WHERE id = @id AND org_id = @org_id RETURNING *`),
+      secretRowByOrgName: p(`SELECT * FROM ai_secrets WHERE org_id = @org_id AND name = @name`),
+      secretRowById: p(`SELECT * FROM ai_secrets WHERE id = @id`),
+      updateSecret: p(`
+        UPDATE ai_secrets SET name = @name, type = @type, metadata = @metadata, secret = @secret,
+          updated_at = @updated_at, secret_updated_at = @secret_updated_at,
+          secret_updated_by_user_id = @secret_updated_by_user_id
+        WHERE id = @id RETURNING *`),
+      // Newest first, insertion order breaking ties; the cursor is a (created, seq) position.
+      listNewestFirst: p(`
+        SELECT * FROM ai_secrets
+        WHERE org_id IN (SELECT value FROM json_each(@orgs))
+          AND (@ids IS NULL OR id IN (SELECT value FROM json_each(@ids)))
+          AND (@name IS NULL OR name = @name)
+          AND (@types IS NULL OR type IN (SELECT value FROM json_each(@types)))
+          AND (@created IS NULL OR (created, seq) < (@created, @seq))
+        ORDER BY created DESC, seq DESC
+        LIMIT @limit`),
+      // The page just before a cursor (ending_before), read oldest first and turned round by the caller.
+      listOldestFirst: p(`
+        SELECT * FROM ai_secrets
+        WHERE org_id IN (SELECT value FROM json_each(@orgs))
+          AND (@ids IS NULL OR id IN (SELECT value FROM json_each(@ids)))
+          AND (@name IS NULL OR name = @name)
+          AND (@types IS NULL OR type IN (SELECT value FROM json_each(@types)))
+          AND (created, seq) > (@created, @seq)
+        ORDER BY created ASC, seq ASC
+        LIMIT @limit`),
       insertOrg: p(`INSERT INTO organizations (id, name, created) VALUES (@id, @name, @created)`),
       insertUser: p(`INSERT INTO users (id, email, created) VALUES (@id, @email, @created)`),
       insertMembership: p(`INSERT INTO memberships (user_id, org_id, role) VALUES (@user_id, @org_id, @role)`),
@@ -142,6 +181,45 @@ export class Repository {
   /** Deletes and returns the secret, or null when there was none: one statement, so concurrent deletes cannot both win. */
   deleteSecretByName(orgId: string, name: string): SecretRow | null {
     return (this.stmt.deleteSecretByName.get({ org_id: orgId, name }) as SecretRow | undefined) ?? null
+  }
+
+  deleteSecretById(id: string, orgId: string): SecretRow | null {
+    return (this.stmt.deleteSecretById.get({ id, org_id: orgId }) as SecretRow | undefined) ?? null
+  }
+
+  secretByOrgName(orgId: string, name: string): SecretRow | null {
+    return (this.stmt.secretRowByOrgName.get({ org_id: orgId, name }) as SecretRow | undefined) ?? null
+  }
+
+  secretById(id: string): SecretRow | null {
+    return (this.stmt.secretRowById.get({ id }) as SecretRow | undefined) ?? null
+  }
+
+  /** Writes every changeable field of a secret; returns the new row. */
+  updateSecret(s: Omit<NewSecret, 'org_id' | 'created'>): SecretRow {
+    return this.stmt.updateSecret.get({ ...s, metadata: s.metadata === null ? null : JSON.stringify(s.metadata) }) as SecretRow
+  }
+
+  /** Inserts and returns the new row. */
+  createSecret(s: NewSecret): SecretRow {
+    this.insertSecret(s)
+    return this.secretById(s.id)!
+  }
+
+  listSecrets(q: ListQuery): SecretRow[] {
+    const cursor = q.endingBefore ?? q.startingAfter
+    const at = cursor === undefined ? undefined : this.secretById(cursor)
+    const params = {
+      orgs: JSON.stringify(q.orgIds),
+      ids: q.ids === undefined ? null : JSON.stringify(q.ids),
+      name: q.name ?? null,
+      types: q.types === undefined ? null : JSON.stringify(q.types),
+      created: at?.created ?? null,
+      seq: at?.seq ?? null,
+      limit: q.limit ?? -1,
+    }
+    if (q.endingBefore !== undefined) return (this.stmt.listOldestFirst.all(params) as SecretRow[]).reverse()
+    return this.stmt.listNewestFirst.all(params) as SecretRow[]
   }
 
   // --- seeding --------------------------------------------------------------------------

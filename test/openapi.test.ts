@@ -24,12 +24,12 @@ function resolve(doc: Doc, value: unknown, depth = 0): unknown {
 function shape(doc: Doc, op: Record<string, unknown>) {
   const r = resolve(doc, op) as Record<string, any>
   const params = ((r.parameters ?? []) as any[])
-    .map((p) => ({ name: p.name, in: p.in, required: p.required ?? false, schema: p.schema, description: p.description }))
+    .map((p) => ({ name: p.name, in: p.in, required: p.required ?? false, schema: p.schema, description: p.description, allowReserved: p.allowReserved ?? false }))
     .sort((a, b) => `${a.in}/${a.name}`.localeCompare(`${b.in}/${b.name}`))
   const responses = Object.fromEntries(
     Object.entries((r.responses ?? {}) as Record<string, any>).map(([code, res]) => [
       code,
-      { description: res.description, content: res.content ?? {}, headers: Object.keys(res.headers ?? {}).sort() },
+      { description: res.description, content: res.content ?? {}, headers: res.headers ?? {} },
     ]),
   )
   return {
@@ -81,7 +81,7 @@ t.test('every ai_secret operation matches upstream', async (t) => {
   const theirs = upstream as unknown as Doc
   const ours = operations(mine, '/v1/')
   const upstreamOps = operations(theirs, '/v1/')
-  for (const key of ours.keys()) t.ok(upstreamOps.has(key), `${key} is an upstream operation`)
+  t.same([...ours.keys()].sort(), [...upstreamOps.keys()].sort(), 'the same operations, no more, no fewer')
   for (const [key, op] of upstreamOps) {
     const o = ours.get(key)
     if (o === undefined) continue

@@ -3,25 +3,48 @@ import swaggerUi from '@fastify/swagger-ui'
 import type { FastifyInstance } from 'fastify'
 import fp from 'fastify-plugin'
 
-/** Route schemas carry the upstream request-body description here; see fixRequestBodies. */
+/** Route schemas carry the upstream request-body description here; see matchUpstreamStyle. */
 export const REQUEST_BODY_DESCRIPTION = 'x-request-body-description'
+/** Route schemas name the query parameters upstream marks `allowReserved` here. */
+export const ALLOW_RESERVED = 'x-allow-reserved'
+
+interface Parameter {
+  name: string
+  description?: string
+  allowReserved?: boolean
+  schema?: { $ref?: string }
+}
 
 type Operation = {
   requestBody?: { required?: boolean; description?: string }
+  parameters?: Parameter[]
   [REQUEST_BODY_DESCRIPTION]?: string
+  [ALLOW_RESERVED]?: string[]
 }
 
+type Doc = { paths?: Record<string, Record<string, Operation>>; components?: { schemas?: Record<string, { description?: string }> } }
+
 /**
- * @fastify/swagger marks every request body required and has no field for its
- * description; upstream declares each one `required: false` with a description.
+ * What @fastify/swagger cannot write as upstream does: it marks every request body
+ * required and has no field for its description (upstream: `required: false`, described);
+ * it drops what sits beside a parameter's `$ref` (upstream repeats the schema's description
+ * on the parameter, and marks some `allowReserved`).
  */
-function fixRequestBodies(doc: { paths?: Record<string, Record<string, Operation>> }) {
+function matchUpstreamStyle(doc: Doc) {
+  const schemas = doc.components?.schemas ?? {}
   for (const methods of Object.values(doc.paths ?? {})) {
     for (const op of Object.values(methods)) {
       const description = op[REQUEST_BODY_DESCRIPTION]
-      if (description === undefined) continue
       delete op[REQUEST_BODY_DESCRIPTION]
-      if (op.requestBody) op.requestBody = { description, required: false, ...stripRequired(op.requestBody) }
+      if (description !== undefined && op.requestBody) op.requestBody = { description, required: false, ...stripRequired(op.requestBody) }
+      const reserved = op[ALLOW_RESERVED] ?? []
+      delete op[ALLOW_RESERVED]
+      for (const param of op.parameters ?? []) {
+        const target = param.schema?.$ref?.replace('#/components/schemas/', '')
+        const schemaDescription = target === undefined ? undefined : schemas[target]?.description
+        if (param.description === undefined && schemaDescription !== undefined) param.description = schemaDescription
+        if (reserved.includes(param.name)) param.allowReserved = true
+      }
     }
   }
   return doc
@@ -73,7 +96,7 @@ async function docsPlugin(app: FastifyInstance, opts: { ui: boolean }) {
     refResolver: {
       buildLocalReference: (json, _baseUri, _fragment, i) => (typeof json.$id === 'string' ? json.$id : `def-${i}`),
     },
-    transformObject: (documentObject) => fixRequestBodies((documentObject as { openapiObject: object }).openapiObject) as never,
+    transformObject: (documentObject) => matchUpstreamStyle((documentObject as { openapiObject: object }).openapiObject) as never,
   })
   if (opts.ui) await app.register(swaggerUi, { routePrefix: '/docs' })
 

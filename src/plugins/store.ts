@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify'
 import fp from 'fastify-plugin'
+import { AiSecrets } from '../ai-secrets.js'
 import { Authenticator } from '../auth.js'
 import { Clock, IdGenerator } from '../clock.js'
 import { openDatabase } from '../db/database.js'
@@ -13,10 +14,13 @@ export interface StoreOptions {
   /** Where the seed came from, for error messages. */
   seedSource?: string
   deterministic: boolean
+  /** Secret for verifying HS256 JWT bearer tokens; unset, JWTs are refused. */
+  jwtSecret?: string
 }
 
 export interface MockContext {
   repo: Repository
+  secrets: AiSecrets
   auth: Authenticator
   clock: Clock
   ids: IdGenerator
@@ -50,7 +54,7 @@ async function storePlugin(app: FastifyInstance, opts: StoreOptions) {
   if (opts.seed !== null && repo.isEmpty()) {
     seeded = applySeed(repo, opts.seed, { now: () => clock.now(), newId: () => ids.newId() }, opts.seedSource)
   }
-  app.decorate('mock', { repo, auth: new Authenticator(repo), clock, ids, seeded, options: opts })
+  app.decorate('mock', { repo, secrets: new AiSecrets(repo, clock, ids), auth: new Authenticator(repo, { secret: opts.jwtSecret, now: () => clock.now() }), clock, ids, seeded, options: opts })
   app.decorateRequest('principal', null)
   app.decorateRequest('org', null)
 }

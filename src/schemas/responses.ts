@@ -13,7 +13,7 @@ export const ErrorResponses = {
   403: { description: 'The API key doesn\u2019t have permissions to perform the request', content: errorContent },
   429: {
     description: 'Too many requests hit the API too quickly. We recommend an exponential backoff of your requests',
-    headers: { 'Retry-After': { schema: { type: 'string' } } },
+    headers: { 'Retry-After': { type: 'string' } },
     content: errorContent,
   },
   500: { description: "Something went wrong on Braintrust's end. (These are rare.)", content: errorContent },
@@ -29,3 +29,31 @@ export function Ref<T extends TSchema>(schema: T) {
 }
 
 export const bearerSecurity: Record<string, string[]>[] = [{ bearerAuth: [] }, {}]
+
+/** The schema of an OPTIONS (CORS) operation, as upstream documents both of them. */
+export function corsOptions(operationId: string, summary: string, params?: TSchema) {
+  const header = { type: 'string' }
+  return {
+    operationId,
+    tags: ['CORS'],
+    summary,
+    description: 'Enable CORS',
+    security: [],
+    ...(params === undefined ? {} : { params }),
+    response: {
+      200: {
+        description: 'Response for CORS method',
+        headers: {
+          'Access-Control-Allow-Credentials': header,
+          'Access-Control-Allow-Headers': header,
+          'Access-Control-Allow-Methods': header,
+          'Access-Control-Allow-Origin': header,
+          'Access-Control-Max-Age': header,
+        },
+        // no body: @fastify/swagger then writes no content (upstream: an empty content map)
+        type: 'null',
+      },
+      400: ErrorResponses[400],
+    },
+  }
+}

@@ -1,21 +1,79 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import { Type } from '@sinclair/typebox'
 import { resolveOrg } from '../../auth.js'
 import { ApiError } from '../../errors.js'
-import { REQUEST_BODY_DESCRIPTION } from '../../plugins/docs.js'
-import { toAISecret } from '../../repository.js'
-import { AISecret, DeleteAISecret } from '../../schemas/ai-secret.js'
-import { ErrorResponses, Ref, bearerSecurity, jsonResponse } from '../../schemas/responses.js'
+import { ALLOW_RESERVED, REQUEST_BODY_DESCRIPTION } from '../../plugins/docs.js'
+import {
+  AISecret,
+  AISecretType,
+  AiSecretName,
+  AppLimitParam,
+  CreateAISecret,
+  DeleteAISecret,
+  EndingBefore,
+  Ids,
+  OrgName,
+  StartingAfter,
+} from '../../schemas/ai-secret.js'
+import { ErrorResponses, Ref, bearerSecurity, corsOptions, jsonResponse } from '../../schemas/responses.js'
 
-/** `/v1/ai_secret`: the operations addressed by name. */
+const tags = ['AiSecrets']
+const CREATE_BODY = 'Any desired information about the new ai_secret object'
+
+/** `/v1/ai_secret`: the operations addressed by name, and the list. */
 const aiSecretRoutes: FastifyPluginAsyncTypebox = async (app) => {
-  const { repo } = app.mock
+  const { secrets } = app.mock
+
+  app.post(
+    '/v1/ai_secret',
+    {
+      schema: {
+        operationId: 'postAiSecret',
+        tags,
+        summary: 'Create ai_secret',
+        description:
+          'Create a new ai_secret. If there is an existing ai_secret with the same name as the one specified in the request, will return the existing ai_secret unmodified',
+        security: bearerSecurity,
+        body: Ref(CreateAISecret),
+        [REQUEST_BODY_DESCRIPTION]: CREATE_BODY,
+        response: { 200: jsonResponse('Returns the new ai_secret object', Ref(AISecret)), ...ErrorResponses },
+      },
+    },
+    async (request, reply) => {
+      const org = (request.org = resolveOrg(request.principal!, request.body.org_name))
+      const { secret, existing } = secrets.create(request.principal!, org, request.body)
+      if (existing) reply.header('x-bt-found-existing', 'true')
+      return secret
+    },
+  )
+
+  app.put(
+    '/v1/ai_secret',
+    {
+      schema: {
+        operationId: 'putAiSecret',
+        tags,
+        summary: 'Create or replace ai_secret',
+        description:
+          'Create or replace ai_secret. If there is an existing ai_secret with the same name as the one specified in the request, will replace the existing ai_secret with the provided fields',
+        security: bearerSecurity,
+        body: Ref(CreateAISecret),
+        [REQUEST_BODY_DESCRIPTION]: CREATE_BODY,
+        response: { 200: jsonResponse('Returns the new ai_secret object', Ref(AISecret)), ...ErrorResponses },
+      },
+    },
+    async (request) => {
+      const org = (request.org = resolveOrg(request.principal!, request.body.org_name))
+      return secrets.replace(request.principal!, org, request.body)
+    },
+  )
 
   app.delete(
     '/v1/ai_secret',
     {
       schema: {
         operationId: 'deleteAiSecret',
-        tags: ['AiSecrets'],
+        tags,
         summary: 'Delete single ai_secret',
         description: 'Delete a single ai_secret',
         security: bearerSecurity,
@@ -25,15 +83,86 @@ const aiSecretRoutes: FastifyPluginAsyncTypebox = async (app) => {
       },
     },
     async (request) => {
-      const { name, org_name } = request.body
-      const org = resolveOrg(request.principal!, org_name)
-      request.org = org
-      // A member may not delete: the same answer as for an absent secret, and nothing changes.
-      const row = org.role === 'owner' ? repo.deleteSecretByName(org.id, name) : null
-      if (row === null) throw new ApiError('missing_access', { action: 'delete', name })
-      return toAISecret(row)
+      const org = (request.org = resolveOrg(request.principal!, request.body.org_name))
+      return secrets.deleteByName(org, request.body.name)
     },
   )
+
+  app.get(
+    '/v1/ai_secret',
+    {
+      schema: {
+        operationId: 'getAiSecret',
+        tags,
+        summary: 'List ai_secrets',
+        description:
+          'List out all ai_secrets. The ai_secrets are sorted by creation date, with the most recently-created ai_secrets coming first',
+        security: bearerSecurity,
+        [ALLOW_RESERVED]: ['ai_secret_name', 'org_name'],
+        querystring: Type.Object({
+          limit: Type.Optional(Ref(AppLimitParam)),
+          starting_after: Type.Optional(Ref(StartingAfter)),
+          ending_before: Type.Optional(Ref(EndingBefore)),
+          ids: Type.Optional(Ref(Ids)),
+          ai_secret_name: Type.Optional(Ref(AiSecretName)),
+          org_name: Type.Optional(Ref(OrgName)),
+          ai_secret_type: Type.Optional(Ref(AISecretType)),
+        }),
+        response: {
+          200: jsonResponse(
+            'Returns a list of ai_secret objects',
+            Type.Object(
+              { objects: Type.Array(Ref(AISecret), { description: 'A list of ai_secret objects' }) },
+              { additionalProperties: false },
+            ),
+          ),
+          ...ErrorResponses,
+        },
+      },
+      // Array parameters arrive repeated (`ids=a&ids=b`, as the spec says) or comma-joined
+      // (`ids=a%2Cb`, as the official client sends them): both become arrays before validation.
+      preValidation: async (request) => {
+        const q = request.query as Record<string, unknown>
+        for (const k of ['ids', 'ai_secret_type']) {
+          const v = q[k]
+          if (v !== undefined) q[k] = (Array.isArray(v) ? v : [v]).flatMap((x) => String(x).split(',')).filter((x) => x !== '')
+        }
+      },
+    },
+    async (request) => {
+      const q = request.query
+      const principal = request.principal!
+      // Without org_name, a key lists across every organization it spans.
+      let orgs = principal.orgs
+      if (q.org_name !== undefined) orgs = [(request.org = resolveOrg(principal, q.org_name))]
+      else if (orgs.length === 0) throw new ApiError('no_org')
+      const asArray = (v: string | string[] | undefined) => (v === undefined ? undefined : Array.isArray(v) ? v : [v])
+      return {
+        objects: secrets.list(orgs, { ...q, ids: asArray(q.ids), ai_secret_type: asArray(q.ai_secret_type) }),
+      }
+    },
+  )
+
+  app.options('/v1/ai_secret', { schema: corsOptions('optionsAiSecret', 'Enable CORS (`/v1/ai_secret`)') }, async (request, reply) =>
+    preflight(request.headers, reply),
+  )
+}
+
+/** CORS preflight, answered without authentication as upstream documents. */
+export function preflight(headers: Record<string, string | string[] | undefined>, reply: import('fastify').FastifyReply) {
+  const origin = typeof headers.origin === 'string' ? headers.origin : '*'
+  const asked = headers['access-control-request-headers']
+  return reply
+    .headers({
+      'access-control-allow-origin': origin,
+      'access-control-allow-credentials': 'true',
+      'access-control-allow-methods': 'GET, POST, PUT, PATCH, DELETE, OPTIONS',
+      'access-control-allow-headers': typeof asked === 'string' ? asked : 'authorization, content-type, x-bt-org-name, x-bt-parent',
+      'access-control-max-age': '86400',
+      vary: 'Origin',
+    })
+    .code(200)
+    .send()
 }
 
 export default aiSecretRoutes

@@ -1,0 +1,92 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import { Type } from '@sinclair/typebox'
+import { REQUEST_BODY_DESCRIPTION } from '../../plugins/docs.js'
+import { AISecret, AiSecretIdParam, PatchAISecret } from '../../schemas/ai-secret.js'
+import { ErrorResponses, Ref, bearerSecurity, corsOptions, jsonResponse } from '../../schemas/responses.js'
+import { preflight } from './ai-secret.js'
+
+const tags = ['AiSecrets']
+const params = Type.Object({ ai_secret_id: Ref(AiSecretIdParam) })
+const PATH = '/v1/ai_secret/:ai_secret_id'
+
+/** `/v1/ai_secret/{ai_secret_id}`: the operations addressed by id. */
+const aiSecretIdRoutes: FastifyPluginAsyncTypebox = async (app) => {
+  const { secrets } = app.mock
+
+  app.get(
+    PATH,
+    {
+      schema: {
+        operationId: 'getAiSecretId',
+        tags,
+        summary: 'Get ai_secret',
+        description: 'Get an ai_secret object by its id',
+        security: bearerSecurity,
+        params,
+        response: { 200: jsonResponse('Returns the ai_secret object', Ref(AISecret)), ...ErrorResponses },
+      },
+    },
+    async (request) => {
+      const { secret, org } = secrets.get(request.principal!, request.params.ai_secret_id)
+      request.org = org
+      return secret
+    },
+  )
+
+  app.patch(
+    PATH,
+    {
+      schema: {
+        operationId: 'patchAiSecretId',
+        tags,
+        summary: 'Partially update ai_secret',
+        description:
+          'Partially update an ai_secret object. Specify the fields to update in the payload. Any object-type fields will be deep-merged with existing content. Currently we do not support removing fields or setting them to null.',
+        security: bearerSecurity,
+        params,
+        body: Ref(PatchAISecret),
+        [REQUEST_BODY_DESCRIPTION]: 'Fields to update',
+        response: { 200: jsonResponse('Returns the ai_secret object', Ref(AISecret)), ...ErrorResponses },
+      },
+      // The body is optional upstream: none at all is an empty patch.
+      preValidation: async (request) => {
+        if (request.body === undefined || request.body === null) request.body = {}
+      },
+    },
+    async (request) => {
+      const { secret, org } = secrets.patch(request.principal!, request.params.ai_secret_id, request.body)
+      request.org = org
+      return secret
+    },
+  )
+
+  // The official client's delete(id) sends `content-type: application/json` with an empty
+  // body: the body parser takes an empty JSON body as no body.
+  app.delete(
+    PATH,
+    {
+      schema: {
+        operationId: 'deleteAiSecretId',
+        tags,
+        summary: 'Delete ai_secret',
+        description: 'Delete an ai_secret object by its id',
+        security: bearerSecurity,
+        params,
+        response: { 200: jsonResponse('Returns the deleted ai_secret object', Ref(AISecret)), ...ErrorResponses },
+      },
+    },
+    async (request) => {
+      const { secret, org } = secrets.deleteById(request.principal!, request.params.ai_secret_id)
+      request.org = org
+      return secret
+    },
+  )
+
+  app.options(
+    PATH,
+    { schema: corsOptions('optionsAiSecretId', 'Enable CORS (`/v1/ai_secret/{ai_secret_id}`)', params) },
+    async (request, reply) => preflight(request.headers, reply),
+  )
+}
+
+export default aiSecretIdRoutes
