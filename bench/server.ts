@@ -10,7 +10,8 @@
 //            JSON body and answers a constant
 //   app      the mock (buildApp), then `secrets` secrets bulk-inserted in one transaction
 //   seed     times seeding `secrets` secrets (bulk insert; applySeed), reports, exits
-// It reports over the IPC channel (ChildMessage) and answers { type: 'rss' } and { type: 'close' }.
+// It reports over the IPC channel (ChildMessage) and answers { type: 'stats' } (memory, CPU
+// time used so far) and { type: 'close' }.
 
 import { randomUUID } from 'node:crypto'
 import { join } from 'node:path'
@@ -124,7 +125,10 @@ async function serve(): Promise<void> {
   const address = app.server.address()
   if (address === null || typeof address === 'string') throw new Error('no TCP address')
   process.on('message', (message: ParentMessage) => {
-    if (message.type === 'rss') send({ type: 'rss', ...memory() })
+    if (message.type === 'stats') {
+      const cpu = process.cpuUsage()
+      send({ type: 'stats', ...memory(), cpuUs: cpu.user + cpu.system })
+    }
     else if (message.type === 'close') {
       // process.exit (not a signal) so that --cpu-prof writes its profile.
       app.close().then(

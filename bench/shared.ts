@@ -41,8 +41,8 @@ export interface Routes {
 
 export type ChildMessage =
   | { type: 'ready'; port: number; rss: number; heapUsed: number; startMs: number; seedMs: number; routes: Routes }
-  | { type: 'rss'; rss: number; heapUsed: number }
+  | { type: 'stats'; rss: number; heapUsed: number; cpuUs: number }
   | { type: 'seeded'; secrets: number; bulkInsertMs: number; applySeedMs: number; rssAfter: number }
   | { type: 'error'; message: string }
 
-export type ParentMessage = { type: 'rss' } | { type: 'close' }
+export type ParentMessage = { type: 'stats' } | { type: 'close' }
