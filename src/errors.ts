@@ -116,7 +116,49 @@ const ERRORS = {
   },
   internal: { status: 500, shape: 'text', message: () => 'Internal server error' },
 
+  // --- the mock's own answers (CONTRACT section 7) ------------------------------------
+  // Faults forced by a fault rule or `Prefer: code=`: the documented status in the
+  // documented shape, worded as upstream describes the status, naming what injected it.
+  injected_400: { status: 400, shape: 'text', message: (p) => `The request was unacceptable (fault injected by ${p.source})` },
+  injected_401: { status: 401, shape: 'text', message: (p) => `No valid API key provided (fault injected by ${p.source})` },
+  injected_403: {
+    status: 403,
+    shape: 'forbidden',
+    message: (p) => `The API key doesn't have permissions to perform the request (fault injected by ${p.source})`,
+  },
+  injected_413: { status: 413, shape: 'text', message: (p) => `Request body is too large (fault injected by ${p.source})` },
+  injected_429: {
+    status: 429,
+    shape: 'text',
+    message: (p) => `Too many requests: retry after ${p.retry_after} s (fault injected by ${p.source})`,
+  },
+  injected_500: { status: 500, shape: 'text', message: (p) => `Internal server error (fault injected by ${p.source})` },
+  prefer_invalid: {
+    status: 400,
+    shape: 'text',
+    message: (p) => `Prefer: code=${p.code} is not a status the mock can force (allowed: ${p.allowed})`,
+  },
+  admin_unauthorized: {
+    status: 401,
+    shape: 'text',
+    message: () => 'The /_mock control plane needs `Authorization: Bearer <ADMIN_TOKEN>`',
+  },
+  seed_invalid: { status: 400, shape: 'text', message: (p) => `Invalid seed: ${p.path}: ${p.problem}` },
+  fault_invalid: { status: 400, shape: 'text', message: (p) => `Invalid fault rule: ${p.problem}` },
+  fault_not_found: { status: 404, shape: 'text', message: (p) => `No fault rule with id ${p.id}` },
+  clock_invalid: { status: 400, shape: 'text', message: (p) => `Invalid clock change: ${p.problem}` },
 } satisfies Record<string, ErrorSpec>
+
+/** The statuses a fault rule or `Prefer: code=` may force: those the operations document (and 413, which the mock answers too). */
+export const INJECTABLE = {
+  400: 'injected_400',
+  401: 'injected_401',
+  403: 'injected_403',
+  413: 'injected_413',
+  429: 'injected_429',
+  500: 'injected_500',
+} as const satisfies Record<number, keyof typeof ERRORS>
+export const INJECTABLE_STATUSES = Object.keys(INJECTABLE).map(Number)
 
 export type ErrorCode = keyof typeof ERRORS
 

@@ -1,0 +1,225 @@
+import { Type, type Static } from '@sinclair/typebox'
+import { hashKey } from '../auth.js'
+import { ApiError, INJECTABLE, INJECTABLE_STATUSES } from '../errors.js'
+import { previewSecret } from '../preview.js'
+import { pathMatches } from './journal.js'
+
+// Fault rules (CONTRACT section 7) and the per-request `Prefer` header, as Prism reads it.
+// They act on /v1 requests before anything else, authentication included, so a forced
+// answer changes nothing in the store.
+
+/** The longest delay a rule or `Prefer: delay=` may add. */
+export const MAX_DELAY_MS = 60_000
+
+const Status = Type.Unsafe<number>({
+  type: 'integer',
+  enum: INJECTABLE_STATUSES,
+  description: `A status the operations document, answered in their documented shape: ${INJECTABLE_STATUSES.join(', ')}`,
+})
+
+export const FaultRuleInput = Type.Object(
+  {
+    method: Type.Optional(Type.String({ description: 'HTTP method to match (any case); absent: any' })),
+    path: Type.Optional(Type.String({ description: 'Path to match, without the query; may end in `*` to match a prefix; absent: any /v1 path' })),
+    key: Type.Optional(Type.String({ description: 'Only requests with `Authorization: Bearer <key>`; shown back as a preview' })),
+    status: Type.Optional(Status),
+    retry_after: Type.Optional(Type.Integer({ minimum: 0, description: 'The `Retry-After` header in seconds (default 1 for a 429)' })),
+    retry_after_ms: Type.Optional(Type.Integer({ minimum: 0, description: 'A `retry-after-ms` header, which the official client prefers' })),
+    should_retry: Type.Optional(Type.Boolean({ description: 'An `x-should-retry: true|false` header, which overrides the official client\u2019s choice' })),
+    delay_ms: Type.Optional(Type.Integer({ minimum: 0, maximum: MAX_DELAY_MS, description: 'Wait this long first (with or without a status)' })),
+    drop: Type.Optional(Type.Boolean({ description: 'Close the connection without an answer' })),
+    times: Type.Optional(Type.Integer({ minimum: 1, description: 'Apply to this many matches only; absent: unlimited' })),
+    after: Type.Optional(Type.Integer({ minimum: 0, description: 'Let this many matches through first' })),
+  },
+  { additionalProperties: false, description: 'A fault rule: which /v1 requests it matches and what it does to them' },
+)
+export type FaultRuleInput = Static<typeof FaultRuleInput>
+
+export const FaultRule = Type.Object(
+  {
+    id: Type.String(),
+    method: Type.Optional(Type.String()),
+    path: Type.Optional(Type.String()),
+    key: Type.Optional(Type.String({ description: 'A preview of the key the rule matches' })),
+    status: Type.Optional(Type.Integer()),
+    retry_after: Type.Optional(Type.Integer()),
+    retry_after_ms: Type.Optional(Type.Integer()),
+    should_retry: Type.Optional(Type.Boolean()),
+    delay_ms: Type.Optional(Type.Integer()),
+    drop: Type.Optional(Type.Boolean()),
+    times: Type.Optional(Type.Integer()),
+    after: Type.Optional(Type.Integer()),
+    matched: Type.Integer({ description: 'How many requests have matched so far' }),
+    applied: Type.Integer({ description: 'How many of them the rule acted on' }),
+  },
+  { description: 'A fault rule as stored' },
+)
+export type FaultRule = Static<typeof FaultRule>
+
+function problem(path: string, what: string): never {
+  throw new ApiError('fault_invalid', { problem: `${path}: ${what}` })
+}
+
+/**
+ * Checks a rule as sent (POST /_mock/faults validates its body here rather than with Ajv,
+ * so that each problem names its JSON path as seed errors do).
+ */
+export function checkRule(input: unknown): FaultRuleInput {
+  if (input === null || typeof input !== 'object' || Array.isArray(input)) problem('$', 'must be a JSON object')
+  const fields = Object.keys(FaultRuleInput.properties)
+  const o = input as Record<string, unknown>
+  for (const [k, v] of Object.entries(o)) {
+    const path = `$.${k}`
+    if (!fields.includes(k)) problem(path, `unknown field (allowed: ${fields.join(', ')})`)
+    switch (k) {
+      case 'method':
+        if (typeof v !== 'string' || !/^[A-Za-z]+$/.test(v)) problem(path, 'must be an HTTP method, such as "DELETE"')
+        break
+      case 'path':
+        if (typeof v !== 'string' || !v.startsWith('/')) problem(path, 'must be a path starting with "/" (it may end in "*")')
+        break
+      case 'key':
+        if (typeof v !== 'string' || v === '') problem(path, 'must be an API key')
+        break
+      case 'status':
+        if (!INJECTABLE_STATUSES.includes(v as number)) problem(path, `must be one of ${INJECTABLE_STATUSES.join(', ')}`)
+        break
+      case 'should_retry':
+      case 'drop':
+        if (typeof v !== 'boolean') problem(path, 'must be true or false')
+        break
+      default: {
+        const min = k === 'times' ? 1 : 0
+        const max = k === 'delay_ms' ? MAX_DELAY_MS : Number.MAX_SAFE_INTEGER
+        if (!Number.isInteger(v) || (v as number) < min || (v as number) > max) {
+          problem(path, max === MAX_DELAY_MS ? `must be a whole number from ${min} to ${max}` : `must be a whole number, at least ${min}`)
+        }
+      }
+    }
+  }
+  const rule = o as FaultRuleInput
+  if (rule.status === undefined && rule.delay_ms === undefined && rule.drop !== true) problem('$', 'a rule needs status, delay_ms or drop: true')
+  if (rule.drop === true && rule.status !== undefined) problem('$.drop', 'drop: true closes the connection, so the rule cannot also answer a status')
+  return rule
+}
+
+interface StoredRule {
+  view: FaultRule
+  method?: string
+  path?: string
+  keyHash?: string
+}
+
+/** What the matching rules ask of one request. */
+export interface FaultAction {
+  delayMs: number
+  drop: boolean
+  error: ApiError | null
+}
+
+function injectedError(status: keyof typeof INJECTABLE, source: string, headers: Record<string, string>, retryAfter: number) {
+  return new ApiError(INJECTABLE[status], { source, retry_after: retryAfter }, headers)
+}
+
+export class FaultStore {
+  private rules: StoredRule[] = []
+  private nextId = 1
+
+  /** Adds a rule; throws ApiError('fault_invalid') naming the JSON path of the first problem. */
+  add(body: unknown): FaultRule {
+    const input = checkRule(body)
+    const id = `fault_${this.nextId++}`
+    const view: FaultRule = { id, ...input, matched: 0, applied: 0 }
+    if (input.method !== undefined) view.method = input.method.toUpperCase()
+    if (input.key !== undefined) view.key = previewSecret(input.key)!
+    this.rules.push({
+      view,
+      method: view.method,
+      path: input.path,
+      keyHash: input.key === undefined ? undefined : hashKey(input.key),
+    })
+    return { ...view }
+  }
+
+  list(): FaultRule[] {
+    return this.rules.map((r) => ({ ...r.view }))
+  }
+
+  remove(id: string): boolean {
+    const before = this.rules.length
+    this.rules = this.rules.filter((r) => r.view.id !== id)
+    return this.rules.length < before
+  }
+
+  clear(): void {
+    this.rules = []
+  }
+
+  /**
+   * Every rule that matches counts the request (so `after` and `times` count matches of
+   * that rule, whatever other rules do). The delays of all rules that act add up; the first
+   * one that answers (a status or a drop) ends the request.
+   */
+  match(method: string, path: string, keyHash: string | null): FaultAction | null {
+    let action: FaultAction | null = null
+    for (const rule of this.rules) {
+      if (rule.method !== undefined && rule.method !== method) continue
+      if (rule.path !== undefined && !pathMatches(rule.path, path)) continue
+      if (rule.keyHash !== undefined && rule.keyHash !== keyHash) continue
+      const v = rule.view
+      const n = ++v.matched
+      const after = v.after ?? 0
+      if (n <= after || (v.times !== undefined && n > after + v.times)) continue
+      v.applied++
+      action ??= { delayMs: 0, drop: false, error: null }
+      action.delayMs = Math.min(MAX_DELAY_MS, action.delayMs + (v.delay_ms ?? 0))
+      if (action.drop || action.error !== null) continue
+      if (v.drop === true) action.drop = true
+      else if (v.status !== undefined) action.error = ruleError(v)
+    }
+    return action
+  }
+}
+
+function ruleError(v: FaultRule): ApiError {
+  const status = v.status as keyof typeof INJECTABLE
+  const headers: Record<string, string> = {}
+  const retryAfter = v.retry_after ?? (status === 429 ? 1 : undefined)
+  if (retryAfter !== undefined) headers['retry-after'] = String(retryAfter)
+  if (v.retry_after_ms !== undefined) headers['retry-after-ms'] = String(v.retry_after_ms)
+  if (v.should_retry !== undefined) headers['x-should-retry'] = String(v.should_retry)
+  return injectedError(status, `mock fault rule ${v.id}`, headers, retryAfter ?? 1)
+}
+
+/** What a `Prefer` header asks (RFC 7240 syntax: `code=429, delay=250`); other preferences are ignored. */
+export interface Preference {
+  code?: number
+  delayMs?: number
+}
+
+export function parsePrefer(header: string | string[] | undefined): Preference | null {
+  if (header === undefined) return null
+  const out: Preference = {}
+  for (const part of (Array.isArray(header) ? header.join(',') : header).split(/[,;]/)) {
+    const m = /^\s*(code|delay)\s*=\s*"?([^"\s]*)"?\s*$/i.exec(part)
+    if (m === null) continue
+    const name = m[1]!.toLowerCase()
+    const value = m[2]!
+    if (name === 'code') {
+      const code = /^\d{3}$/.test(value) ? Number(value) : NaN
+      if (!INJECTABLE_STATUSES.includes(code)) {
+        throw new ApiError('prefer_invalid', { code: value.slice(0, 20), allowed: INJECTABLE_STATUSES.join(', ') })
+      }
+      out.code = code
+    } else if (/^\d+$/.test(value)) {
+      out.delayMs = Math.min(MAX_DELAY_MS, Number(value))
+    }
+  }
+  return out.code === undefined && out.delayMs === undefined ? null : out
+}
+
+/** The answer `Prefer: code=<status>` forces. */
+export function preferError(code: number): ApiError {
+  const status = code as keyof typeof INJECTABLE
+  return injectedError(status, `Prefer: code=${code}`, status === 429 ? { 'retry-after': '1' } : {}, 1)
+}

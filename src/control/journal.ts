@@ -1,0 +1,128 @@
+import { previewSecret } from '../preview.js'
+
+// The journal of /v1 requests (CONTRACT section 7): what a test's code sent, so the test
+// can assert on it. Bounded: a ring buffer that drops the oldest entry when full.
+
+export interface JournalEntry {
+  id: string
+  /** When the request arrived, by the mock's clock (fixed in deterministic mode). */
+  time: string
+  method: string
+  /** The path without the query string. */
+  path: string
+  query: Record<string, string | string[]>
+  /** As received, with Authorization (a preview of the token) and Cookie redacted. */
+  headers: Record<string, string | string[]>
+  /** The parsed JSON body with every `secret` property redacted; null when there was none or it was never read (a 401, a forced fault). */
+  body: unknown
+  /** null when a fault rule dropped the connection without an answer. */
+  status: number | null
+  duration_ms: number
+}
+
+export interface JournalFilter {
+  method?: string
+  /** An exact path, or a prefix ending in `*`. */
+  path?: string
+}
+
+export const REDACTED = '[redacted]'
+/** Bodies bigger than this (as JSON) are not kept whole: a full journal of 1 MiB bodies would hold a gigabyte. */
+export const MAX_BODY_CHARS = 64 * 1024
+
+const BEARER = /^(Bearer) +(\S+) *$/i
+
+/** `Bearer sk-...ner`: enough to tell which key was used, never the key. */
+export function redactAuthorization(value: string): string {
+  const m = BEARER.exec(value)
+  return m === null ? REDACTED : `${m[1]} ${previewSecret(m[2]!)}`
+}
+
+/** A copy of a JSON value with every property named `secret` (at any depth) replaced by `[redacted]`. */
+export function redactSecrets(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(redactSecrets)
+  if (value === null || typeof value !== 'object') return value
+  const out: Record<string, unknown> = {}
+  for (const [k, v] of Object.entries(value)) out[k] = k === 'secret' && v !== null ? REDACTED : redactSecrets(v)
+  return out
+}
+
+export function journalBody(body: unknown): unknown {
+  if (body === undefined || body === null) return null
+  const redacted = redactSecrets(body)
+  const size = JSON.stringify(redacted).length
+  return size > MAX_BODY_CHARS ? `[${size} characters of JSON, not kept]` : redacted
+}
+
+export function journalHeaders(headers: Record<string, string | string[] | undefined>): Record<string, string | string[]> {
+  const out: Record<string, string | string[]> = {}
+  for (const [k, v] of Object.entries(headers)) {
+    if (v === undefined) continue
+    // (Node keeps only the first of repeated Authorization headers: it is always a string.)
+    if (k === 'authorization') out[k] = redactAuthorization(String(v))
+    else if (k === 'cookie' || k === 'proxy-authorization') out[k] = REDACTED
+    else out[k] = v
+  }
+  return out
+}
+
+/** The query string as an object; a repeated name gives an array. */
+export function parseQuery(url: string): Record<string, string | string[]> {
+  const i = url.indexOf('?')
+  const out: Record<string, string | string[]> = {}
+  if (i === -1) return out
+  for (const [k, v] of new URLSearchParams(url.slice(i + 1))) {
+    const prev = out[k]
+    out[k] = prev === undefined ? v : Array.isArray(prev) ? [...prev, v] : [prev, v]
+  }
+  return out
+}
+
+/** `/v1/ai_secret` matches itself only; `/v1/ai_secret*` matches every path that starts so. */
+export function pathMatches(pattern: string, path: string): boolean {
+  return pattern.endsWith('*') ? path.startsWith(pattern.slice(0, -1)) : path === pattern
+}
+
+export class Journal {
+  private items: (JournalEntry | undefined)[]
+  private start = 0
+  private count = 0
+
+  constructor(readonly capacity: number) {
+    this.items = new Array<JournalEntry | undefined>(capacity)
+  }
+
+  get size(): number {
+    return this.count
+  }
+
+  add(entry: JournalEntry): void {
+    if (this.capacity === 0) return
+    if (this.count < this.capacity) {
+      this.items[(this.start + this.count) % this.capacity] = entry
+      this.count++
+    } else {
+      this.items[this.start] = entry
+      this.start = (this.start + 1) % this.capacity
+    }
+  }
+
+  /** Oldest first. */
+  list(filter: JournalFilter = {}): JournalEntry[] {
+    const method = filter.method?.toUpperCase()
+    const out: JournalEntry[] = []
+    for (let i = 0; i < this.count; i++) {
+      const e = this.items[(this.start + i) % this.capacity]!
+      if (method !== undefined && e.method !== method) continue
+      if (filter.path !== undefined && !pathMatches(filter.path, e.path)) continue
+      out.push(e)
+    }
+    return out
+  }
+
+  clear(): void {
+    this.items = new Array<JournalEntry | undefined>(this.capacity)
+    this.start = 0
+    this.count = 0
+  }
+}
