@@ -3,6 +3,7 @@ import Fastify, { LogController, type FastifyInstance, type FastifyServerOptions
 import { BODY_LIMIT } from './errors.js'
 import { DEMO_SEED_FILE } from './paths.js'
 import bodyPlugin from './plugins/body.js'
+import controlPlugin from './control/plugin.js'
 import controlRoutes from './plugins/control.js'
 import docsPlugin from './plugins/docs.js'
 import errorsPlugin, { incomingRequestId } from './plugins/errors.js'
@@ -26,6 +27,12 @@ export interface AppOptions {
   jwtSecret?: string
   /** Serve Swagger UI at /docs (default true). */
   docs?: boolean
+  /** When set, every /_mock route but /_mock/health wants `Authorization: Bearer <adminToken>` (env ADMIN_TOKEN). */
+  adminToken?: string
+  /** Requests per minute per API key, over which /v1 answers 429 with Retry-After (env RATE_LIMIT_PER_MINUTE); default off. */
+  rateLimitPerMinute?: number
+  /** How many /v1 requests GET /_mock/requests keeps (env MOCK_JOURNAL_SIZE); default 1000, 0 keeps none. */
+  journalSize?: number
 }
 
 /** Paths pino never writes out, whatever the level. */
@@ -89,6 +96,12 @@ export async function buildApp(options: AppOptions = {}): Promise<FastifyInstanc
     )
   })
 
+  // The journal, Prefer, fault rules and the rate limit act on /v1 requests ahead of authentication.
+  await app.register(controlPlugin, {
+    adminToken: options.adminToken,
+    rateLimitPerMinute: options.rateLimitPerMinute,
+    journalSize: options.journalSize,
+  })
   await app.register(async (v1) => {
     v1.addHook('onRequest', async (request, reply) => {
       // As the real API does: lets a browser read these headers of a cross-origin answer.

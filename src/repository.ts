@@ -280,4 +280,67 @@ export class Repository {
   transaction<T>(fn: () => T): T {
     return this.db.transaction(fn).immediate()
   }
+
+  // --- control plane (POST /_mock/reset, GET /_mock/state) ------------------------------
+
+  private controlStmts?: ReturnType<Repository['prepareControl']>
+
+  private prepareControl() {
+    const p = (sql: string) => this.db.prepare(sql)
+    return {
+      clear: [
+        p(`DELETE FROM ai_secrets`),
+        p(`DELETE FROM api_keys`),
+        p(`DELETE FROM memberships`),
+        p(`DELETE FROM users`),
+        p(`DELETE FROM organizations`),
+      ],
+      organizations: p(`SELECT id, name, created FROM organizations ORDER BY rowid`),
+      users: p(`SELECT id, email, created FROM users ORDER BY rowid`),
+      memberships: p(`
+        SELECT m.user_id, o.name AS org, m.role FROM memberships m
+        JOIN organizations o ON o.id = m.org_id ORDER BY o.name`),
+      apiKeys: p(`
+        SELECT k.id, k.preview, u.email AS user, o.name AS org, k.created FROM api_keys k
+        JOIN users u ON u.id = k.user_id LEFT JOIN organizations o ON o.id = k.org_id
+        ORDER BY k.rowid`),
+      secrets: p(`SELECT * FROM ai_secrets ORDER BY seq`),
+    }
+  }
+
+  private get control() {
+    return (this.controlStmts ??= this.prepareControl())
+  }
+
+  /** Deletes every row of every table (call it inside transaction()). */
+  clearAll(): void {
+    for (const s of this.control.clear) s.run()
+    this.generation++
+  }
+
+  /** Everything stored, for GET /_mock/state: key hashes and secret values stay inside. */
+  state(): StoreState {
+    const c = this.control
+    const memberships = new Map<string, Record<string, Role>>()
+    for (const m of c.memberships.all() as { user_id: string; org: string; role: Role }[]) {
+      const ms = memberships.get(m.user_id) ?? {}
+      ms[m.org] = m.role
+      memberships.set(m.user_id, ms)
+    }
+    const users = c.users.all() as { id: string; email: string; created: string }[]
+    return {
+      organizations: c.organizations.all() as StoreState['organizations'],
+      users: users.map((u) => ({ ...u, memberships: memberships.get(u.id) ?? {} })),
+      api_keys: c.apiKeys.all() as StoreState['api_keys'],
+      ai_secrets: (c.secrets.all() as SecretRow[]).map(toAISecret),
+    }
+  }
+}
+
+/** What GET /_mock/state shows. */
+export interface StoreState {
+  organizations: { id: string; name: string; created: string }[]
+  users: { id: string; email: string; created: string; memberships: Record<string, Role> }[]
+  api_keys: { id: string; preview: string; user: string; org: string | null; created: string }[]
+  ai_secrets: AISecret[]
 }
