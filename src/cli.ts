@@ -37,6 +37,9 @@ async function main() {
       seed: config.seed,
       logger: config.logLevel,
       deterministic: config.deterministic,
+      adminToken: config.adminToken,
+      rateLimitPerMinute: config.rateLimitPerMinute,
+      journalSize: config.journalSize,
     })
   } catch (err) {
     // One line that names the file, the JSON path and the problem; nothing was started.

@@ -9,6 +9,12 @@ export interface CliConfig {
   seed: string | false | undefined
   logLevel: string
   deterministic: boolean
+  /** ADMIN_TOKEN (environment only); absent when unset or empty. */
+  adminToken?: string
+  /** RATE_LIMIT_PER_MINUTE (environment only); absent when unset, empty or 0 (off). */
+  rateLimitPerMinute?: number
+  /** MOCK_JOURNAL_SIZE (environment only); absent when unset (the app's default, 1000). */
+  journalSize?: number
   help: boolean
   version: boolean
 }
@@ -32,6 +38,11 @@ Options (each also read from the environment variable named beside it):
   --log-level L     LOG_LEVEL  ${LOG_LEVELS.join(', ')} (default info)
   --deterministic   MOCK_DETERMINISTIC=1  fixed clock and sequential ids, for snapshot tests
   --help, --version
+
+Environment only:
+  ADMIN_TOKEN=T             every /_mock route but /_mock/health wants Authorization: Bearer T
+  RATE_LIMIT_PER_MINUTE=N   per API key, sliding one-minute window; over it, 429 with Retry-After (default off)
+  MOCK_JOURNAL_SIZE=N       /v1 requests kept for GET /_mock/requests, oldest dropped (default 1000; 0 keeps none)
 `
 
 function port(value: string, name: string): number {
@@ -44,6 +55,33 @@ function port(value: string, name: string): number {
 function nonEmpty(value: string, name: string): string {
   if (value.trim() === '') throw new ConfigError(`${name}: must not be empty`)
   return value
+}
+
+/** A whole number from min to max; undefined when unset or empty. */
+function wholeNumber(value: string | undefined, name: string, min: number, max: number): number | undefined {
+  if (value === undefined || value.trim() === '') return undefined
+  if (!/^\d+$/.test(value.trim()) || Number(value) < min || Number(value) > max) {
+    throw new ConfigError(`${name}: must be a whole number from ${min} to ${max}, not ${JSON.stringify(value)}`)
+  }
+  return Number(value)
+}
+
+function adminToken(value: string | undefined): string | undefined {
+  if (value === undefined || value === '') return undefined
+  if (!/^[\x21-\x7e]+$/.test(value)) throw new ConfigError('ADMIN_TOKEN: must be one token of printable characters, without spaces')
+  return value
+}
+
+/** The control plane's settings, read from the environment only (CONTRACT section 1). */
+function controlConfig(env: NodeJS.ProcessEnv): Pick<CliConfig, 'adminToken' | 'rateLimitPerMinute' | 'journalSize'> {
+  const token = adminToken(env.ADMIN_TOKEN)
+  const rate = wholeNumber(env.RATE_LIMIT_PER_MINUTE, 'RATE_LIMIT_PER_MINUTE', 0, 1_000_000)
+  const journal = wholeNumber(env.MOCK_JOURNAL_SIZE, 'MOCK_JOURNAL_SIZE', 0, 100_000)
+  return {
+    ...(token === undefined ? {} : { adminToken: token }),
+    ...(rate === undefined || rate === 0 ? {} : { rateLimitPerMinute: rate }),
+    ...(journal === undefined ? {} : { journalSize: journal }),
+  }
 }
 
 function flag(value: string, name: string): boolean {
@@ -93,6 +131,7 @@ export function parseConfig(argv: string[], env: NodeJS.ProcessEnv): CliConfig {
     seed,
     logLevel,
     deterministic: values.deterministic ?? (env.MOCK_DETERMINISTIC ? flag(env.MOCK_DETERMINISTIC, 'MOCK_DETERMINISTIC') : false),
+    ...controlConfig(env),
     help: values.help ?? false,
     version: values.version ?? false,
   }
