@@ -705,14 +705,23 @@ interface DbRow {
   secret_updated_by_user_id: string | null
 }
 
-const selectAll = new WeakMap<object, { all(): unknown[] }>()
+const statements = new WeakMap<object, { all: { all(): unknown[] }; changes: { pluck(): { get(): unknown } } }>()
+
+function stmts(app: FastifyInstance) {
+  const db = app.mock.repo.db
+  let s = statements.get(db)
+  if (s === undefined) statements.set(db, (s = { all: db.prepare('SELECT * FROM ai_secrets ORDER BY seq'), changes: db.prepare('SELECT total_changes()') }))
+  return s
+}
 
 function snapshot(app: FastifyInstance): Map<string, DbRow> {
-  const db = app.mock.repo.db
-  let stmt = selectAll.get(db)
-  if (stmt === undefined) selectAll.set(db, (stmt = db.prepare('SELECT * FROM ai_secrets ORDER BY seq')))
-  const rows = stmt.all() as DbRow[]
+  const rows = stmts(app).all.all() as DbRow[]
   return new Map(rows.map((r) => [r.id, r]))
+}
+
+/** Rows written so far on the app's connection: while it stays the same, nothing changed. */
+function totalChanges(app: FastifyInstance): number {
+  return Number(stmts(app).changes.pluck().get())
 }
 
 export interface RunStats {
@@ -752,6 +761,8 @@ export async function runScenario(app: FastifyInstance, scenario: Scenario, opts
   for (const [v, what] of world.needles()) opts.leaks.add(v, what)
   for (const [j, s] of scenario.world.secrets.entries()) opts.leaks.add(secretValue(s.secret, 1000 + j), `seeded secret value ${j}`)
 
+  let state = snapshot(app)
+  let written = totalChanges(app)
   for (const [i, op] of scenario.ops.entries()) {
     if (problems.length > 0) break
     if (op.kind === 'tick') {
@@ -764,7 +775,7 @@ export async function runScenario(app: FastifyInstance, scenario: Scenario, opts
     const auth = world.authenticate(op.key)
     opts.leaks.add(auth.header, `authorization of op ${i}`)
     const req = buildRequest(op, n, auth, model)
-    const before = snapshot(app)
+    const before = state
     const expect = model.apply(op, n, auth)
     let res: Response
     try {
@@ -779,7 +790,10 @@ export async function runScenario(app: FastifyInstance, scenario: Scenario, opts
     const outcome = `${op.kind} ${res.statusCode}`
     opts.stats.byOutcome[outcome] = (opts.stats.byOutcome[outcome] ?? 0) + 1
     opts.onResponse?.(req, res)
-    const after = snapshot(app)
+    const nowWritten = totalChanges(app)
+    const after = nowWritten === written ? before : snapshot(app)
+    state = after
+    written = nowWritten
 
     for (const leak of opts.leaks.checkResponse(res, `answer to op ${i}`)) fail(i, req, `LEAK of ${leak.what}: ${leak.excerpt}`, res)
     if (typeof res.headers['x-request-id'] !== 'string') fail(i, req, 'no x-request-id header', res)
