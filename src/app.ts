@@ -12,7 +12,8 @@ import aiSecretIdRoutes from './routes/v1/ai-secret-id.js'
 import aiSecretRoutes from './routes/v1/ai-secret.js'
 import { sharedSchemas } from './schemas/ai-secret.js'
 import { readSeedFile } from './seed.js'
-import { createValidators } from './validation.js'
+import { createValidators, lazySerializerFactory } from './validation.js'
+import SerializerSelector from '@fastify/fast-json-stringify-compiler'
 
 export interface AppOptions {
   /** SQLite database: ':memory:' (default) or a file path, which keeps state across restarts. */
@@ -77,6 +78,8 @@ export async function buildApp(options: AppOptions = {}): Promise<FastifyInstanc
     bodyLimit: BODY_LIMIT,
     // ids up to this long still reach the route, which answers a 400 for a bad one rather than a 404
     routerOptions: { maxParamLength: 2048 },
+    // Response serializers are built on first use, as validators are (see validation.ts).
+    schemaController: { compilersFactory: { buildSerializer: lazySerializerFactory(SerializerSelector()) } },
     genReqId: (req) => incomingRequestId(req.headers['x-request-id']) ?? nextRequestId(),
   }).withTypeProvider<TypeBoxTypeProvider>()
 

@@ -26,13 +26,47 @@ export function createValidators(sharedSchemas: object[]) {
     for (const s of sharedSchemas) ajv.addSchema(openApiToAjv(s))
     return ajv
   }
-  const body = make(false)
-  const other = make(true)
-  return ({ schema, httpPart }: { schema: FastifySchema; httpPart?: string }) => {
-    const ajv = httpPart === 'body' ? body : other
-    const id = (schema as { $id?: string }).$id
-    const stored = id === undefined ? undefined : ajv.getSchema(id)
-    return stored ?? ajv.compile(openApiToAjv(schema))
+  let body: InstanceType<typeof Ajv> | undefined
+  let other: InstanceType<typeof Ajv> | undefined
+  return ({ schema, httpPart }: { schema: FastifySchema; httpPart?: string }) =>
+    lazyValidator(() => {
+      const ajv = httpPart === 'body' ? (body ??= make(false)) : (other ??= make(true))
+      const id = (schema as { $id?: string }).$id
+      const stored = id === undefined ? undefined : ajv.getSchema(id)
+      return stored ?? ajv.compile(openApiToAjv(schema))
+    })
+}
+
+type Validate = ((data: unknown) => boolean) & { errors?: ErrorObject[] | null }
+
+/**
+ * Compiling every route's schemas at start-up costs most of the start-up time (Ajv code
+ * generation), so each is compiled on the first request that needs it. Fastify reads
+ * `errors` off the function it was given after a failed check: it is copied over.
+ */
+export function lazyValidator(compile: () => Validate): Validate {
+  let fn: Validate | undefined
+  const validate: Validate = (data) => {
+    fn ??= compile()
+    const ok = fn(data)
+    validate.errors = fn.errors
+    return ok
+  }
+  validate.errors = null
+  return validate
+}
+
+/** The same for response serializers (fast-json-stringify): built on first use. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type SerializerFactory = (externalSchemas: any, options: any) => (route: any) => (data: unknown) => string
+
+export function lazySerializerFactory(factory: SerializerFactory): SerializerFactory {
+  return (externalSchemas, options) => {
+    const compiler = factory(externalSchemas, options)
+    return (route) => {
+      let fn: ((data: unknown) => string) | undefined
+      return (data) => (fn ??= compiler(route))(data)
+    }
   }
 }
 
