@@ -1,0 +1,166 @@
+import type { AddressInfo } from 'node:net'
+import type { FastifyInstance, InjectOptions } from 'fastify'
+import { buildApp, type AppOptions } from './app.js'
+import type { FaultRule, FaultRuleInput } from './control/faults.js'
+import type { JournalEntry, JournalFilter } from './control/journal.js'
+import type { SeedData } from './plugins/control.js'
+import type { Role } from './repository.js'
+import type { SeedResult } from './seed.js'
+
+export interface MockServerOptions extends AppOptions {
+  /** Default 0: a free port. */
+  port?: number
+  /** Default 127.0.0.1. */
+  host?: string
+}
+
+/** An API key the mock was seeded with, in plain text (it came from the caller's own seed data). */
+export interface MockApiKey {
+  key: string
+  id: string
+  /** The email of its user. */
+  user: string
+  /** The organization it is scoped to, or null. */
+  org: string | null
+  /** The organizations it spans, with its role in each. */
+  orgs: { name: string; role: Role }[]
+}
+
+/**
+ * The keys of the configured seed and of every seed() since the last reset (reset() goes
+ * back to the configured seed's keys). The object is updated in place.
+ */
+export interface MockApiKeys {
+  /** In seed order. */
+  list: MockApiKey[]
+  /** The first key of each user, by email. */
+  byUser: Record<string, string>
+  /**
+   * For each organization, a key acting in it as owner and one as member. Keys that span
+   * only that organization are preferred, so requests need no `org_name`.
+   */
+  byOrg: Record<string, { owner?: string; member?: string }>
+}
+
+export interface MockServer {
+  /** `http://127.0.0.1:<port>`, without a trailing slash. */
+  url: string
+  apiKeys: MockApiKeys
+  /** The Fastify instance, for `inject()` or anything else. */
+  app: FastifyInstance
+  /** Stops listening and closes the database. Requests still open after 1 s are cut. */
+  close(): Promise<void>
+  /** POST /_mock/reset: back to the configured seed. */
+  reset(): Promise<SeedResult>
+  /** POST /_mock/seed: adds data (all or nothing) and its keys to apiKeys. Rejects with the 400's message. */
+  seed(data: SeedData): Promise<SeedResult & { keys: MockApiKey[] }>
+  /** GET /_mock/requests: the journal of /v1 requests, oldest first. */
+  requests(filter?: JournalFilter): Promise<JournalEntry[]>
+  /** POST /_mock/faults: adds a rule and answers it with its id. */
+  fault(rule: FaultRuleInput): Promise<FaultRule>
+  /** DELETE /_mock/faults. */
+  clearFaults(): Promise<void>
+}
+
+/** Thrown by MockServer's methods when the control plane refuses a request (an invalid seed or rule). */
+export class MockControlError extends Error {
+  override name = 'MockControlError'
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
+    super(message)
+  }
+}
+
+function plainKeys(data: unknown, result: SeedResult): MockApiKey[] {
+  const given = (data as { api_keys?: { key: string }[] } | null)?.api_keys ?? []
+  return result.api_keys.map((k, i) => ({ key: given[i]!.key, id: k.id, user: k.user, org: k.org, orgs: k.orgs }))
+}
+
+function rebuild(apiKeys: MockApiKeys, keys: MockApiKey[]): void {
+  apiKeys.list.splice(0, apiKeys.list.length, ...keys)
+  for (const k of Object.keys(apiKeys.byUser)) delete apiKeys.byUser[k]
+  for (const k of Object.keys(apiKeys.byOrg)) delete apiKeys.byOrg[k]
+  add(apiKeys, [])
+}
+
+function add(apiKeys: MockApiKeys, keys: MockApiKey[]): void {
+  apiKeys.list.push(...keys)
+  const spans = new Map(apiKeys.list.map((k) => [k.key, k.orgs.length]))
+  for (const k of apiKeys.list) {
+    apiKeys.byUser[k.user] ??= k.key
+    for (const o of k.orgs) {
+      const slot = (apiKeys.byOrg[o.name] ??= {})
+      const current = slot[o.role]
+      if (current === undefined || (spans.get(current)! > 1 && k.orgs.length === 1)) slot[o.role] = k.key
+    }
+  }
+}
+
+/**
+ * Builds the mock and listens on a free port (CONTRACT section 7): for test suites that
+ * want a real URL. Defaults: port 0, host 127.0.0.1, an in-memory database, the demo seed.
+ */
+export async function startMockServer(options: MockServerOptions = {}): Promise<MockServer> {
+  const { port = 0, host = '127.0.0.1', ...appOptions } = options
+  const app = await buildApp({ db: ':memory:', ...appOptions })
+  try {
+    await app.listen({ port, host })
+  } catch (err) {
+    await app.close()
+    throw err
+  }
+  const address = app.server.address() as AddressInfo
+  const url = `http://${address.family === 'IPv6' ? `[${address.address}]` : address.address}:${address.port}`
+
+  const configured = app.mock.options.seed
+  const apiKeys: MockApiKeys = { list: [], byUser: {}, byOrg: {} }
+  if (app.mock.seeded !== null) add(apiKeys, plainKeys(configured, app.mock.seeded))
+
+  const admin = app.control.adminToken === null ? {} : { authorization: `Bearer ${app.control.adminToken}` }
+  // The helpers go through the /_mock routes themselves: the same checks, the same answers.
+  const control = async (opts: InjectOptions & { url: string }) => {
+    const res = await app.inject({ ...opts, headers: { ...admin, ...opts.headers } })
+    if (res.statusCode >= 400) throw new MockControlError(res.statusCode, res.body)
+    return res
+  }
+
+  return {
+    url,
+    apiKeys,
+    app,
+    async close() {
+      const cut = setTimeout(() => app.server.closeAllConnections(), 1000)
+      cut.unref()
+      try {
+        await app.close()
+      } finally {
+        clearTimeout(cut)
+      }
+    },
+    async reset() {
+      const result = (await control({ method: 'POST', url: '/_mock/reset' })).json<SeedResult>()
+      rebuild(apiKeys, plainKeys(configured, result))
+      return result
+    },
+    async seed(data) {
+      const result = (await control({ method: 'POST', url: '/_mock/seed', payload: data })).json<SeedResult>()
+      const keys = plainKeys(data, result)
+      add(apiKeys, keys)
+      return { ...result, keys }
+    },
+    async requests(filter = {}) {
+      const query: Record<string, string> = {}
+      if (filter.method !== undefined) query.method = filter.method
+      if (filter.path !== undefined) query.path = filter.path
+      return (await control({ method: 'GET', url: '/_mock/requests', query })).json<{ requests: JournalEntry[] }>().requests
+    },
+    async fault(rule) {
+      return (await control({ method: 'POST', url: '/_mock/faults', payload: rule })).json<FaultRule>()
+    },
+    async clearFaults() {
+      await control({ method: 'DELETE', url: '/_mock/faults' })
+    },
+  }
+}
