@@ -40,6 +40,7 @@ async function main() {
       adminToken: config.adminToken,
       rateLimitPerMinute: config.rateLimitPerMinute,
       journalSize: config.journalSize,
+      jwtSecret: config.jwtSecret,
     })
   } catch (err) {
     // One line that names the file, the JSON path and the problem; nothing was started.

@@ -15,6 +15,8 @@ export interface CliConfig {
   rateLimitPerMinute?: number
   /** MOCK_JOURNAL_SIZE (environment only); absent when unset (the app's default, 1000). */
   journalSize?: number
+  /** JWT_SECRET (environment only): HS256 secret for JWT bearer tokens; absent when unset or empty. */
+  jwtSecret?: string
   help: boolean
   version: boolean
 }
@@ -43,6 +45,7 @@ Environment only:
   ADMIN_TOKEN=T             every /_mock route but /_mock/health wants Authorization: Bearer T
   RATE_LIMIT_PER_MINUTE=N   per API key, sliding one-minute window; over it, 429 with Retry-After (default off)
   MOCK_JOURNAL_SIZE=N       /v1 requests kept for GET /_mock/requests, oldest dropped (default 1000; 0 keeps none)
+  JWT_SECRET=S              HS256 secret that JWT bearer tokens must be signed with (default unset: JWTs get a 401)
 `
 
 function port(value: string, name: string): number {
@@ -132,6 +135,7 @@ export function parseConfig(argv: string[], env: NodeJS.ProcessEnv): CliConfig {
     logLevel,
     deterministic: values.deterministic ?? (env.MOCK_DETERMINISTIC ? flag(env.MOCK_DETERMINISTIC, 'MOCK_DETERMINISTIC') : false),
     ...controlConfig(env),
+    ...(env.JWT_SECRET ? { jwtSecret: env.JWT_SECRET } : {}),
     help: values.help ?? false,
     version: values.version ?? false,
   }

@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import t, { type Test } from 'tap'
 import { PACKAGE_ROOT } from '../src/paths.js'
+import { signJwt } from '../src/jwt.js'
 import { KEYS } from './helper.js'
 
 // These tests run the built bin (npm test builds first) as a user would, over real HTTP.
@@ -112,6 +113,15 @@ t.test('a user seed file, by flag or SEED_FILE; --no-seed starts empty', async (
   const empty = await start(['--no-seed'])
   t.equal((await del(empty.url, { name: 'x' })).status, 401, 'no keys at all')
   await stop(t, empty)
+})
+
+t.test('JWT_SECRET reaches the app: a signed JWT authenticates its email', async (t) => {
+  const s = await start([], { JWT_SECRET: 'cli-jwt-secret' })
+  const token = signJwt({ email: 'val@acme.test' }, 'cli-jwt-secret')
+  const res = await fetch(`${s.url}/v1/ai_secret`, { headers: { authorization: `Bearer ${token}` } })
+  t.equal(res.status, 200)
+  t.equal(((await res.json()) as { objects: unknown[] }).objects.length, 1)
+  await stop(t, s)
 })
 
 t.test('a bad seed file: one line naming file, path and problem; exit 1; never listens', async (t) => {

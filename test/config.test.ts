@@ -15,6 +15,8 @@ t.test('environment, and flags over environment', async (t) => {
   })
   t.equal(parseConfig(['--no-seed'], env).seed, false)
   t.equal(parseConfig(['--deterministic'], {}).deterministic, true)
+  t.equal(parseConfig([], { JWT_SECRET: 's3cret' }).jwtSecret, 's3cret')
+  t.equal(parseConfig([], { JWT_SECRET: '' }).jwtSecret, undefined)
 })
 
 t.test('bad configuration is one clear line', async (t) => {
