@@ -20,6 +20,7 @@ detect_engine() {
     ENGINE=podman
   fi
   export ENGINE
+  set_engine_cmd
 }
 
 # Podman needs, on these machines: a containers.conf that does not try to raise
@@ -38,9 +39,15 @@ p() {
   CONTAINERS_CONF="$(podman_conf)" podman --cgroup-manager=cgroupfs --runtime runc "$@"
 }
 
-# engine ARGS...: the same command line for docker and podman.
-engine() {
-  if [[ "$ENGINE" == docker ]]; then docker "$@"; else p "$@"; fi
+# engine ARGS...: the same command line for docker and podman. ENGINE_CMD is the
+# same as an array, for `timeout` and other commands that cannot run a function.
+engine() { "${ENGINE_CMD[@]}" "$@"; }
+set_engine_cmd() {
+  if [[ "$ENGINE" == docker ]]; then
+    ENGINE_CMD=(docker)
+  else
+    ENGINE_CMD=(env "CONTAINERS_CONF=$(podman_conf)" podman --cgroup-manager=cgroupfs --runtime runc)
+  fi
 }
 
 # A free TCP port on 127.0.0.1 (asked from the kernel; node is on the machine anyway).
@@ -49,12 +56,14 @@ free_port() {
 }
 
 # Install the packages we need, only those missing (Debian; we run as root in CI).
+# With a real Docker engine only docker-compose (and curl) can be missing.
 ensure_tools() {
-  local missing=() cmd pkg
-  for pair in podman:podman buildah:buildah runc:runc debootstrap:debootstrap docker-compose:docker-compose; do
-    cmd="${pair%%:*}" pkg="${pair##*:}"
-    if [[ "$ENGINE" == docker && "$cmd" != docker-compose ]]; then continue; fi
-    command -v "$cmd" >/dev/null 2>&1 || missing+=("$pkg")
+  local missing=() pair cmd
+  for pair in podman:podman buildah:buildah runc:runc debootstrap:debootstrap docker:docker.io \
+    docker-compose:docker-compose curl:curl; do
+    cmd="${pair%%:*}"
+    if [[ "$ENGINE" == docker && "$cmd" != docker-compose && "$cmd" != curl ]]; then continue; fi
+    command -v "$cmd" >/dev/null 2>&1 || missing+=("${pair##*:}")
   done
   if ((${#missing[@]})); then
     log "installing ${missing[*]}"

@@ -60,7 +60,7 @@ if [[ ! -f "$tarball" ]]; then
 fi
 
 log "importing $tarball as $BASE_IMAGE"
-p import \
+p import --quiet \
   --change 'ENV PATH=/usr/local/bin:/usr/local/sbin:/usr/sbin:/usr/bin:/sbin:/bin' \
   --change 'ENV NODE_EXTRA_CA_CERTS=/etc/ssl/certs/ca-certificates.crt' \
   --change 'ENV NODE_VERSION='"${node_version#v}" \
