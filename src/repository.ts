@@ -94,6 +94,14 @@ function toPrincipal(rows: PrincipalRow[]): Principal | null {
   }
 }
 
+/** The list's filters; a null parameter does not filter. */
+const LIST_FROM = `
+  SELECT * FROM ai_secrets
+  WHERE org_id IN (SELECT value FROM json_each(@orgs))
+    AND (@ids IS NULL OR id IN (SELECT value FROM json_each(@ids)))
+    AND (@name IS NULL OR name = @name)
+    AND (@types IS NULL OR type IN (SELECT value FROM json_each(@types)))`
+
 export class Repository {
   /** Bumped by every change to organizations, users, memberships or keys: caches of principals check it. */
   generation = 0
@@ -128,25 +136,11 @@ export class Repository {
           secret_updated_by_user_id = @secret_updated_by_user_id
         WHERE id = @id RETURNING *`),
       // Newest first, insertion order breaking ties; the cursor is a (created, seq) position.
-      listNewestFirst: p(`
-        SELECT * FROM ai_secrets
-        WHERE org_id IN (SELECT value FROM json_each(@orgs))
-          AND (@ids IS NULL OR id IN (SELECT value FROM json_each(@ids)))
-          AND (@name IS NULL OR name = @name)
-          AND (@types IS NULL OR type IN (SELECT value FROM json_each(@types)))
-          AND (@created IS NULL OR (created, seq) < (@created, @seq))
-        ORDER BY created DESC, seq DESC
-        LIMIT @limit`),
+      listNewestFirst: p(`${LIST_FROM} AND (@created IS NULL OR (created, seq) < (@created, @seq))
+        ORDER BY created DESC, seq DESC LIMIT @limit`),
       // The page just before a cursor (ending_before), read oldest first and turned round by the caller.
-      listOldestFirst: p(`
-        SELECT * FROM ai_secrets
-        WHERE org_id IN (SELECT value FROM json_each(@orgs))
-          AND (@ids IS NULL OR id IN (SELECT value FROM json_each(@ids)))
-          AND (@name IS NULL OR name = @name)
-          AND (@types IS NULL OR type IN (SELECT value FROM json_each(@types)))
-          AND (created, seq) > (@created, @seq)
-        ORDER BY created ASC, seq ASC
-        LIMIT @limit`),
+      listOldestFirst: p(`${LIST_FROM} AND (created, seq) > (@created, @seq)
+        ORDER BY created ASC, seq ASC LIMIT @limit`),
       insertOrg: p(`INSERT INTO organizations (id, name, created) VALUES (@id, @name, @created)`),
       insertUser: p(`INSERT INTO users (id, email, created) VALUES (@id, @email, @created)`),
       insertMembership: p(`INSERT INTO memberships (user_id, org_id, role) VALUES (@user_id, @org_id, @role)`),
