@@ -154,6 +154,7 @@ export async function startMockServer(options: MockServerOptions = {}): Promise<
       const query: Record<string, string> = {}
       if (filter.method !== undefined) query.method = filter.method
       if (filter.path !== undefined) query.path = filter.path
+      if (filter.org !== undefined) query.org = filter.org
       return (await control({ method: 'GET', url: '/_mock/requests', query })).json<{ requests: JournalEntry[] }>().requests
     },
     async fault(rule) {

@@ -27,10 +27,11 @@ t.test('records /v1 requests oldest first: method, path, query, redacted headers
     headers: { authorization: 'Bearer sk-...ner', 'content-type': 'application/json', 'x-trace': 't1' },
     body: { name: 'OPENAI_API_KEY', secret: '[redacted]', nested: [{ secret: '[redacted]' }, { secret: null }] },
     status: 200,
+    org: 'acme',
   })
   t.type(first.duration_ms, 'number')
   t.ok(first.duration_ms >= 0)
-  t.match(second, { status: 401, body: null, headers: { authorization: '[redacted]', cookie: '[redacted]' } }, 'refused before parsing: no body')
+  t.match(second, { status: 401, body: null, org: null, headers: { authorization: '[redacted]', cookie: '[redacted]' } }, 'refused before parsing: no body')
   const text = JSON.stringify(list)
   for (const s of [KEYS.owner, 'sk-never-shown', 'YWxpY2U6c2VjcmV0', 'session=abc']) t.notMatch(text, s)
 })
@@ -53,6 +54,13 @@ t.test('?method= and ?path= filter; DELETE clears', async (t) => {
   t.same(paths(await requests(t, app, '?path=/v1/ai_secret*&method=GET')), ['GET /v1/ai_secret/00000000-0000-4000-8000-000000000001'])
   t.equal((await requests(t, app, '?path=/v1/*')).length, 4, 'unknown /v1 routes are recorded too')
   t.equal((await requests(t, app)).at(-1)!.status, 404)
+
+  await app.inject({ method: 'DELETE', url: '/v1/ai_secret', headers: headers(KEYS.globexOnly), payload: { name: 'x' } })
+  await app.inject({ method: 'DELETE', url: '/v1/ai_secret', headers: headers(KEYS.multi), payload: { name: 'x' } })
+  await app.inject({ method: 'DELETE', url: '/v1/ai_secret', headers: headers(KEYS.multi), payload: { name: 'x', org_name: 'globex' } })
+  t.same((await requests(t, app)).slice(-3).map((e) => e.org), ['globex', null, 'globex'], 'a multi-org key that named none acted in none')
+  t.equal((await requests(t, app, '?org=globex')).length, 2)
+  t.equal((await requests(t, app, '?org=acme&method=GET')).length, 1)
 
   const cleared = await app.inject({ method: 'DELETE', url: '/_mock/requests' })
   t.equal(cleared.statusCode, 204)

@@ -18,12 +18,20 @@ export interface JournalEntry {
   /** null when a fault rule dropped the connection without an answer. */
   status: number | null
   duration_ms: number
+  /**
+   * The organization the request acted in, when the mock got that far (null for a 401, a
+   * forced fault, or a key spanning several organizations that named none). Not in the
+   * contract's list: it lets parallel workers, one organization each, read only their own.
+   */
+  org: string | null
 }
 
 export interface JournalFilter {
   method?: string
   /** An exact path, or a prefix ending in `*`. */
   path?: string
+  /** Only requests that acted in this organization. */
+  org?: string
 }
 
 export const REDACTED = '[redacted]'
@@ -115,6 +123,7 @@ export class Journal {
       const e = this.items[(this.start + i) % this.capacity]!
       if (method !== undefined && e.method !== method) continue
       if (filter.path !== undefined && !pathMatches(filter.path, e.path)) continue
+      if (filter.org !== undefined && e.org !== filter.org) continue
       out.push(e)
     }
     return out

@@ -152,6 +152,7 @@ async function controlPlugin(app: FastifyInstance, opts: ControlOptions) {
       body: null,
       status: null,
       duration_ms: 0,
+      org: null,
     }
     request.journalEntry = entry
     // Added on arrival, completed on answer: the journal lists requests in the order they came.
@@ -198,6 +199,8 @@ async function controlPlugin(app: FastifyInstance, opts: ControlOptions) {
     entry.body = journalBody(request.body)
     entry.status = reply.statusCode
     entry.duration_ms = Math.round(reply.elapsedTime * 10) / 10
+    const orgs = request.principal?.orgs ?? []
+    entry.org = request.org?.name ?? (orgs.length === 1 ? orgs[0]!.name : null)
   })
 }
 

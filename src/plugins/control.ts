@@ -109,6 +109,7 @@ const JournalEntry = Type.Object({
   body: Type.Unsafe<unknown>({ ...AnyValue, description: 'The parsed JSON body, every `secret` property redacted; null when none was read' }),
   status: Nullable(Type.Integer({ description: 'null while in flight, or when a fault rule dropped the connection' })),
   duration_ms: Type.Number(),
+  org: Nullable(Type.String({ description: 'The organization the request acted in, when the mock got that far' })),
 })
 
 const ClockAnswer = Type.Object({ now: Type.String({ format: 'date-time' }), deterministic: Type.Boolean() })
@@ -220,6 +221,7 @@ const controlRoutes: FastifyPluginAsyncTypebox = async (app) => {
         querystring: Type.Object({
           method: Optional(Type.String({ description: 'Only this HTTP method (any case)' })),
           path: Optional(Type.String({ description: 'Only this path; a trailing `*` matches a prefix' })),
+          org: Optional(Type.String({ description: 'Only requests that acted in this organization' })),
         }),
         response: { 200: Type.Object({ requests: Type.Array(JournalEntry) }), ...Unauthorized },
       },
