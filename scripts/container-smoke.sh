@@ -14,7 +14,8 @@
 #
 # Environment: CONTAINER_ENGINE=docker|podman forces an engine;
 # CONTAINER_CACHE_DIR (default ~/.cache/ai-secret-mock/container) holds the
-# stand-in base's tarball.
+# stand-in base's tarball; CONTAINER_SMOKE_TESTCONTAINERS=1 also runs the README's
+# Testcontainers example (installs the testcontainers package into that cache dir).
 set -euo pipefail
 
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -271,7 +272,7 @@ docs_line() {
 
 # Podman's Docker-compatible API, for the docker CLI and docker-compose (NOTES.md, point 6).
 docker_api() {
-  if [[ "$ENGINE" == docker ]]; then return 0; fi
+  if [[ "$ENGINE" == docker || -n "$SVC_PID" ]]; then return 0; fi
   (
     CONTAINERS_CONF="$(podman_conf)"
     export CONTAINERS_CONF
@@ -394,6 +395,37 @@ readme_compose() {
   SHIM_PID=""
 }
 
+# Opt-in: the README's Testcontainers example, against the same engine.
+readme_testcontainers() {
+  local dir="$CONTAINER_CACHE_DIR/testcontainers"
+  if [[ ! -d "$dir/node_modules/testcontainers" ]]; then
+    mkdir -p "$dir"
+    (cd "$dir" && echo '{"private":true}' >package.json && npm install --no-audit --no-fund testcontainers@11) >"$WORK/tc-install.log" 2>&1 ||
+      { tail -20 "$WORK/tc-install.log" >&2; die "cannot install testcontainers"; }
+  fi
+  cp scripts/container/testcontainers-check.mjs "$dir/"
+  [[ "$ENGINE" == podman ]] && docker_api
+  if [[ "$ENGINE" == podman ]]; then
+    # As for compose: run the HEALTHCHECK that systemd timers would run.
+    (
+      while :; do
+        for id in $(p ps -q --filter label=org.testcontainers=true 2>/dev/null); do
+          p healthcheck run "$id" >/dev/null 2>&1 || true
+        done
+        sleep 0.5
+      done
+    ) &
+    SHIM_PID=$!
+  fi
+  # Ryuk (the reaper) is an image that cannot be pulled here; the check stops its container itself.
+  local rc=0
+  { TESTCONTAINERS_RYUK_DISABLED=true TESTCONTAINERS_HOST_OVERRIDE=127.0.0.1 \
+    timeout 180 node "$dir/testcontainers-check.mjs" "$repo" 2>&1 | sed 's/^/    /' >&2; } || rc=$?
+  if [[ -n "$SHIM_PID" ]]; then kill "$SHIM_PID" 2>/dev/null; wait "$SHIM_PID" 2>/dev/null || true; fi
+  SHIM_PID=""
+  ((rc == 0)) || die "the Testcontainers example failed ($rc)"
+}
+
 detect_engine
 log "engine: $ENGINE"
 ensure_tools
@@ -406,3 +438,6 @@ timed "volume DB_PATH: deletion kept across a restart" run_volume
 timed "mounted SEED_FILE: its secret deleted" run_seed_file
 timed "README: docker build / docker run lines" readme_docker
 timed "README: docker compose up -d / logs / down" readme_compose
+if [[ "${CONTAINER_SMOKE_TESTCONTAINERS:-}" == 1 ]]; then
+  timed "README: Testcontainers example (opt-in)" readme_testcontainers
+fi
