@@ -102,7 +102,7 @@ t.test('drop: inject() rejects as a connection reset, nothing changes, the journ
   await t.rejects(app.inject(del()), { code: 'LIGHT_ECONNRESET' })
   t.equal(await secretsLeft(app), 2)
   const [entry] = (await app.inject({ method: 'GET', url: '/_mock/requests' })).json().requests
-  t.match(entry, { method: 'DELETE', path: '/v1/ai_secret', status: null, body: null })
+  t.match(entry, { method: 'DELETE', path: '/v1/ai_secret', status: null, body: null, org: 'acme' })
   t.equal((await call(t, app, del())).statusCode, 200, 'the next one goes through')
 })
 

@@ -59,8 +59,11 @@ t.test('?method= and ?path= filter; DELETE clears', async (t) => {
   await app.inject({ method: 'DELETE', url: '/v1/ai_secret', headers: headers(KEYS.multi), payload: { name: 'x' } })
   await app.inject({ method: 'DELETE', url: '/v1/ai_secret', headers: headers(KEYS.multi), payload: { name: 'x', org_name: 'globex' } })
   t.same((await requests(t, app)).slice(-3).map((e) => e.org), ['globex', null, 'globex'], 'a multi-org key that named none acted in none')
-  t.equal((await requests(t, app, '?org=globex')).length, 2)
-  t.equal((await requests(t, app, '?org=acme&method=GET')).length, 1)
+  await app.inject({ method: 'DELETE', url: '/v1/ai_secret', headers: headers(KEYS.globexOnly, { prefer: 'code=500' }), payload: { name: 'x' } })
+  await app.inject({ method: 'DELETE', url: '/v1/ai_secret', headers: headers('sk-unknown', { prefer: 'code=500' }), payload: { name: 'x' } })
+  t.same((await requests(t, app)).slice(-2).map((e) => [e.status, e.org]), [[500, 'globex'], [500, null]], 'a forced answer: the only org of its key')
+  t.equal((await requests(t, app, '?org=globex')).length, 3)
+  t.equal((await requests(t, app, '?org=acme&method=GET')).length, 2, 'the unknown route too: the only org of the key')
 
   const cleared = await app.inject({ method: 'DELETE', url: '/_mock/requests' })
   t.equal(cleared.statusCode, 204)

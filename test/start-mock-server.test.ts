@@ -161,6 +161,9 @@ t.test('many parallel workers on one instance, one organization each', async (t)
         ai_secrets: [{ org, name: 'OPENAI_API_KEY', secret: `sk-${org}-value` }],
       })
       const key = keys[0]!.key
+      // Faults narrowed by key hit this worker only.
+      await server.fault({ key, status: 500, times: 1 })
+      t.equal((await deleteSecret(server, key, 'OPENAI_API_KEY')).status, 500)
       const res = await deleteSecret(server, key, 'OPENAI_API_KEY')
       const mine = await server.requests({ org })
       return { status: res.status, body: (await res.json()) as { name: string; org_id: string }, mine }
@@ -169,7 +172,7 @@ t.test('many parallel workers on one instance, one organization each', async (t)
   t.same(workers.map((w) => w.status), Array(8).fill(200))
   t.equal(new Set(workers.map((w) => w.body.org_id)).size, 8, 'each worker touched only its own organization')
   for (const [i, w] of workers.entries()) {
-    t.same(w.mine.map((e) => [e.method, e.org, e.status]), [['DELETE', `worker-${i}`, 200]], 'each worker reads only its own requests')
+    t.same(w.mine.map((e) => [e.method, e.org, e.status]), [['DELETE', `worker-${i}`, 500], ['DELETE', `worker-${i}`, 200]], 'each worker reads only its own requests')
   }
   const state = (await (await fetch(`${server.url}/_mock/state`)).json()) as { ai_secrets: { org_id: string }[] }
   t.equal(state.ai_secrets.length, 2, 'only the demo secrets are left')

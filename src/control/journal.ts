@@ -19,9 +19,10 @@ export interface JournalEntry {
   status: number | null
   duration_ms: number
   /**
-   * The organization the request acted in, when the mock got that far (null for a 401, a
-   * forced fault, or a key spanning several organizations that named none). Not in the
-   * contract's list: it lets parallel workers, one organization each, read only their own.
+   * The organization the request acted in or, when it was answered before that (a forced
+   * fault, the rate limit), the only organization of its key; null for an unknown key or a
+   * key spanning several organizations that named none. Not in the contract's list: it lets
+   * parallel workers, one organization each, read only their own requests.
    */
   org: string | null
 }

@@ -175,6 +175,7 @@ async function controlPlugin(app: FastifyInstance, opts: ControlOptions) {
       await sleep(action.delayMs, closing.signal)
       if (action.drop) {
         entry.duration_ms = Math.round(reply.elapsedTime * 10) / 10
+        entry.org = orgOf(request)
         request.log.info({ method: request.method, url: request.url }, 'connection dropped by a fault rule')
         request.journalEntry = null
         reply.hijack()
@@ -199,9 +200,25 @@ async function controlPlugin(app: FastifyInstance, opts: ControlOptions) {
     entry.body = journalBody(request.body)
     entry.status = reply.statusCode
     entry.duration_ms = Math.round(reply.elapsedTime * 10) / 10
-    const orgs = request.principal?.orgs ?? []
-    entry.org = request.org?.name ?? (orgs.length === 1 ? orgs[0]!.name : null)
+    entry.org = orgOf(request)
   })
+
+  /**
+   * The organization the request acted in; for one answered before that (a forced fault, the
+   * rate limit), the only organization of its key. Lets each parallel worker find its own.
+   */
+  function orgOf(request: FastifyRequest): string | null {
+    if (request.org !== null) return request.org.name
+    let principal = request.principal
+    if (principal === null) {
+      try {
+        principal = app.mock.auth.authenticate(request.headers.authorization)
+      } catch {
+        return null
+      }
+    }
+    return principal.orgs.length === 1 ? principal.orgs[0]!.name : null
+  }
 }
 
 export default fp(controlPlugin, { name: 'control', fastify: '5.x', dependencies: ['store', 'errors'] })

@@ -109,7 +109,11 @@ const JournalEntry = Type.Object({
   body: Type.Unsafe<unknown>({ ...AnyValue, description: 'The parsed JSON body, every `secret` property redacted; null when none was read' }),
   status: Nullable(Type.Integer({ description: 'null while in flight, or when a fault rule dropped the connection' })),
   duration_ms: Type.Number(),
-  org: Nullable(Type.String({ description: 'The organization the request acted in, when the mock got that far' })),
+  org: Nullable(
+    Type.String({
+      description: 'The organization the request acted in or, for one answered before that (a forced fault, the rate limit), the only organization of its key',
+    }),
+  ),
 })
 
 const ClockAnswer = Type.Object({ now: Type.String({ format: 'date-time' }), deterministic: Type.Boolean() })
