@@ -20,7 +20,8 @@ function toApiError(err: FastifyError): ApiError | null {
 }
 
 export function errorContext(request: FastifyRequest): ErrorContext {
-  const p = request.principal
+  // Not set at all (rather than null) on a request Fastify answers before any hook runs.
+  const p = request.principal ?? null
   const org = request.org ?? (p !== null && p.orgs.length === 1 ? p.orgs[0] : undefined)
   return {
     requestId: request.id,
