@@ -55,7 +55,9 @@ export class LeakWatch {
     for (const [value, what] of this.needles) {
       const i = hay.indexOf(value)
       if (i === -1) continue
-      const leak = { what, where, excerpt: hay.slice(Math.max(0, i - 60), i + value.length + 20).replace(value, '<<LEAK>>') }
+      // Found only in the bytes of a logged Buffer (Node's err.rawPacket of a request it could not parse)?
+      const inBuffer = i >= text.length ? ' (in a logged Buffer: err.rawPacket)' : ''
+      const leak = { what, where: where + inBuffer, excerpt: hay.slice(Math.max(0, i - 60), i + value.length + 20).replace(value, '<<LEAK>>') }
       found.push(leak)
       if (this.leaks.length < 100) this.leaks.push(leak)
     }
