@@ -1,5 +1,5 @@
 import t, { type Test } from 'tap'
-import { Journal, journalBody, parseQuery, redactAuthorization, redactSecrets, type JournalEntry } from '../src/control/journal.js'
+import { Journal, journalBody, journalHeaders, parseQuery, redactAuthorization, redactSecrets, type JournalEntry } from '../src/control/journal.js'
 import { KEYS, build, call, headers } from './helper.js'
 
 const requests = async (t: Test, app: Awaited<ReturnType<typeof build>>, query = '') => {
@@ -107,6 +107,7 @@ t.test('redaction helpers', async (t) => {
   t.equal(journalBody(undefined), null)
   t.equal(journalBody('plain'), 'plain')
   t.match(journalBody({ big: 'x'.repeat(70_000) }), /^\[\d+ characters of JSON, not kept\]$/, 'huge bodies are not kept whole')
+  t.same(journalHeaders({ accept: 'a', 'x-list': ['1', '2'], gone: undefined, 'proxy-authorization': 'Basic x' }), { accept: 'a', 'x-list': ['1', '2'], 'proxy-authorization': '[redacted]' })
   t.same(parseQuery('/v1/x'), {})
   t.same(parseQuery('/v1/x?a=1&b=&a=2&a=3'), { a: ['1', '2', '3'], b: '' })
 })

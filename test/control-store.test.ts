@@ -88,6 +88,17 @@ t.test('POST /_mock/seed: errors name the JSON path and change nothing', async (
   t.equal((await app.inject({ method: 'GET', url: '/_mock/state' })).body, before, 'all or nothing: worker-1 of the first case was not kept')
 })
 
+t.test('POST /_mock/seed: an unexpected failure is a 500 that shows nothing internal', async (t) => {
+  const app = await build(t)
+  app.control.seed = () => {
+    throw new Error('disk on fire at /var/lib/x')
+  }
+  const res = await app.inject({ method: 'POST', url: '/_mock/seed', payload: EXTRA })
+  t.equal(res.statusCode, 500)
+  t.match(res.body, /^Internal server error \[timestamp=/)
+  t.notMatch(res.body, 'disk')
+})
+
 t.test('POST /_mock/reset: back to the configured seed, and it answers what was seeded', async (t) => {
   const app = await build(t)
   const initial = (await app.inject({ method: 'GET', url: '/_mock/state' })).json()

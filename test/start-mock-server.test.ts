@@ -123,6 +123,7 @@ t.test('seed() adds keys to apiKeys; reset() goes back; errors reject with the m
   t.match(created, { organizations: [{ name: 'worker-7' }], keys: [{ key: 'sk-worker-seven', user: 'w7@test', orgs: [{ name: 'worker-7', role: 'owner' }] }] })
   t.equal(server.apiKeys.byOrg['worker-7']!.owner, 'sk-worker-seven')
   t.equal((await deleteSecret(server, 'sk-worker-seven', 'K')).status, 200)
+  t.same((await server.seed({ organizations: [{ name: 'bare' }] })).keys, [], 'no keys in the data, none added')
 
   await t.rejects(server.seed({ api_keys: [{ key: 'sk-x', user: 'nobody@test' }] }), MockControlError)
   await t.rejects(server.seed({ api_keys: [{ key: 'sk-x', user: 'nobody@test' }] }), { status: 400, message: /^Invalid seed: \$\.api_keys\[0\]\.user: unknown user/ })
