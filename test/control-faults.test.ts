@@ -104,6 +104,10 @@ t.test('drop: inject() rejects as a connection reset, nothing changes, the journ
   const [entry] = (await app.inject({ method: 'GET', url: '/_mock/requests' })).json().requests
   t.match(entry, { method: 'DELETE', path: '/v1/ai_secret', status: null, body: null, org: 'acme' })
   t.equal((await call(t, app, del())).statusCode, 200, 'the next one goes through')
+
+  const unjournaled = await build(t, { journalSize: 0 })
+  await fault(unjournaled, { drop: true })
+  await t.rejects(unjournaled.inject(del()), { code: 'LIGHT_ECONNRESET' }, 'without a journal too')
 })
 
 t.test('DELETE /_mock/faults/{id} removes one; DELETE /_mock/faults all; reset too', async (t) => {

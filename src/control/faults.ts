@@ -141,6 +141,10 @@ export class FaultStore {
     return { ...view }
   }
 
+  get size(): number {
+    return this.rules.length
+  }
+
   list(): FaultRule[] {
     return this.rules.map((r) => ({ ...r.view }))
   }

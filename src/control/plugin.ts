@@ -142,21 +142,23 @@ async function controlPlugin(app: FastifyInstance, opts: ControlOptions) {
   app.addHook('onRequest', async (request: FastifyRequest, reply: FastifyReply) => {
     if (!isV1(request.url)) return
     const path = request.url.split('?', 1)[0]!
-    const entry: JournalEntry = {
-      id: request.id,
-      time: clock.now().toISOString(),
-      method: request.method,
-      path,
-      query: parseQuery(request.url),
-      headers: journalHeaders(request.headers),
-      body: null,
-      status: null,
-      duration_ms: 0,
-      org: null,
+    if (journal.capacity > 0) {
+      const entry: JournalEntry = {
+        id: request.id,
+        time: clock.now().toISOString(),
+        method: request.method,
+        path,
+        query: parseQuery(request.url),
+        headers: journalHeaders(request.headers),
+        body: null,
+        status: null,
+        duration_ms: 0,
+        org: null,
+      }
+      request.journalEntry = entry
+      // Added on arrival, completed on answer: the journal lists requests in the order they came.
+      journal.add(entry)
     }
-    request.journalEntry = entry
-    // Added on arrival, completed on answer: the journal lists requests in the order they came.
-    journal.add(entry)
 
     const prefer = parsePrefer(request.headers.prefer)
     if (prefer !== null) {
@@ -168,14 +170,19 @@ async function controlPlugin(app: FastifyInstance, opts: ControlOptions) {
       if (prefer.code !== undefined) throw preferError(prefer.code)
     }
 
+    // The key's hash only when a rule or the limiter needs it: most requests meet neither.
+    if (faults.size === 0 && limiter === null) return
     const token = BEARER.exec(request.headers.authorization ?? '')?.[1]
     const keyHash = token === undefined ? null : hashKey(token)
     const action = faults.match(request.method, path, keyHash)
     if (action !== null) {
       await sleep(action.delayMs, closing.signal)
       if (action.drop) {
-        entry.duration_ms = Math.round(reply.elapsedTime * 10) / 10
-        entry.org = orgOf(request)
+        const entry = request.journalEntry
+        if (entry !== null) {
+          entry.duration_ms = Math.round(reply.elapsedTime * 10) / 10
+          entry.org = orgOf(request)
+        }
         request.log.info({ method: request.method, url: request.url }, 'connection dropped by a fault rule')
         request.journalEntry = null
         reply.hijack()
