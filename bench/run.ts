@@ -1,9 +1,9 @@
 // npm run bench        the full run (about three minutes): table on stdout, bench/results.json
 // npm run bench:quick  the same code with short runs and a small store (CI: proves it works)
 //
-// Flags (after `--`): --quick, --only a,b (ids below, plus cold-start and seed),
-// --profile [ids] (node --cpu-prof on those server children; default delete-memory),
-// --out FILE.
+// Flags (after `--`): --quick; --only a,b (target ids below, plus cold-start and seed);
+// --profile (node --cpu-prof on the server children of --profile-targets a,b, default
+// delete-memory; summarise with bench/profile.ts); --out FILE.
 //
 // Each server under test runs in a child process of its own (bench/server.ts), started
 // afresh per measurement in the full run, and autocannon loads it from this process: on a
@@ -92,6 +92,8 @@ interface Target {
   consumes: boolean
   /** Measured only when the app has this route. */
   requires?: keyof Routes
+  /** The app's journalSize (default: the app's own). */
+  journalSize?: number
   /** Only these connection counts (default: all). */
   connections?: number[]
   fullOnly?: boolean
@@ -154,6 +156,19 @@ const TARGETS: Target[] = [
     server: 'app',
     db: 'memory',
     logLevel: 'info',
+    expect: 200,
+    consumes: true,
+    connections: [10],
+    fullOnly: true,
+    request: deleteSecret,
+  },
+  {
+    id: 'delete-memory-no-journal',
+    label: 'DELETE (memory), journal off',
+    server: 'app',
+    db: 'memory',
+    logLevel: LOG_LEVEL,
+    journalSize: 0,
     expect: 200,
     consumes: true,
     connections: [10],
@@ -401,6 +416,7 @@ async function session(script: string, target: Target, connectionCounts: number[
     secrets: target.server === 'app' ? SETTINGS.secrets : 0,
     orgs: SETTINGS.orgs,
     logLevel: target.logLevel,
+    journalSize: target.journalSize,
   }
   const child = new ServerChild(script, config, execArgv)
   const windows: { connections: number; startUs: string; endUs: string }[] = []

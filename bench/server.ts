@@ -117,7 +117,13 @@ async function serve(): Promise<void> {
     app = await ceiling()
   } else {
     const { buildApp } = await load<AppModule>('app.js')
-    app = await buildApp({ db: config.db, seed: principalsSeed(config.orgs), logger: config.logLevel === 'false' ? false : config.logLevel, docs: true })
+    app = await buildApp({
+      db: config.db,
+      seed: principalsSeed(config.orgs),
+      logger: config.logLevel === 'false' ? false : config.logLevel,
+      docs: true,
+      ...(config.journalSize === undefined ? {} : { journalSize: config.journalSize }),
+    })
     seedMs = bulkInsert(app.mock.repo, orgIds(app), config.secrets)
     routes = routesOf(app)
   }

@@ -32,6 +32,8 @@ export interface ServerConfig {
   orgs: number
   /** Fastify/pino log level for both the ceiling and the app. */
   logLevel: string
+  /** The app's journalSize (GET /_mock/requests); absent: the app's default. */
+  journalSize?: number
 }
 
 export interface Routes {
