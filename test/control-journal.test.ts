@@ -97,6 +97,9 @@ t.test('the ring buffer, unit by unit', async (t) => {
   t.same(j.list(), [])
   j.add(entry(8))
   t.same(j.list().map((e) => e.id), ['8'])
+  const off = new Journal(0)
+  off.add(entry(1))
+  t.same(off.list(), [], 'capacity 0 keeps nothing')
 })
 
 t.test('redaction helpers', async (t) => {
