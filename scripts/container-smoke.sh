@@ -373,7 +373,7 @@ readme_compose() {
   fi
   log "\$ ${README_COMPOSE[0]}   (MOCK_PORT=$port)"
   timeout 180 "${COMPOSE_CMD[@]}" up -d >"$WORK/compose-up.log" 2>&1 || { cat "$WORK/compose-up.log" >&2; die "compose up -d failed"; }
-  app="$(compose ps -q app)"
+  app="$(compose ps -a -q app)" # -a: the app may have exited already (Compose v2 lists running ones only)
   [[ -n "$app" ]] || die "compose started no app container"
   code="$(timeout 60 "${ENGINE_CMD[@]}" wait "$app")" || die "the app container did not finish"
   log "\$ ${README_COMPOSE[1]}"
