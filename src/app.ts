@@ -99,6 +99,15 @@ export async function buildApp(options: AppOptions = {}): Promise<FastifyInstanc
     )
   })
 
+  // As the real API does: lets a browser read these headers of a cross-origin /v1 answer,
+  // forced answers of the control plane (faults, Prefer, rate limit) included.
+  app.addHook('onRequest', async (request, reply) => {
+    if (!request.url.startsWith('/v1/')) return
+    reply.header('access-control-expose-headers', 'x-bt-cursor,x-bt-found-existing,x-bt-query-plan')
+    const origin = request.headers.origin
+    if (origin !== undefined) reply.header('access-control-allow-origin', origin).header('access-control-allow-credentials', 'true')
+  })
+
   // The journal, Prefer, fault rules and the rate limit act on /v1 requests ahead of authentication.
   await app.register(controlPlugin, {
     adminToken: options.adminToken,
@@ -106,11 +115,7 @@ export async function buildApp(options: AppOptions = {}): Promise<FastifyInstanc
     journalSize: options.journalSize,
   })
   await app.register(async (v1) => {
-    v1.addHook('onRequest', async (request, reply) => {
-      // As the real API does: lets a browser read these headers of a cross-origin answer.
-      reply.header('access-control-expose-headers', 'x-bt-cursor,x-bt-found-existing,x-bt-query-plan')
-      const origin = request.headers.origin
-      if (origin !== undefined) reply.header('access-control-allow-origin', origin).header('access-control-allow-credentials', 'true')
+    v1.addHook('onRequest', async (request) => {
       // CORS preflight needs no authentication (upstream declares `security: []`).
       if (request.method === 'OPTIONS') return
       request.principal = app.mock.auth.authenticate(request.headers.authorization)

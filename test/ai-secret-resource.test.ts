@@ -286,3 +286,13 @@ t.test('no secret value in any answer of the resource', async (t) => {
   await record({ method: 'DELETE', url: '/v1/ai_secret', headers: headers(KEYS.owner), payload: { name: 'OPENAI_API_KEY' } })
   for (const v of ['sk-very-secret-1', 'sk-very-secret-2', 'sk-very-secret-3', ACME_SECRET_VALUE]) t.notMatch(bodies.join('\n'), v)
 })
+
+t.test('CORS headers also ride on answers forced by the control plane', async (t) => {
+  const app = await build(t)
+  const res = await call(t, app, { method: 'GET', url: '/v1/ai_secret', headers: headers(KEYS.owner, { origin: 'https://app.example', prefer: 'code=429' }) })
+  t.equal(res.statusCode, 429)
+  t.equal(res.headers['access-control-allow-origin'], 'https://app.example')
+  t.equal(res.headers['access-control-expose-headers'], 'x-bt-cursor,x-bt-found-existing,x-bt-query-plan')
+  const control = await app.inject({ method: 'GET', url: '/_mock/health', headers: { origin: 'https://app.example' } })
+  t.equal(control.headers['access-control-allow-origin'], undefined, 'only /v1 answers')
+})
