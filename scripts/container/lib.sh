@@ -4,7 +4,7 @@
 # otherwise podman with the settings this kind of machine needs (no Docker daemon,
 # hybrid cgroups, no raising of RLIMIT_NOFILE): see engine().
 
-CONTAINER_CACHE_DIR="${CONTAINER_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/ai-secret-mock/container}"
+CONTAINER_CACHE_DIR="${CONTAINER_CACHE_DIR:-${XDG_CACHE_HOME:-${HOME:-/var/tmp}/.cache}/ai-secret-mock/container}"
 BASE_IMAGE="docker.io/library/node:20-bookworm-slim"
 
 log() { printf '[container-smoke %5ss] %s\n' "$SECONDS" "$*" >&2; }
