@@ -26,7 +26,11 @@ export class LeakWatch {
   /** How many texts were searched, and how many characters. */
   texts = 0
   chars = 0
+  /** The first 100 leaks found, for the report. */
   readonly leaks: Leak[] = []
+  /** How many were found in all, and how many of them only inside logged Buffers (err.rawPacket). */
+  total = 0
+  inBuffers = 0
 
   /** Something that must never be shown: a secret value, a key, a token, an Authorization header value. */
   add(value: string | null | undefined, what: string): void {
@@ -59,6 +63,8 @@ export class LeakWatch {
       const inBuffer = i >= text.length ? ' (in a logged Buffer: err.rawPacket)' : ''
       const leak = { what, where: where + inBuffer, excerpt: hay.slice(Math.max(0, i - 60), i + value.length + 20).replace(value, '<<LEAK>>') }
       found.push(leak)
+      this.total++
+      if (inBuffer !== '') this.inBuffers++
       if (this.leaks.length < 100) this.leaks.push(leak)
     }
     return found

@@ -141,6 +141,8 @@ export interface TwoProcessReport {
   integrity: string
   /** Log lines of level error or worse, from either process. */
   errorLogs: string[]
+  /** Every log line of both, for the secrets check. */
+  logLines: string[]
   exitCodes: (number | null)[]
 }
 
@@ -167,7 +169,7 @@ export async function twoProcessRaces(o: { rounds: number; n: number; storm: num
     const integrity = String(check.pragma('integrity_check', { simple: true }))
     check.close()
     const errorLogs = [...a.logLines(), ...b.logLines()].filter((l) => /"level":(5\d|60)/.test(l))
-    return { deletes, creates, storm, integrity, errorLogs, exitCodes: exits.map((e) => e.code) }
+    return { deletes, creates, storm, integrity, errorLogs, logLines: [...a.logLines(), ...b.logLines()], exitCodes: exits.map((e) => e.code) }
   } finally {
     a.child.kill('SIGKILL')
     b?.child.kill('SIGKILL')

@@ -20,6 +20,8 @@ export interface StopReport {
   /** Probes the server had received and not answered at SIGTERM: all must be answered, completely. */
   inFlight: number
   inFlightAnswered: number
+  /** The server's log lines (info level), for the secrets check. */
+  logLines: string[]
   problems: string[]
 }
 
@@ -101,5 +103,5 @@ export async function gracefulStop(o: { workers: number; probes: number; seed: n
   const stopMs = exit.at - sigAt
   if (exit.code !== 0) problems.push(`exit code ${exit.code ?? exit.signal}`)
   if (stopMs > 2000) problems.push(`took ${stopMs} ms to stop`)
-  return { exitCode: exit.code, stopMs, requests: background.length, byOutcome, inFlight: arrived, inFlightAnswered, problems }
+  return { exitCode: exit.code, stopMs, requests: background.length, byOutcome, inFlight: arrived, inFlightAnswered, logLines: server.logLines(), problems }
 }
