@@ -1,12 +1,12 @@
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import Fastify, { LogController, type FastifyInstance, type FastifyServerOptions } from 'fastify'
-import { BODY_LIMIT } from './errors.js'
+import { ApiError, BODY_LIMIT } from './errors.js'
 import { DEMO_SEED_FILE } from './paths.js'
 import bodyPlugin from './plugins/body.js'
 import controlPlugin from './control/plugin.js'
 import controlRoutes from './plugins/control.js'
 import docsPlugin from './plugins/docs.js'
-import errorsPlugin, { incomingRequestId } from './plugins/errors.js'
+import errorsPlugin, { incomingRequestId, sendApiError } from './plugins/errors.js'
 import storePlugin from './plugins/store.js'
 import aiSecretIdRoutes from './routes/v1/ai-secret-id.js'
 import aiSecretRoutes from './routes/v1/ai-secret.js'
@@ -47,6 +47,8 @@ export const REDACT = [
   '*.secret',
   'key',
   '*.key',
+  // Node's HTTP parser puts the raw bytes of a request it refuses here: headers and body whole.
+  'err.rawPacket',
 ]
 
 function loggerOptions(logger: AppOptions['logger']): FastifyServerOptions['logger'] {
@@ -80,6 +82,12 @@ export async function buildApp(options: AppOptions = {}): Promise<FastifyInstanc
     routerOptions: { maxParamLength: 2048 },
     // Response serializers are built on first use, as validators are (see validation.ts).
     schemaController: { compilersFactory: { buildSerializer: lazySerializerFactory(SerializerSelector()) } },
+    // A path the router cannot decode, or a parameter past maxParamLength, is refused before
+    // any hook runs: answered here in the documented shape, with the request id headers.
+    frameworkErrors: (error, request, reply) => {
+      reply.header('x-request-id', request.id).header('x-bt-internal-trace-id', request.id)
+      sendApiError(request, reply, new ApiError('bad_request', { reason: error.code ?? 'malformed request' }))
+    },
     genReqId: (req) => incomingRequestId(req.headers['x-request-id']) ?? nextRequestId(),
   }).withTypeProvider<TypeBoxTypeProvider>()
 

@@ -210,7 +210,8 @@ export class Repository {
       types: q.types === undefined ? null : JSON.stringify(q.types),
       created: at?.created ?? null,
       seq: at?.seq ?? null,
-      limit: q.limit ?? -1,
+      // Past what SQLite's LIMIT takes (1e21, Infinity), a limit is no limit.
+      limit: q.limit === undefined || !Number.isSafeInteger(q.limit) ? -1 : q.limit,
     }
     if (q.endingBefore !== undefined) return (this.stmt.listOldestFirst.all(params) as SecretRow[]).reverse()
     return this.stmt.listNewestFirst.all(params) as SecretRow[]
