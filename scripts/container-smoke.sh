@@ -267,7 +267,7 @@ README_RUN_SEED='docker run -p 8000:8000 -v "$PWD/seed.json:/seed.json:ro" -e SE
 README_COMPOSE=('docker compose up -d' 'docker compose logs app' 'docker compose down')
 
 docs_line() {
-  grep -Fqx -- "$1" docs/DOCKER.md || die "docs/DOCKER.md no longer shows the line: $1"
+  grep -Fqx -- "$1" README.md || die "README.md no longer shows the line: $1"
 }
 
 # Podman's Docker-compatible API, for the docker CLI and docker-compose (NOTES.md, point 6).
