@@ -3,7 +3,7 @@
 //
 // Flags (after `--`): --quick; --only a,b (target ids below, plus cold-start and seed);
 // --profile (node --cpu-prof on the server children of --profile-targets a,b, default
-// delete-memory; summarise with bench/profile.ts); --out FILE.
+// delete-memory; summarise with bench/profile.ts); --connections 10,100; --out FILE.
 //
 // Each server under test runs in a child process of its own (bench/server.ts), started
 // afresh per measurement in the full run, and autocannon loads it from this process: on a
@@ -35,7 +35,8 @@ import {
 const BENCH_DIR = dirname(fileURLToPath(import.meta.url))
 const ROOT = join(BENCH_DIR, '..')
 const DIST = join(ROOT, 'dist', 'src')
-const CLI = join(DIST, 'cli.js')
+/** What `npx ai-secret-mock` runs: the package's bin, whatever the build makes of it. */
+const CLI = join(ROOT, (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { bin: Record<string, string> }).bin['ai-secret-mock']!)
 
 // --- options --------------------------------------------------------------------------
 
@@ -46,6 +47,7 @@ const { values: flags } = parseArgs({
     profile: { type: 'boolean', default: false },
     'profile-targets': { type: 'string', default: 'delete-memory' },
     out: { type: 'string' },
+    connections: { type: 'string', default: '10,100' },
   },
 })
 
@@ -53,7 +55,7 @@ const QUICK = flags.quick
 const SETTINGS = QUICK
   ? { warmupS: 0.15, durationS: 0.4, secrets: 30_000, orgs: 5, coldRuns: 3, seedSecrets: 20_000, freshServerPerRun: false }
   : { warmupS: 1, durationS: 5, secrets: 100_000, orgs: 5, coldRuns: 10, seedSecrets: 1_000_000, freshServerPerRun: true }
-const CONNECTIONS = [10, 100]
+const CONNECTIONS = flags.connections.split(',').map(Number)
 const SAMPLE_MS = 100
 const LOG_LEVEL = 'warn'
 const OUT = flags.out ?? join(BENCH_DIR, QUICK ? 'results.quick.json' : 'results.json')
@@ -499,7 +501,7 @@ async function health(base: string): Promise<number> {
   })
 }
 
-/** Spawn of `node dist/src/cli.js --port 0` (demo seed, docs enabled) to the first 200 of /_mock/health. */
+/** Spawn of `node <bin> --port 0` (demo seed, docs enabled) to the first 200 of /_mock/health. */
 async function coldStart(): Promise<{ ms: number; rss: number | null }> {
   const t0 = performance.now()
   const child = spawn(process.execPath, [CLI, '--port', '0', '--log-level', LOG_LEVEL], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] })
@@ -592,8 +594,8 @@ interface TargetCheck {
 }
 
 async function main(): Promise<void> {
-  if (!existsSync(CLI)) {
-    fail(`${relative(ROOT, CLI)} is missing: run \`npm run build\` first (npm run bench does)`)
+  if (!existsSync(CLI) || !existsSync(join(DIST, 'app.js'))) {
+    fail(`${relative(ROOT, CLI)} or dist/src/app.js is missing: run \`npm run build\` first (npm run bench does)`)
     return
   }
   if (newestMtime(join(ROOT, 'src')) > statSync(join(DIST, 'app.js')).mtimeMs) {
@@ -629,7 +631,7 @@ async function main(): Promise<void> {
 
   let cold: { runs: number[]; medianMs: number; rssMB: number[]; medianRssMB: number | null } | null = null
   if (wanted('cold-start')) {
-    note(`  cold start: 1 + ${SETTINGS.coldRuns} spawns of node dist/src/cli.js --port 0`)
+    note(`  cold start: 1 + ${SETTINGS.coldRuns} spawns of node ${relative(ROOT, CLI)} --port 0`)
     try {
       await coldStart() // unrecorded: warms the file cache and this process's http client
       const samples: { ms: number; rss: number | null }[] = []
