@@ -63,14 +63,52 @@ function errorPosition(err: unknown): string {
   return m ? ` at position ${m[1]}` : ''
 }
 
+/** Half of a UTF-16 surrogate pair without its other half: not Unicode, and SQLite cannot keep it as text. */
+const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/
+/** How JSON writes one (`\ud800`); a body decoded from UTF-8 holds no other kind. */
+const SURROGATE_ESCAPE = /\\u[dD][89a-fA-F]/
+
+function childPath(path: string, key: string | number): string {
+  if (typeof key === 'number') return `${path}[${key}]`
+  if (/^[A-Za-z_$][\w$]*$/.test(key)) return path === '$' ? key : `${path}.${key}`
+  return `${path}[${JSON.stringify(key)}]`
+}
+
+/** Where the first lone surrogate of a parsed body is (a JSON path), or null. Never the value itself. */
+export function loneSurrogateAt(value: unknown, path = '$'): string | null {
+  if (typeof value === 'string') return LONE_SURROGATE.test(value) ? path : null
+  if (value === null || typeof value !== 'object') return null
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) {
+      const at = loneSurrogateAt(value[i], childPath(path, i))
+      if (at !== null) return at
+    }
+    return null
+  }
+  for (const [k, v] of Object.entries(value)) {
+    if (LONE_SURROGATE.test(k)) return `${path} (a key)`
+    const at = loneSurrogateAt(v, childPath(path, k))
+    if (at !== null) return at
+  }
+  return null
+}
+
 export function parseJson(text: string): unknown {
   if (text.trim() === '') return undefined
   if (jsonDepthExceeds(text, MAX_JSON_DEPTH)) throw new ApiError('json_too_deep', { max: MAX_JSON_DEPTH })
+  let value: unknown
   try {
-    return sjson.parse(text, undefined, { protoAction: 'remove', constructorAction: 'remove' })
+    value = sjson.parse(text, undefined, { protoAction: 'remove', constructorAction: 'remove' })
   } catch (err) {
     throw new ApiError('invalid_json', { where: errorPosition(err) })
   }
+  // "\ud800" is valid JSON but not Unicode: stored, it would come back as other characters
+  // (and two such names as one), so it is refused, as I-JSON (RFC 7493) refuses it.
+  if (SURROGATE_ESCAPE.test(text) || LONE_SURROGATE.test(text)) {
+    const at = loneSurrogateAt(value)
+    if (at !== null) throw new ApiError('invalid_json', { where: `: a string at ${at} holds half of a UTF-16 surrogate pair (a lone surrogate), which is not Unicode` })
+  }
+  return value
 }
 
 function printable(s: string): string {
