@@ -24,7 +24,10 @@ export const JWT_SECRET = 'reliability-jwt-secret-7f3a'
 
 const ORG_NAMES = ['acme', 'globex', 'initech', 'umbrella corp', 'o-5', 'Zeta']
 /** Few names, so that operations collide; quotes, unicode, SQL and control characters are data. */
-const SECRET_NAMES = ['OPENAI_API_KEY', 'A', 'b', 'name with space', 'ключ 🔑', "it's \"quoted\"", "x'; DROP TABLE ai_secrets; --", 'tab\there', 'ctl\u0001\u001f\u007f', '%_*']
+const SECRET_NAMES = ['OPENAI_API_KEY', 'A', 'b', 'name with space', 'ключ 🔑', "it's \"quoted\"", "x'; DROP TABLE ai_secrets; --", 'tab\there', 'ctl\u0001\u001f\u007f', '%_*', 'lone \ud800']
+/** JSON can write a lone surrogate ("\ud800"); it is not Unicode, and a body holding one is refused. */
+const LONE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/
+const NOT_UNICODE = (at: string) => `Invalid JSON in request body: a string at ${at} holds half of a UTF-16 surrogate pair (a lone surrogate), which is not Unicode`
 const TYPES = ['openai', 'anthropic', 'azure', 'mistral']
 const METADATA: Json[] = [{}, { a: 1 }, { a: { b: 2 } }, { a: { c: [1, 2] } }, { team: 'ml', a: null }, { nested: { deep: { x: 'y' } } }]
 const BAD_IDS = ['not-a-uuid', '123', 'null', "' OR 1=1 --", '00000000-0000-4000-8000-00000000000g', '{00000000-0000-4000-8000-000000000000}']
@@ -133,6 +136,8 @@ const worldArb: fc.Arbitrary<WorldSpec> = fc
     const seen = new Set<string>()
     const secrets = w.secrets
       .map((s) => ({ ...s, org: s.org % w.orgs.length }))
+      // (A seed may not hold a lone surrogate either: test/reliability/pending-seed-lone-surrogate.test.ts.)
+      .filter((s) => !LONE.test(s.name))
       .filter((s) => {
         const id = `${s.org}\u0000${s.name}`
         return seen.has(id) ? false : (seen.add(id), true)
@@ -456,6 +461,7 @@ export class Model {
         throw refuse(400, 'text', INVALID[op.variant % INVALID.length]!.message)
       case 'create':
       case 'put': {
+        if (LONE.test(op.name)) throw refuse(400, 'text', NOT_UNICODE('name'))
         const org = this.resolveOrg(p, this.orgName(op.org))
         if (org.role !== 'owner') throw refuse(403, 'forbidden', `Missing create access to ai_secret ${op.name} in organization ${org.name}`)
         const secret = secretValue(op.secret, n)
@@ -491,6 +497,7 @@ export class Model {
         return { status: 200, kind: 'record', record: row, foundExisting: false, isNew: true }
       }
       case 'deleteName': {
+        if (LONE.test(op.name)) throw refuse(400, 'text', NOT_UNICODE('name'))
         const org = this.resolveOrg(p, this.orgName(op.org))
         const found = this.byName(org.i, op.name)
         // Absent and not allowed read the same.
@@ -511,6 +518,8 @@ export class Model {
         return { status: 200, kind: 'record', record: copy(s) }
       }
       case 'patch': {
+        // The body is read before the path parameter is checked.
+        if (op.name.k === 'v' && LONE.test(op.name.v)) throw refuse(400, 'text', NOT_UNICODE('name'))
         const id = this.idOf(op.id)
         this.checkId(id)
         const { s, org } = this.visible(p, id, 'update')

@@ -80,13 +80,14 @@ export function parseResponses(buf: Buffer, closed: boolean): { responses: RawRe
  * answers until the server closes, `expect` answers have come (and 30 ms more), or the
  * timeout. Never rejects for what the server does: a reset is an ending like a close.
  */
-export function rawExchange(port: number, chunks: (Buffer | number)[], opts: { end: boolean; timeoutMs: number; expect?: number }): Promise<{ responses: RawResponse[]; closedByServer: boolean; reset: boolean }> {
+export function rawExchange(port: number, chunks: (Buffer | number)[], opts: { end: boolean; timeoutMs: number; expect?: number }): Promise<{ responses: RawResponse[]; closedByServer: boolean; reset: boolean; timedOut: boolean }> {
   return new Promise((resolve) => {
     const socket = connect({ port, host: '127.0.0.1' })
     const got: Buffer[] = []
     let finished = false
     let reset = false
     let closedByServer = false
+    let timedOut = false
     let grace: NodeJS.Timeout | undefined
     const finish = () => {
       if (finished) return
@@ -94,9 +95,12 @@ export function rawExchange(port: number, chunks: (Buffer | number)[], opts: { e
       clearTimeout(timer)
       clearTimeout(grace)
       socket.destroy()
-      resolve({ responses: parseResponses(Buffer.concat(got), true).responses, closedByServer, reset })
+      resolve({ responses: parseResponses(Buffer.concat(got), true).responses, closedByServer, reset, timedOut })
     }
-    const timer = setTimeout(finish, opts.timeoutMs)
+    const timer = setTimeout(() => {
+      timedOut = true
+      finish()
+    }, opts.timeoutMs)
     socket.on('data', (d: Buffer) => {
       got.push(d)
       const want = opts.expect ?? 0

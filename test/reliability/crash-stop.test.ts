@@ -4,6 +4,8 @@
 // The long run does 20 kills.
 import t from 'tap'
 import { crashRuns } from '../../scripts/reliability/crash.js'
+import { LeakWatch } from '../../scripts/reliability/leaks.js'
+import { RACE_KEY } from '../../scripts/reliability/proc.js'
 import { gracefulStop } from '../../scripts/reliability/shutdown.js'
 
 const SEED = Number(process.env.RELIABILITY_SEED ?? Date.now() % 2 ** 31)
@@ -27,5 +29,9 @@ t.test('SIGTERM under load: in-flight requests finish, exit 0 within 2 s', async
     t.equal(r.inFlight, 8, 'the journal showed 8 probes received and unanswered at SIGTERM')
     t.equal(r.inFlightAnswered, r.inFlight, 'every one of them got its complete answer')
     t.same(r.problems, [], 'no answer cut off, none hung, no 5xx but 503 while closing')
+    const leaks = new LeakWatch()
+    leaks.add(RACE_KEY, 'the API key')
+    leaks.add('sk-rel-stop-', 'a written secret value')
+    t.same(r.logLines.flatMap((l) => leaks.check(l, 'log line')), [], `no key or secret value in the server's ${r.logLines.length} log lines`)
   }
 })

@@ -4,6 +4,8 @@
 import type { AddressInfo } from 'node:net'
 import t from 'tap'
 import { KEYS, build } from '../helper.js'
+import { LeakWatch } from '../../scripts/reliability/leaks.js'
+import { RACE_KEY, RACE_SECRET } from '../../scripts/reliability/proc.js'
 import { createRace, deleteRace, httpFire, injectFire, newTally, twoProcessRaces } from '../../scripts/reliability/races.js'
 
 const N = 100
@@ -62,4 +64,9 @@ t.test('two processes of the built CLI on one file database (WAL, busy timeout)'
   t.same(r.errorLogs.slice(0, 5), [], 'neither process logged an error')
   t.equal(r.integrity, 'ok', 'PRAGMA integrity_check')
   t.same(r.exitCodes, [0, 0], 'both stopped cleanly on SIGTERM')
+  const leaks = new LeakWatch()
+  leaks.add(RACE_KEY, 'the API key')
+  for (let i = 0; i < 3; i++) leaks.add(RACE_SECRET(i), 'a seeded secret value')
+  leaks.add('sk-rel-storm-', 'a written secret value')
+  t.same(r.logLines.flatMap((l) => leaks.check(l, 'log line')), [], `no key or secret value in the ${r.logLines.length} log lines of either process`)
 })
