@@ -29,6 +29,7 @@ RUN npm ci --no-audit --no-fund \
 
 COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
+COPY scripts/bundle.mjs ./scripts/
 # Then keep only what runs: production dependencies (npm prune gives what
 # `npm ci --omit=dev` would, without compiling better-sqlite3 a second time);
 # better-sqlite3 without its sources and build intermediates (about 20 MB: only
@@ -61,7 +62,7 @@ COPY package.json ./
 COPY migrations ./migrations
 COPY seed ./seed
 COPY --from=build /app/node_modules ./node_modules
-COPY --from=build /app/dist/src ./dist/src
+COPY --from=build /app/dist/cli.mjs ./dist/cli.mjs
 
 # /data for a file database (DB_PATH=/data/mock.db with a volume); not declared
 # as a VOLUME, since the default database is in memory and an anonymous volume
@@ -77,4 +78,4 @@ HEALTHCHECK --interval=2s --timeout=3s --start-period=5s --retries=3 \
 
 # node as PID 1, no shell and no init: the server handles SIGTERM/SIGINT itself
 # (requests finish, connections close, exit 0 within 2 s).
-CMD ["node", "dist/src/cli.js"]
+CMD ["node", "dist/cli.mjs"]

@@ -224,7 +224,7 @@ run_default() {
   local proc
   proc="$(engine exec "$c" sh -c 'awk "/^Uid:/ { print \$2 }" /proc/1/status; tr "\0" " " </proc/1/cmdline')"
   [[ "$(sed -n 1p <<<"$proc")" == 1000 ]] || die "PID 1 does not run as uid 1000: $proc"
-  [[ "$(sed -n 2p <<<"$proc")" == "node dist/src/cli.js"* ]] || die "PID 1 is not node dist/src/cli.js: $proc"
+  [[ "$(sed -n 2p <<<"$proc")" == "node dist/cli.mjs"* ]] || die "PID 1 is not node dist/cli.mjs: $proc"
   stop_timed "$c"
 }
 

@@ -9,7 +9,7 @@ import { signJwt } from '../src/jwt.js'
 import { KEYS } from './helper.js'
 
 // These tests run the built bin (npm test builds first) as a user would, over real HTTP.
-const BIN = join(PACKAGE_ROOT, 'dist', 'src', 'cli.js')
+const BIN = join(PACKAGE_ROOT, 'dist', 'cli.mjs')
 
 interface Running {
   child: ChildProcess
