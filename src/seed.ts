@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs'
 import { hashKey } from './auth.js'
+import { loneSurrogateAt } from './plugins/body.js'
 import { previewSecret } from './preview.js'
 import type { Repository, Role } from './repository.js'
 
@@ -137,6 +138,12 @@ export function applySeed(repo: Repository, data: unknown, env: SeedEnv, source?
 
 function insertSeed(repo: Repository, data: unknown, env: SeedEnv): SeedResult {
   const root = object(data, '$', ['organizations', 'users', 'api_keys', 'ai_secrets'])
+  // SQLite would keep such a string as bytes that are not UTF-8 and read back another one.
+  const lone = loneSurrogateAt(root)
+  if (lone !== null) {
+    const path = lone.startsWith('$') ? lone : lone.startsWith('[') ? `$${lone}` : `$.${lone}`
+    throw new SeedError(path, 'holds a lone surrogate (half of a UTF-16 pair), which is not Unicode')
+  }
   const now = env.now().toISOString()
   const taken = new Set<string>()
   const result: SeedResult = { organizations: [], users: [], api_keys: [], ai_secrets: [] }
