@@ -1,6 +1,6 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
-import { ApiError, renderError, type ErrorContext } from '../errors.js'
+import { ApiError, BODY_LIMIT, renderError, type ErrorContext } from '../errors.js'
 import { formatIssues } from '../validation.js'
 
 const REQUEST_ID = /^[\w.:@/+=-]{1,128}$/
@@ -37,6 +37,36 @@ export function sendApiError(request: FastifyRequest, reply: FastifyReply, err: 
   return reply.code(r.status).headers(r.headers).type(r.contentType).send(r.body)
 }
 
+/** An unread body is read and discarded up to this much (as the body parser drains) or this long. */
+const DRAIN_BYTES = 64 * BODY_LIMIT
+const DRAIN_MS = 10_000
+
+/**
+ * Reads and discards what is left of the request body. An answer given before the body
+ * was read (a 401 from authentication, a forced fault) would otherwise reach a client still
+ * writing its body as a reset, not as an answer, once the connection closes
+ * (`Connection: close`): the kernel resets a socket closed with data still coming in.
+ */
+function drainBody(request: FastifyRequest): Promise<void> {
+  const raw = request.raw
+  if (raw.complete || raw.readableEnded || raw.destroyed) return Promise.resolve()
+  return new Promise((resolve) => {
+    let seen = 0
+    const done = () => {
+      clearTimeout(timer)
+      raw.off('data', onData).off('end', done).off('error', done).off('close', done)
+      resolve()
+    }
+    const onData = (chunk: Buffer) => {
+      seen += chunk.length
+      if (seen > DRAIN_BYTES) done()
+    }
+    const timer = setTimeout(done, DRAIN_MS)
+    raw.on('data', onData).once('end', done).once('error', done).once('close', done)
+    raw.resume()
+  })
+}
+
 /**
  * The one place errors become answers: thrown ApiErrors, Fastify's validation and parser
  * errors (turned into the documented shapes, never Fastify's own JSON), unknown routes,
@@ -48,7 +78,7 @@ async function errorsPlugin(app: FastifyInstance) {
     reply.header('x-bt-internal-trace-id', request.id)
   })
 
-  app.setErrorHandler((error: FastifyError, request, reply) => {
+  app.setErrorHandler(async (error: FastifyError, request, reply) => {
     let apiError = toApiError(error)
     if (apiError === null) {
       if (error.statusCode !== undefined && error.statusCode >= 400 && error.statusCode < 500) {
@@ -58,12 +88,15 @@ async function errorsPlugin(app: FastifyInstance) {
         apiError = new ApiError('internal')
       }
     }
+    // (Past its limit the body parser has drained all it will: that 413 closes the connection.)
+    if (apiError.code !== 'body_too_large') await drainBody(request)
     return sendApiError(request, reply, apiError)
   })
 
-  app.setNotFoundHandler((request, reply) =>
-    sendApiError(request, reply, new ApiError('route_not_found', { method: request.method, path: request.url.split('?', 1)[0]! })),
-  )
+  app.setNotFoundHandler(async (request, reply) => {
+    await drainBody(request)
+    return sendApiError(request, reply, new ApiError('route_not_found', { method: request.method, path: request.url.split('?', 1)[0]! }))
+  })
 }
 
 export default fp(errorsPlugin, { name: 'errors', fastify: '5.x', dependencies: ['store'] })
