@@ -8,7 +8,8 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { PACKAGE_ROOT } from '../../src/paths.js'
 
-export const BIN = join(PACKAGE_ROOT, 'dist', 'src', 'cli.js')
+/** The package's bin, as a user runs it (npm run build makes it). */
+export const BIN = join(PACKAGE_ROOT, (JSON.parse(readFileSync(join(PACKAGE_ROOT, 'package.json'), 'utf8')) as { bin: Record<string, string> }).bin['ai-secret-mock']!)
 
 export function requireBuilt(): void {
   if (!existsSync(BIN)) throw new Error(`${BIN} is missing: run npm run build first`)
