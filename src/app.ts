@@ -100,12 +100,15 @@ export async function buildApp(options: AppOptions = {}): Promise<FastifyInstanc
   await app.register(bodyPlugin)
   await app.register(docsPlugin, { ui: options.docs ?? true })
 
-  app.addHook('onResponse', async (request, reply) => {
-    request.log.info(
-      { method: request.method, url: request.url, status: reply.statusCode, ms: Math.round(reply.elapsedTime * 10) / 10 },
-      'request',
-    )
-  })
+  // Registered only when info lines are written: a hook that logs nothing still costs each request.
+  if ((app.log as { isLevelEnabled?: (level: string) => boolean }).isLevelEnabled?.('info') === true) {
+    app.addHook('onResponse', async (request, reply) => {
+      request.log.info(
+        { method: request.method, url: request.url, status: reply.statusCode, ms: Math.round(reply.elapsedTime * 10) / 10 },
+        'request',
+      )
+    })
+  }
 
   // As the real API does: lets a browser read these headers of a cross-origin /v1 answer,
   // forced answers of the control plane (faults, Prefer, rate limit) included.
