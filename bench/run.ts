@@ -58,9 +58,11 @@ const SETTINGS = QUICK
 const CONNECTIONS = flags.connections.split(',').map(Number)
 const SAMPLE_MS = 100
 const LOG_LEVEL = 'warn'
-const OUT = flags.out ?? join(BENCH_DIR, QUICK ? 'results.quick.json' : 'results.json')
 const ONLY = flags.only === undefined ? null : new Set(flags.only.split(',').map((s) => s.trim()))
 const PROFILE = flags.profile ? new Set(flags['profile-targets'].split(',').map((s) => s.trim())) : new Set<string>()
+// Only a whole, unprofiled run replaces bench/results.json (the README's figures come from it).
+const PARTIAL = ONLY !== null || PROFILE.size > 0 || flags.connections !== '10,100'
+const OUT = flags.out ?? join(BENCH_DIR, QUICK ? 'results.quick.json' : PARTIAL ? 'results.partial.json' : 'results.json')
 const PROFILE_DIR = join(BENCH_DIR, 'profiles')
 const wanted = (id: string) => ONLY === null || ONLY.has(id)
 
