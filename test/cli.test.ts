@@ -8,8 +8,12 @@ import { PACKAGE_ROOT } from '../src/paths.js'
 import { signJwt } from '../src/jwt.js'
 import { KEYS } from './helper.js'
 
-// These tests run the built bin (npm test builds first) as a user would, over real HTTP.
-const BIN = join(PACKAGE_ROOT, 'dist', 'cli.mjs')
+// These tests run the built CLI (npm test builds first) as a user would, over real HTTP:
+// dist/src/cli.js, whose coverage maps back to src/; the last test runs the package's bin,
+// the same code bundled into dist/cli.mjs.
+const CLI = join(PACKAGE_ROOT, 'dist', 'src', 'cli.js')
+const BUNDLED_BIN = join(PACKAGE_ROOT, 'dist', 'cli.mjs')
+let BIN = CLI
 
 interface Running {
   child: ChildProcess
@@ -158,4 +162,17 @@ t.test('--help and --version', async (t) => {
   const v = run(['--version'])
   t.equal(await v.exited, 0)
   t.match(v.out(), /^\d+\.\d+\.\d+\n$/)
+})
+
+t.test("the package's bin, the bundled dist/cli.mjs, answers as the CLI does", async (t) => {
+  BIN = BUNDLED_BIN
+  t.teardown(() => {
+    BIN = CLI
+  })
+  const s = await start([])
+  t.match(s.stdout(), /sk-mock-acme-owner +alice@acme\.test/)
+  t.equal((await del(s.url, { name: 'OPENAI_API_KEY' })).status, 200)
+  t.equal((await del(s.url, { name: 'OPENAI_API_KEY' })).status, 400)
+  t.equal((await fetch(`${s.url}/docs`)).status, 200, 'Swagger UI, served from outside the bundle')
+  await stop(t, s)
 })
