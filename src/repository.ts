@@ -94,13 +94,21 @@ function toPrincipal(rows: PrincipalRow[]): Principal | null {
   }
 }
 
-/** The list's filters; a null parameter does not filter. */
-const LIST_FROM = `
+/**
+ * The list's filters; a null parameter does not filter. With one organization the clause is
+ * `org_id = @org_id`, so the (org_id, created, seq) index yields rows already in order and
+ * LIMIT stops early; across several, rows are gathered and sorted.
+ */
+const listFrom = (orgClause: string) => `
   SELECT * FROM ai_secrets
-  WHERE org_id IN (SELECT value FROM json_each(@orgs))
+  WHERE ${orgClause}
     AND (@ids IS NULL OR id IN (SELECT value FROM json_each(@ids)))
     AND (@name IS NULL OR name = @name)
     AND (@types IS NULL OR type IN (SELECT value FROM json_each(@types)))`
+const ONE_ORG = listFrom('org_id = @org_id')
+const MANY_ORGS = listFrom('org_id IN (SELECT value FROM json_each(@orgs))')
+const NEWEST_FIRST = `AND (@created IS NULL OR (created, seq) < (@created, @seq)) ORDER BY created DESC, seq DESC LIMIT @limit`
+const OLDEST_FIRST = `AND (created, seq) > (@created, @seq) ORDER BY created ASC, seq ASC LIMIT @limit`
 
 export class Repository {
   /** Bumped by every change to organizations, users, memberships or keys: caches of principals check it. */
@@ -136,11 +144,11 @@ export class Repository {
           secret_updated_by_user_id = @secret_updated_by_user_id
         WHERE id = @id RETURNING *`),
       // Newest first, insertion order breaking ties; the cursor is a (created, seq) position.
-      listNewestFirst: p(`${LIST_FROM} AND (@created IS NULL OR (created, seq) < (@created, @seq))
-        ORDER BY created DESC, seq DESC LIMIT @limit`),
-      // The page just before a cursor (ending_before), read oldest first and turned round by the caller.
-      listOldestFirst: p(`${LIST_FROM} AND (created, seq) > (@created, @seq)
-        ORDER BY created ASC, seq ASC LIMIT @limit`),
+      // ending_before reads the page just before the cursor oldest first; the caller turns it round.
+      listNewestFirstOneOrg: p(`${ONE_ORG} ${NEWEST_FIRST}`),
+      listNewestFirst: p(`${MANY_ORGS} ${NEWEST_FIRST}`),
+      listOldestFirstOneOrg: p(`${ONE_ORG} ${OLDEST_FIRST}`),
+      listOldestFirst: p(`${MANY_ORGS} ${OLDEST_FIRST}`),
       insertOrg: p(`INSERT INTO organizations (id, name, created) VALUES (@id, @name, @created)`),
       insertUser: p(`INSERT INTO users (id, email, created) VALUES (@id, @email, @created)`),
       insertMembership: p(`INSERT INTO memberships (user_id, org_id, role) VALUES (@user_id, @org_id, @role)`),
@@ -203,8 +211,9 @@ export class Repository {
   listSecrets(q: ListQuery): SecretRow[] {
     const cursor = q.endingBefore ?? q.startingAfter
     const at = cursor === undefined ? undefined : this.secretById(cursor)
+    const one = q.orgIds.length === 1
     const params = {
-      orgs: JSON.stringify(q.orgIds),
+      ...(one ? { org_id: q.orgIds[0] } : { orgs: JSON.stringify(q.orgIds) }),
       ids: q.ids === undefined ? null : JSON.stringify(q.ids),
       name: q.name ?? null,
       types: q.types === undefined ? null : JSON.stringify(q.types),
@@ -213,8 +222,10 @@ export class Repository {
       // Past what SQLite's LIMIT takes (1e21, Infinity), a limit is no limit.
       limit: q.limit === undefined || !Number.isSafeInteger(q.limit) ? -1 : q.limit,
     }
-    if (q.endingBefore !== undefined) return (this.stmt.listOldestFirst.all(params) as SecretRow[]).reverse()
-    return this.stmt.listNewestFirst.all(params) as SecretRow[]
+    if (q.endingBefore !== undefined) {
+      return ((one ? this.stmt.listOldestFirstOneOrg : this.stmt.listOldestFirst).all(params) as SecretRow[]).reverse()
+    }
+    return (one ? this.stmt.listNewestFirstOneOrg : this.stmt.listNewestFirst).all(params) as SecretRow[]
   }
 
   // --- seeding --------------------------------------------------------------------------
