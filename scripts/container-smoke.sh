@@ -128,7 +128,8 @@ wait_healthy() {
       [[ "$status" == healthy ]] && { log "$name healthy after $(since "$t0")s"; return 0; }
       [[ "$status" == unhealthy ]] && die "$name: HEALTHCHECK reports unhealthy"
     fi
-    [[ "$(engine inspect -f '{{.State.Running}}' "$name" 2>/dev/null)" == true ]] || die "$name is not running"
+    [[ "$(engine inspect -f '{{.State.Running}}' "$name" 2>/dev/null)" == true ]] ||
+      { [[ -f "$WORK/$name.log" ]] && cat "$WORK/$name.log" >&2; die "$name is not running"; }
     sleep 0.5
   done
   die "$name: HEALTHCHECK did not pass within 60 s"
@@ -333,13 +334,17 @@ readme_docker() {
   readme_stop "$RUN_ID-readme"
 
   VOLUMES+=("$RUN_ID-mockdata")
+  # A fresh host port for each run: the engine may not have released the last one yet.
+  port="$(free_port)"
   readme_run "$README_RUN_VOLUME" "$RUN_ID-readme-vol1" "$port"
   expect_deleted "$port" "$DEMO_KEY" OPENAI_API_KEY
   readme_stop "$RUN_ID-readme-vol1"
+  port="$(free_port)"
   readme_run "$README_RUN_VOLUME" "$RUN_ID-readme-vol2" "$port"
   expect_gone "$port" "$DEMO_KEY" OPENAI_API_KEY
   readme_stop "$RUN_ID-readme-vol2"
 
+  port="$(free_port)"
   readme_run "$README_RUN_SEED" "$RUN_ID-readme-seed" "$port"
   expect_deleted "$port" sk-mock-smoke-owner SMOKE_API_KEY
   readme_stop "$RUN_ID-readme-seed"
