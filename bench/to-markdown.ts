@@ -16,12 +16,13 @@ interface Run {
   capped: boolean
   rssStartMB?: number
   rssEndMB?: number
+  roundsRps?: number[]
 }
 interface Results {
   date: string
   command: string
   machine: { nproc: number; cpu: string; node: string; os: string; memoryGB: number; commit: string; uncommittedSrcFiles?: number; loadAverage1m: { start: number; end: number } }
-  settings: { warmupS: number; durationS: number; secrets: number; orgs: number }
+  settings: { warmupS: number; durationS: number; secrets: number; orgs: number; rounds?: number }
   runs: Run[]
   skipped: string[]
   coldStart: { runs: number[]; medianMs: number; medianRssMB: number | null } | null
@@ -38,16 +39,17 @@ out.push(
     (m.uncommittedSrcFiles ? ` (+ ${m.uncommittedSrcFiles} uncommitted files in src/)` : '') +
     `: ${m.nproc} cores (\`nproc\`), ${m.cpu}, Node ${m.node}, ${m.os}, ${m.memoryGB} GB; ` +
     `1-minute load average ${m.loadAverage1m.start} before, ${m.loadAverage1m.end} after. ` +
-    `${r.settings.secrets.toLocaleString('en-US')} secrets in ${r.settings.orgs} organizations; ${r.settings.warmupS} s warm-up and ${r.settings.durationS} s per run.`,
+    `${r.settings.secrets.toLocaleString('en-US')} secrets in ${r.settings.orgs} organizations; ${r.settings.warmupS} s warm-up and ${r.settings.durationS} s per run` +
+    ((r.settings.rounds ?? 1) > 1 ? `; ${r.settings.rounds} rounds, the best shown.` : '.'),
   '',
-  '| path | conns | req/s | p50 ms | p99 ms | × ceiling | CPU µs/req | CPU × ceiling | answers | RSS MB start → end |',
-  '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- | --- |',
+  '| path | conns | req/s | p50 ms | p99 ms | × ceiling | CPU µs/req | CPU × ceiling | answers | RSS MB start → end | req/s by round |',
+  '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- | --- | --- |',
 )
 const f = (x: number | null | undefined, d: number) => (x === undefined || x === null || Number.isNaN(x) ? 'n/a' : x.toFixed(d))
 for (const x of r.runs) {
   const answers = Object.entries(x.statuses).map(([s, c]) => `${c.toLocaleString('en-US')} × ${s}`).join(', ') + (x.capped ? ' (capped)' : '')
   out.push(
-    `| ${x.label} | ${x.connections} | ${x.rps.toLocaleString('en-US')} | ${f(x.p50, 2)} | ${f(x.p99, 2)} | ${f(x.ratio, 2)} | ${f(x.serverCpuUsPerRequest, 0)} | ${f(x.cpuRatio, 2)} | ${answers} | ${f(x.rssStartMB, 0)} → ${f(x.rssEndMB, 0)} |`,
+    `| ${x.label} | ${x.connections} | ${x.rps.toLocaleString('en-US')} | ${f(x.p50, 2)} | ${f(x.p99, 2)} | ${f(x.ratio, 2)} | ${f(x.serverCpuUsPerRequest, 0)} | ${f(x.cpuRatio, 2)} | ${answers} | ${f(x.rssStartMB, 0)} → ${f(x.rssEndMB, 0)} | ${(x.roundsRps ?? [x.rps]).map((n) => n.toLocaleString('en-US')).join(' / ')} |`,
   )
 }
 for (const s of r.skipped) out.push('', `Note: ${s}.`)
