@@ -43,6 +43,8 @@ if (file === undefined) {
   process.exit(2)
 }
 const TOP = Number(values.top)
+// `| head` closes the pipe early: that is not an error.
+process.stdout.on('error', (err: NodeJS.ErrnoException) => process.exit(err.code === 'EPIPE' ? 0 : 1))
 const profile = JSON.parse(readFileSync(file, 'utf8')) as Profile
 
 let windows: Window[] = []
