@@ -763,7 +763,10 @@ async function main(): Promise<void> {
     )
   }
   lines.push('')
-  lines.push(...table([['target', 'measured', 'goal', ''], ...checks.map((c) => [c.target, c.measured, c.goal, c.pass === null ? 'n/a' : c.pass ? 'PASS' : 'MISS'])]))
+  // Sub-second runs of a barely warm server say whether the script works, not whether a target is met.
+  if (QUICK) for (const c of checks) c.pass = null
+  const verdict = (c: TargetCheck) => (QUICK ? 'not judged (quick run)' : c.pass === null ? 'n/a' : c.pass ? 'PASS' : 'MISS')
+  lines.push(...table([['target', 'measured', 'goal', ''], ...checks.map((c) => [c.target, c.measured, c.goal, verdict(c)])]))
   process.stdout.write(lines.join('\n') + '\n')
 
   writeFileSync(
