@@ -112,11 +112,14 @@ export async function buildApp(options: AppOptions = {}): Promise<FastifyInstanc
 
   // As the real API does: lets a browser read these headers of a cross-origin /v1 answer,
   // forced answers of the control plane (faults, Prefer, rate limit) included.
-  app.addHook('onRequest', async (request, reply) => {
-    if (!request.url.startsWith('/v1/')) return
-    reply.header('access-control-expose-headers', 'x-bt-cursor,x-bt-found-existing,x-bt-query-plan')
-    const origin = request.headers.origin
-    if (origin !== undefined) reply.header('access-control-allow-origin', origin).header('access-control-allow-credentials', 'true')
+  // Callback hooks (no promise per request) on the /v1 hot path.
+  app.addHook('onRequest', (request, reply, done) => {
+    if (request.url.startsWith('/v1/')) {
+      reply.header('access-control-expose-headers', 'x-bt-cursor,x-bt-found-existing,x-bt-query-plan')
+      const origin = request.headers.origin
+      if (origin !== undefined) reply.header('access-control-allow-origin', origin).header('access-control-allow-credentials', 'true')
+    }
+    done()
   })
 
   // The journal, Prefer, fault rules and the rate limit act on /v1 requests ahead of authentication.
@@ -126,10 +129,15 @@ export async function buildApp(options: AppOptions = {}): Promise<FastifyInstanc
     journalSize: options.journalSize,
   })
   await app.register(async (v1) => {
-    v1.addHook('onRequest', async (request) => {
+    v1.addHook('onRequest', (request, _reply, done) => {
       // CORS preflight needs no authentication (upstream declares `security: []`).
-      if (request.method === 'OPTIONS') return
-      request.principal = app.mock.auth.authenticate(request.headers.authorization)
+      if (request.method === 'OPTIONS') return done()
+      try {
+        request.principal = app.mock.auth.authenticate(request.headers.authorization)
+      } catch (err) {
+        return done(err as Error)
+      }
+      done()
     })
     await v1.register(aiSecretRoutes)
     await v1.register(aiSecretIdRoutes)

@@ -17,7 +17,11 @@ export class Clock {
   }
 
   now(): Date {
-    return new Date(this.fixed ?? Date.now() + this.offset)
+    return new Date(this.nowMs())
+  }
+
+  nowMs(): number {
+    return this.fixed ?? Date.now() + this.offset
   }
 
   set(t: Date): void {

@@ -1,5 +1,5 @@
 import t, { type Test } from 'tap'
-import { Journal, journalBody, journalHeaders, parseQuery, redactAuthorization, redactSecrets, type JournalEntry } from '../src/control/journal.js'
+import { Journal, format, journalBody, journalHeaders, parseQuery, redactAuthorization, redactSecrets, type JournalEntry, type JournalRecord } from '../src/control/journal.js'
 import { KEYS, build, call, headers } from './helper.js'
 
 const requests = async (t: Test, app: Awaited<ReturnType<typeof build>>, query = '') => {
@@ -34,6 +34,29 @@ t.test('records /v1 requests oldest first: method, path, query, redacted headers
   t.match(second, { status: 401, body: null, org: null, headers: { authorization: '[redacted]', cookie: '[redacted]' } }, 'refused before parsing: no body')
   const text = JSON.stringify(list)
   for (const s of [KEYS.owner, 'sk-never-shown', 'YWxpY2U6c2VjcmV0', 'session=abc']) t.notMatch(text, s)
+})
+
+t.test('bodies: small ones kept and redacted when read, big or unsized ones formatted on arrival', async (t) => {
+  const app = await build(t)
+  const big = { name: 'big', secret: 'sk-big-never-shown', metadata: { pad: 'x'.repeat(70_000) } }
+  const res = await app.inject({ method: 'POST', url: '/v1/ai_secret', headers: headers(KEYS.owner), payload: big })
+  t.equal(res.statusCode, 200)
+  // inject() sends no content-length for a stream body: the size is unknown when it arrives.
+  const { Readable } = await import('node:stream')
+  const unsized = await app.inject({
+    method: 'DELETE',
+    url: '/v1/ai_secret',
+    headers: headers(KEYS.owner),
+    payload: Readable.from([Buffer.from(JSON.stringify({ name: 'big', secret: 'sk-unsized-never-shown' }))]),
+  })
+  t.equal(unsized.statusCode, 200)
+  t.equal(unsized.raw.req.headers['content-length'], undefined, 'no content-length was sent')
+  const [first, second] = (await requests(t, app)) as [JournalEntry, JournalEntry]
+  t.match(first.body, /^\[\d+ characters of JSON, not kept\]$/, 'a body over 64 KiB is not kept')
+  t.same(second.body, { name: 'big', secret: '[redacted]' })
+  const text = JSON.stringify([first, second])
+  t.notMatch(text, 'sk-big-never-shown')
+  t.notMatch(text, 'sk-unsized-never-shown')
 })
 
 t.test('?method= and ?path= filter; DELETE clears', async (t) => {
@@ -88,7 +111,18 @@ t.test('stays at its bound after many requests: the oldest are dropped', async (
 
 t.test('the ring buffer, unit by unit', async (t) => {
   const j = new Journal(3)
-  const entry = (n: number) => ({ id: String(n), method: n % 2 ? 'GET' : 'DELETE', path: `/v1/p${n}` }) as JournalEntry
+  const entry = (n: number): JournalRecord => ({
+    id: String(n),
+    timeMs: n,
+    method: n % 2 ? 'GET' : 'DELETE',
+    url: `/v1/p${n}?n=${n}`,
+    headers: {},
+    body: null,
+    bodyFormatted: false,
+    status: 200,
+    duration_ms: 1,
+    org: null,
+  })
   for (let n = 1; n <= 7; n++) j.add(entry(n))
   t.same(j.list().map((e) => e.id), ['5', '6', '7'])
   t.same(j.list({ method: 'get' }).map((e) => e.id), ['5', '7'])
@@ -100,6 +134,37 @@ t.test('the ring buffer, unit by unit', async (t) => {
   const off = new Journal(0)
   off.add(entry(1))
   t.same(off.list(), [], 'capacity 0 keeps nothing')
+})
+
+t.test('a record is formatted when the journal is read', async (t) => {
+  const body = { name: 'a', secret: 'sk-live-1234567890' }
+  const record: JournalRecord = {
+    id: 'r1',
+    timeMs: Date.parse('2026-01-02T03:04:05.678Z'),
+    method: 'POST',
+    url: '/v1/ai_secret?x=1&x=2',
+    headers: { authorization: 'Bearer sk-mock-acme-owner', cookie: 'c=1' },
+    body,
+    bodyFormatted: false,
+    status: 200,
+    duration_ms: 1.5,
+    org: 'acme',
+  }
+  t.same(format(record), {
+    id: 'r1',
+    time: '2026-01-02T03:04:05.678Z',
+    method: 'POST',
+    path: '/v1/ai_secret',
+    query: { x: ['1', '2'] },
+    headers: { authorization: 'Bearer sk-...ner', cookie: '[redacted]' },
+    body: { name: 'a', secret: '[redacted]' },
+    status: 200,
+    duration_ms: 1.5,
+    org: 'acme',
+  })
+  t.equal(body.secret, 'sk-live-1234567890', 'the request body itself is not changed')
+  t.equal(format({ ...record, body: 'kept as given', bodyFormatted: true }).body, 'kept as given', 'a body formatted on arrival is shown as it is')
+  t.equal(format({ ...record, body: undefined }).body, null, 'no body shows as null')
 })
 
 t.test('redaction helpers', async (t) => {

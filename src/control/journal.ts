@@ -92,46 +92,90 @@ export function pathMatches(pattern: string, path: string): boolean {
   return pattern.endsWith('*') ? path.startsWith(pattern.slice(0, -1)) : path === pattern
 }
 
+/**
+ * What the hot path keeps of a /v1 request: references and numbers, no copies. Redaction,
+ * the query's parsing and the ISO time are work for GET /_mock/requests (format()), not for
+ * every request: a test reads the journal far less often than it sends requests.
+ */
+export interface JournalRecord {
+  id: string
+  /** Arrival, in ms since the epoch by the mock's clock. */
+  timeMs: number
+  method: string
+  /** As received, query string included. */
+  url: string
+  /** The request's own headers object, not a copy. */
+  headers: Record<string, string | string[] | undefined>
+  /** The parsed body, or, when `bodyFormatted`, what the journal shows of it already. */
+  body: unknown
+  bodyFormatted: boolean
+  status: number | null
+  duration_ms: number
+  org: string | null
+}
+
+/** The path of a url, without its query string. */
+export function pathOf(url: string): string {
+  const i = url.indexOf('?')
+  return i === -1 ? url : url.slice(0, i)
+}
+
+/** The entry GET /_mock/requests shows for a record. */
+export function format(r: JournalRecord): JournalEntry {
+  return {
+    id: r.id,
+    time: new Date(r.timeMs).toISOString(),
+    method: r.method,
+    path: pathOf(r.url),
+    query: parseQuery(r.url),
+    headers: journalHeaders(r.headers),
+    body: r.bodyFormatted ? r.body : journalBody(r.body),
+    status: r.status,
+    duration_ms: r.duration_ms,
+    org: r.org,
+  }
+}
+
 export class Journal {
-  private items: (JournalEntry | undefined)[]
+  private items: (JournalRecord | undefined)[]
   private start = 0
   private count = 0
 
   constructor(readonly capacity: number) {
-    this.items = new Array<JournalEntry | undefined>(capacity)
+    this.items = new Array<JournalRecord | undefined>(capacity)
   }
 
   get size(): number {
     return this.count
   }
 
-  add(entry: JournalEntry): void {
+  add(record: JournalRecord): void {
     if (this.capacity === 0) return
     if (this.count < this.capacity) {
-      this.items[(this.start + this.count) % this.capacity] = entry
+      this.items[(this.start + this.count) % this.capacity] = record
       this.count++
     } else {
-      this.items[this.start] = entry
+      this.items[this.start] = record
       this.start = (this.start + 1) % this.capacity
     }
   }
 
-  /** Oldest first. */
+  /** Oldest first, formatted. */
   list(filter: JournalFilter = {}): JournalEntry[] {
     const method = filter.method?.toUpperCase()
     const out: JournalEntry[] = []
     for (let i = 0; i < this.count; i++) {
-      const e = this.items[(this.start + i) % this.capacity]!
-      if (method !== undefined && e.method !== method) continue
-      if (filter.path !== undefined && !pathMatches(filter.path, e.path)) continue
-      if (filter.org !== undefined && e.org !== filter.org) continue
-      out.push(e)
+      const r = this.items[(this.start + i) % this.capacity]!
+      if (method !== undefined && r.method !== method) continue
+      if (filter.path !== undefined && !pathMatches(filter.path, pathOf(r.url))) continue
+      if (filter.org !== undefined && r.org !== filter.org) continue
+      out.push(format(r))
     }
     return out
   }
 
   clear(): void {
-    this.items = new Array<JournalEntry | undefined>(this.capacity)
+    this.items = new Array<JournalRecord | undefined>(this.capacity)
     this.start = 0
     this.count = 0
   }

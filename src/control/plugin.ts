@@ -5,7 +5,7 @@ import { ApiError } from '../errors.js'
 import type { StoreState } from '../repository.js'
 import { applySeed, type SeedResult } from '../seed.js'
 import { FaultStore, parsePrefer, preferError } from './faults.js'
-import { Journal, journalBody, journalHeaders, parseQuery, type JournalEntry } from './journal.js'
+import { Journal, MAX_BODY_CHARS, journalBody, pathOf, type JournalRecord } from './journal.js'
 import { RateLimiter } from './rate-limit.js'
 
 export const DEFAULT_JOURNAL_SIZE = 1000
@@ -41,8 +41,8 @@ declare module 'fastify' {
     control: ControlContext
   }
   interface FastifyRequest {
-    /** This request's journal entry (/v1 requests only). */
-    journalEntry: JournalEntry | null
+    /** This request's journal record (/v1 requests only). */
+    journalEntry: JournalRecord | null
   }
 }
 
@@ -139,27 +139,33 @@ async function controlPlugin(app: FastifyInstance, opts: ControlOptions) {
   app.decorate('control', control)
   app.decorateRequest('journalEntry', null)
 
-  app.addHook('onRequest', async (request: FastifyRequest, reply: FastifyReply) => {
-    if (!isV1(request.url)) return
-    const path = request.url.split('?', 1)[0]!
+  // A callback hook, not an async one: most requests meet no Prefer header, fault rule or
+  // rate limit, and need no promise for that.
+  app.addHook('onRequest', (request: FastifyRequest, reply: FastifyReply, done: (err?: Error) => void) => {
+    if (!isV1(request.url)) return done()
     if (journal.capacity > 0) {
-      const entry: JournalEntry = {
+      const record: JournalRecord = {
         id: request.id,
-        time: clock.now().toISOString(),
+        timeMs: clock.nowMs(),
         method: request.method,
-        path,
-        query: parseQuery(request.url),
-        headers: journalHeaders(request.headers),
+        url: request.url,
+        headers: request.headers,
         body: null,
+        bodyFormatted: true,
         status: null,
         duration_ms: 0,
         org: null,
       }
-      request.journalEntry = entry
+      request.journalEntry = record
       // Added on arrival, completed on answer: the journal lists requests in the order they came.
-      journal.add(entry)
+      journal.add(record)
     }
+    if (request.headers.prefer === undefined && faults.size === 0 && limiter === null) return done()
+    forced(request, reply).then(() => done(), done)
+  })
 
+  /** Prefer, fault rules, then the rate limit: answers (or delays) a request before it reaches the store. */
+  async function forced(request: FastifyRequest, reply: FastifyReply): Promise<void> {
     const prefer = parsePrefer(request.headers.prefer)
     if (prefer !== null) {
       const applied: string[] = []
@@ -174,7 +180,7 @@ async function controlPlugin(app: FastifyInstance, opts: ControlOptions) {
     if (faults.size === 0 && limiter === null) return
     const token = BEARER.exec(request.headers.authorization ?? '')?.[1]
     const keyHash = token === undefined ? null : hashKey(token)
-    const action = faults.match(request.method, path, keyHash)
+    const action = faults.match(request.method, pathOf(request.url), keyHash)
     if (action !== null) {
       await sleep(action.delayMs, closing.signal)
       if (action.drop) {
@@ -199,15 +205,24 @@ async function controlPlugin(app: FastifyInstance, opts: ControlOptions) {
         throw new ApiError('rate_limited', { limit: limiter.limit, retry_after: decision.retryAfter }, { 'retry-after': String(decision.retryAfter) })
       }
     }
-  })
+  }
 
-  app.addHook('onResponse', async (request, reply) => {
+  app.addHook('onResponse', (request, reply, done) => {
     const entry = request.journalEntry
-    if (entry === null) return
-    entry.body = journalBody(request.body)
-    entry.status = reply.statusCode
-    entry.duration_ms = Math.round(reply.elapsedTime * 10) / 10
-    entry.org = orgOf(request)
+    if (entry !== null) {
+      // A body is kept by reference and redacted when the journal is read, unless it may be
+      // big (or its size is unknown): then it is formatted now, so the journal holds at most
+      // MAX_BODY_CHARS of each.
+      const length = Number(request.headers['content-length'] ?? Infinity)
+      if (length <= MAX_BODY_CHARS) {
+        entry.body = request.body
+        entry.bodyFormatted = false
+      } else entry.body = journalBody(request.body)
+      entry.status = reply.statusCode
+      entry.duration_ms = Math.round(reply.elapsedTime * 10) / 10
+      entry.org = orgOf(request)
+    }
+    done()
   })
 
   /**
