@@ -95,18 +95,27 @@ function toPrincipal(rows: PrincipalRow[]): Principal | null {
 }
 
 /**
+ * ai_secrets refers to its organization by the integer organizations.seq (migration 002);
+ * rows leave the repository with the organization's uuid as org_id, and callers name an
+ * organization by its uuid (@org_id).
+ */
+const SECRET = `seq, id, (SELECT o.id FROM organizations o WHERE o.seq = ai_secrets.org) AS org_id, name, type, metadata,
+  secret, created, updated_at, secret_updated_at, secret_updated_by_user_id`
+const ORG = '(SELECT seq FROM organizations WHERE id = @org_id)'
+
+/**
  * The list's filters; a null parameter does not filter. With one organization the clause is
- * `org_id = @org_id`, so the (org_id, created, seq) index yields rows already in order and
+ * `org = <its seq>`, so the (org, created, seq) index yields rows already in order and
  * LIMIT stops early; across several, rows are gathered and sorted.
  */
 const listFrom = (orgClause: string) => `
-  SELECT * FROM ai_secrets
+  SELECT ${SECRET} FROM ai_secrets
   WHERE ${orgClause}
     AND (@ids IS NULL OR id IN (SELECT value FROM json_each(@ids)))
     AND (@name IS NULL OR name = @name)
     AND (@types IS NULL OR type IN (SELECT value FROM json_each(@types)))`
-const ONE_ORG = listFrom('org_id = @org_id')
-const MANY_ORGS = listFrom('org_id IN (SELECT value FROM json_each(@orgs))')
+const ONE_ORG = listFrom(`org = ${ORG}`)
+const MANY_ORGS = listFrom('org IN (SELECT seq FROM organizations WHERE id IN (SELECT value FROM json_each(@orgs)))')
 const NEWEST_FIRST = `AND (@created IS NULL OR (created, seq) < (@created, @seq)) ORDER BY created DESC, seq DESC LIMIT @limit`
 const OLDEST_FIRST = `AND (created, seq) > (@created, @seq) ORDER BY created ASC, seq ASC LIMIT @limit`
 
@@ -134,15 +143,15 @@ export class Repository {
         LEFT JOIN organizations o ON o.id = m.org_id
         WHERE u.email = @email
         ORDER BY o.name`),
-      deleteSecretByName: p(`DELETE FROM ai_secrets WHERE org_id = @org_id AND name = @name RETURNING *`),
-      deleteSecretById: p(`DELETE FROM ai_secrets WHERE id = @id AND org_id = @org_id RETURNING *`),
-      secretRowByOrgName: p(`SELECT * FROM ai_secrets WHERE org_id = @org_id AND name = @name`),
-      secretRowById: p(`SELECT * FROM ai_secrets WHERE id = @id`),
+      deleteSecretByName: p(`DELETE FROM ai_secrets WHERE org = ${ORG} AND name = @name RETURNING ${SECRET}`),
+      deleteSecretById: p(`DELETE FROM ai_secrets WHERE id = @id AND org = ${ORG} RETURNING ${SECRET}`),
+      secretRowByOrgName: p(`SELECT ${SECRET} FROM ai_secrets WHERE org = ${ORG} AND name = @name`),
+      secretRowById: p(`SELECT ${SECRET} FROM ai_secrets WHERE id = @id`),
       updateSecret: p(`
         UPDATE ai_secrets SET name = @name, type = @type, metadata = @metadata, secret = @secret,
           updated_at = @updated_at, secret_updated_at = @secret_updated_at,
           secret_updated_by_user_id = @secret_updated_by_user_id
-        WHERE id = @id RETURNING *`),
+        WHERE id = @id RETURNING ${SECRET}`),
       // Newest first, insertion order breaking ties; the cursor is a (created, seq) position.
       // ending_before reads the page just before the cursor oldest first; the caller turns it round.
       listNewestFirstOneOrg: p(`${ONE_ORG} ${NEWEST_FIRST}`),
@@ -156,9 +165,9 @@ export class Repository {
         INSERT INTO api_keys (id, key_hash, preview, user_id, org_id, created)
         VALUES (@id, @key_hash, @preview, @user_id, @org_id, @created)`),
       insertSecret: p(`
-        INSERT INTO ai_secrets (id, org_id, name, type, metadata, secret, created, updated_at,
+        INSERT INTO ai_secrets (id, org, name, type, metadata, secret, created, updated_at,
                                 secret_updated_at, secret_updated_by_user_id)
-        VALUES (@id, @org_id, @name, @type, @metadata, @secret, @created, @updated_at,
+        VALUES (@id, ${ORG}, @name, @type, @metadata, @secret, @created, @updated_at,
                 @secret_updated_at, @secret_updated_by_user_id)`),
       orgByName: p(`SELECT id, name FROM organizations WHERE name = @name`),
       userByEmail: p(`SELECT id, email FROM users WHERE email = @email`),
@@ -167,7 +176,7 @@ export class Repository {
       idTaken: p(`
         SELECT 1 FROM organizations WHERE id = @id UNION ALL SELECT 1 FROM users WHERE id = @id
         UNION ALL SELECT 1 FROM api_keys WHERE id = @id UNION ALL SELECT 1 FROM ai_secrets WHERE id = @id`),
-      secretByOrgName: p(`SELECT id FROM ai_secrets WHERE org_id = @org_id AND name = @name`),
+      secretByOrgName: p(`SELECT id FROM ai_secrets WHERE org = ${ORG} AND name = @name`),
       isEmpty: p(`SELECT NOT EXISTS (SELECT 1 FROM organizations) AND NOT EXISTS (SELECT 1 FROM users) AS empty`),
     }
   }
@@ -310,7 +319,7 @@ export class Repository {
         SELECT k.id, k.preview, u.email AS user, o.name AS org, k.created FROM api_keys k
         JOIN users u ON u.id = k.user_id LEFT JOIN organizations o ON o.id = k.org_id
         ORDER BY k.rowid`),
-      secrets: p(`SELECT * FROM ai_secrets ORDER BY seq`),
+      secrets: p(`SELECT ${SECRET} FROM ai_secrets ORDER BY seq`),
     }
   }
 

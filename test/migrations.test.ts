@@ -55,3 +55,68 @@ t.test('a gap in the numbering is refused', async (t) => {
   writeFileSync(join(dir, '003-c.sql'), 'SELECT 1;')
   t.throws(() => loadMigrations(dir), { message: 'migrations: expected version 2, found 003-c.sql' })
 })
+
+t.test('002 moves a version-1 database onto integer organization keys, keeping every row', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'mig-'))
+  const v1 = join(dir, 'v1')
+  cpSync(MIGRATIONS_DIR, v1, { recursive: true, filter: (src) => !/\/00[2-9]-[^/]*$/.test(src) })
+  const file = join(dir, 'old.db')
+  const raw = new Database(file)
+  raw.pragma('foreign_keys = ON')
+  t.same(migrate(raw, v1), [1])
+  raw.exec(`
+    INSERT INTO organizations (id, name, created) VALUES
+      ('0a000000-0000-4000-8000-000000000002', 'zeta', '2026-01-01T00:00:00.000Z'),
+      ('0a000000-0000-4000-8000-000000000001', 'acme', '2026-01-01T00:00:00.000Z');
+    INSERT INTO users (id, email, created) VALUES ('0b000000-0000-4000-8000-000000000001', 'a@x.test', '2026-01-01T00:00:00.000Z');
+    INSERT INTO memberships (user_id, org_id, role) VALUES
+      ('0b000000-0000-4000-8000-000000000001', '0a000000-0000-4000-8000-000000000001', 'owner'),
+      ('0b000000-0000-4000-8000-000000000001', '0a000000-0000-4000-8000-000000000002', 'member');
+    INSERT INTO api_keys (id, key_hash, preview, user_id, org_id, created) VALUES
+      ('0d000000-0000-4000-8000-000000000001', 'h', 'sk-...', '0b000000-0000-4000-8000-000000000001', '0a000000-0000-4000-8000-000000000002', '2026-01-01T00:00:00.000Z');
+    INSERT INTO ai_secrets (id, org_id, name, type, metadata, secret, created, updated_at, secret_updated_at, secret_updated_by_user_id) VALUES
+      ('0c000000-0000-4000-8000-000000000001', '0a000000-0000-4000-8000-000000000001', 'A', 'openai', '{"x":1}', 'sk-a', '2026-01-02T00:00:00.000Z', '2026-01-02T00:00:00.000Z', NULL, NULL),
+      ('0c000000-0000-4000-8000-000000000002', '0a000000-0000-4000-8000-000000000002', 'A', NULL, NULL, NULL, '2026-01-03T00:00:00.000Z', '2026-01-03T00:00:00.000Z', '2026-01-03T00:00:00.000Z', '0b000000-0000-4000-8000-000000000001');
+  `)
+  const before = raw.prepare('SELECT * FROM ai_secrets ORDER BY seq').all()
+  raw.close()
+
+  const db = openDatabase(file)
+  t.teardown(() => db.close())
+  t.equal(db.pragma('user_version', { simple: true }), latest)
+  t.equal(db.pragma('foreign_keys', { simple: true }), 1, 'foreign keys are back on after the migration')
+  t.same(db.pragma('foreign_key_check'), [])
+  const after = db
+    .prepare(`SELECT s.seq, s.id, o.id AS org_id, s.name, s.type, s.metadata, s.secret, s.created, s.updated_at,
+                     s.secret_updated_at, s.secret_updated_by_user_id
+              FROM ai_secrets s JOIN organizations o ON o.seq = s.org ORDER BY s.seq`)
+    .all()
+  t.same(after, before, 'every secret, in its organization, field for field')
+  t.same(
+    db.prepare('SELECT id, name FROM organizations ORDER BY seq').all(),
+    [
+      { id: '0a000000-0000-4000-8000-000000000002', name: 'zeta' },
+      { id: '0a000000-0000-4000-8000-000000000001', name: 'acme' },
+    ],
+    'organizations in their insertion order',
+  )
+  t.equal((db.prepare('SELECT count(*) AS n FROM memberships').get() as { n: number }).n, 2)
+  t.equal((db.prepare('SELECT count(*) AS n FROM api_keys').get() as { n: number }).n, 1)
+  db.prepare("DELETE FROM organizations WHERE name = 'acme'").run()
+  t.same(db.prepare('SELECT id FROM ai_secrets').pluck().all(), ['0c000000-0000-4000-8000-000000000002'], 'deleting an organization still cascades to its secrets')
+  t.equal((db.prepare('SELECT count(*) AS n FROM memberships').get() as { n: number }).n, 1, '... and to its memberships')
+})
+
+t.test('a migration that would break a foreign key is rolled back', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'mig-'))
+  cpSync(MIGRATIONS_DIR, dir, { recursive: true })
+  const next = String(latest + 1).padStart(3, '0')
+  writeFileSync(join(dir, `${next}-dangling.sql`), "INSERT INTO memberships (user_id, org_id, role) VALUES ('nobody', 'nowhere', 'owner');")
+  const db = new Database(':memory:')
+  t.teardown(() => db.close())
+  db.pragma('foreign_keys = ON')
+  t.throws(() => migrate(db, dir), { message: new RegExp(`^migration ${next}-dangling.sql failed: 2 row\\(s\\) would break a foreign key \\(first: memberships -> `) })
+  t.equal(db.pragma('user_version', { simple: true }), latest)
+  t.equal((db.prepare('SELECT count(*) AS n FROM memberships').get() as { n: number }).n, 0, 'nothing of it stays')
+  t.equal(db.pragma('foreign_keys', { simple: true }), 1, 'foreign keys are on again')
+})

@@ -719,7 +719,10 @@ const statements = new WeakMap<object, { all: { all(): unknown[] }; changes: { p
 function stmts(app: FastifyInstance) {
   const db = app.mock.repo.db
   let s = statements.get(db)
-  if (s === undefined) statements.set(db, (s = { all: db.prepare('SELECT * FROM ai_secrets ORDER BY seq'), changes: db.prepare('SELECT total_changes()') }))
+  if (s === undefined) statements.set(db, (s = { all: db.prepare(`
+        SELECT s.seq, s.id, o.id AS org_id, s.name, s.type, s.metadata, s.secret, s.created, s.updated_at,
+               s.secret_updated_at, s.secret_updated_by_user_id
+        FROM ai_secrets s JOIN organizations o ON o.seq = s.org ORDER BY s.seq`), changes: db.prepare('SELECT total_changes()') }))
   return s
 }
 

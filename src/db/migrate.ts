@@ -36,17 +36,31 @@ export function migrate(db: Database.Database, dir = MIGRATIONS_DIR): number[] {
     )
   }
   const applied: number[] = []
-  for (const m of migrations.slice(current)) {
-    const apply = db.transaction(() => {
-      db.exec(m.sql)
-      db.pragma(`user_version = ${m.version}`)
-    })
-    try {
-      apply.immediate()
-    } catch (cause) {
-      throw new Error(`migration ${m.file} failed: ${(cause as Error).message}`, { cause })
+  if (current === latest) return applied
+  // A migration may rebuild a table that others refer to (SQLite's procedure for schema
+  // changes ALTER TABLE cannot make): foreign keys are off while it runs, since the pragma
+  // is a no-op inside a transaction, and checked before it commits.
+  const foreignKeys = db.pragma('foreign_keys', { simple: true }) as number
+  db.pragma('foreign_keys = OFF')
+  try {
+    for (const m of migrations.slice(current)) {
+      const apply = db.transaction(() => {
+        db.exec(m.sql)
+        const broken = db.pragma('foreign_key_check') as { table: string; parent: string }[]
+        if (broken.length > 0) {
+          throw new Error(`${broken.length} row(s) would break a foreign key (first: ${broken[0]!.table} -> ${broken[0]!.parent})`)
+        }
+        db.pragma(`user_version = ${m.version}`)
+      })
+      try {
+        apply.immediate()
+      } catch (cause) {
+        throw new Error(`migration ${m.file} failed: ${(cause as Error).message}`, { cause })
+      }
+      applied.push(m.version)
     }
-    applied.push(m.version)
+  } finally {
+    db.pragma(`foreign_keys = ${foreignKeys}`)
   }
   return applied
 }
