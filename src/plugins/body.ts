@@ -2,6 +2,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
 import sjson from 'secure-json-parse'
 import { ApiError, BODY_LIMIT } from '../errors.js'
+import { LONE_SURROGATE, loneSurrogateAt } from '../unicode.js'
 
 /** Past this much, an oversized body is no longer drained: the answer goes out and the connection closes. */
 const DRAIN_LIMIT = 64 * BODY_LIMIT
@@ -63,35 +64,8 @@ function errorPosition(err: unknown): string {
   return m ? ` at position ${m[1]}` : ''
 }
 
-/** Half of a UTF-16 surrogate pair without its other half: not Unicode, and SQLite cannot keep it as text. */
-const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/
 /** How JSON writes one (`\ud800`); a body decoded from UTF-8 holds no other kind. */
 const SURROGATE_ESCAPE = /\\u[dD][89a-fA-F]/
-
-function childPath(path: string, key: string | number): string {
-  if (typeof key === 'number') return `${path}[${key}]`
-  if (/^[A-Za-z_$][\w$]*$/.test(key)) return path === '$' ? key : `${path}.${key}`
-  return `${path}[${JSON.stringify(key)}]`
-}
-
-/** Where the first lone surrogate of a parsed body is (a JSON path), or null. Never the value itself. */
-export function loneSurrogateAt(value: unknown, path = '$'): string | null {
-  if (typeof value === 'string') return LONE_SURROGATE.test(value) ? path : null
-  if (value === null || typeof value !== 'object') return null
-  if (Array.isArray(value)) {
-    for (let i = 0; i < value.length; i++) {
-      const at = loneSurrogateAt(value[i], childPath(path, i))
-      if (at !== null) return at
-    }
-    return null
-  }
-  for (const [k, v] of Object.entries(value)) {
-    if (LONE_SURROGATE.test(k)) return `${path} (a key)`
-    const at = loneSurrogateAt(v, childPath(path, k))
-    if (at !== null) return at
-  }
-  return null
-}
 
 export function parseJson(text: string): unknown {
   if (text.trim() === '') return undefined
