@@ -19,7 +19,7 @@ INSERT INTO organizations_new (seq, id, name, created)
 
 CREATE TABLE ai_secrets_new (
   seq                       INTEGER PRIMARY KEY,
-  id                        TEXT NOT NULL UNIQUE,
+  id                        TEXT NOT NULL,
   org                       INTEGER NOT NULL REFERENCES organizations (seq) ON DELETE CASCADE,
   name                      TEXT NOT NULL,
   type                      TEXT,
@@ -28,8 +28,7 @@ CREATE TABLE ai_secrets_new (
   created                   TEXT NOT NULL,
   updated_at                TEXT NOT NULL,
   secret_updated_at         TEXT,
-  secret_updated_by_user_id TEXT REFERENCES users (id) ON DELETE SET NULL,
-  UNIQUE (org, name)
+  secret_updated_by_user_id TEXT REFERENCES users (id) ON DELETE SET NULL
 );
 INSERT INTO ai_secrets_new (seq, id, org, name, type, metadata, secret, created, updated_at,
                             secret_updated_at, secret_updated_by_user_id)
@@ -42,4 +41,8 @@ DROP TABLE organizations;
 ALTER TABLE organizations_new RENAME TO organizations;
 ALTER TABLE ai_secrets_new RENAME TO ai_secrets;
 
+-- Named indexes rather than UNIQUE column constraints: a big seed drops and rebuilds them
+-- (Repository.insertSecrets), which SQLite does not allow for a constraint's own index.
+CREATE UNIQUE INDEX ai_secrets_id ON ai_secrets (id);
+CREATE UNIQUE INDEX ai_secrets_org_name ON ai_secrets (org, name);
 CREATE INDEX ai_secrets_org_newest ON ai_secrets (org, created DESC, seq DESC);

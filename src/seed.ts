@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs'
 import { hashKey } from './auth.js'
-import { loneSurrogateAt } from './plugins/body.js'
+import { loneSurrogateAt } from './unicode.js'
 import { previewSecret } from './preview.js'
-import type { Repository, Role } from './repository.js'
+import type { NewSecret, Repository, Role } from './repository.js'
 
 // The seed-file format of CONTRACT section 3. Every problem names its JSON path, and a
 // seed is applied in one transaction: all of it or none of it.
@@ -217,15 +217,28 @@ function insertSeed(repo: Repository, data: unknown, env: SeedEnv): SeedResult {
     })
   })
 
+  // Checked first, written after in one go (Repository.insertSecrets): a seed of a million
+  // secrets must not cost a million lookups. Names are checked against the store only in
+  // organizations that held secrets before this seed.
+  const orgIds = new Map<string, string>()
+  const names = new Map<string, { seen: Set<string>; fresh: boolean }>()
+  const rows: NewSecret[] = []
   array(root.ai_secrets, '$.ai_secrets').forEach((v, i) => {
     const path = `$.ai_secrets[${i}]`
     const s = object(v, path, ['org', 'name', 'type', 'secret', 'metadata', 'id', 'created', 'updated_at', 'secret_updated_at'])
     const org = string(s, 'org', path)
-    const oid = orgId(org, `${path}.org`)
+    let oid = orgIds.get(org)
+    if (oid === undefined) {
+      oid = orgId(org, `${path}.org`)
+      orgIds.set(org, oid)
+      names.set(oid, { seen: new Set(), fresh: !repo.orgHasSecrets(oid) })
+    }
     const name = string(s, 'name', path)
-    if (repo.secretNameTaken(oid, name)) {
+    const { seen, fresh } = names.get(oid)!
+    if (seen.has(name) || (!fresh && repo.secretNameTaken(oid, name))) {
       throw new SeedError(`${path}.name`, `duplicate ai_secret name ${JSON.stringify(name)} in organization ${JSON.stringify(org)}`)
     }
+    seen.add(name)
     const metadata = s.metadata === undefined || s.metadata === null ? null : object(s.metadata, `${path}.metadata`, Object.keys(s.metadata as object))
     const secret = optionalString(s, 'secret', path)
     const created = timestamp(s, 'created', path, now)
@@ -241,9 +254,10 @@ function insertSeed(repo: Repository, data: unknown, env: SeedEnv): SeedResult {
       secret_updated_at: secret === null ? null : timestamp(s, 'secret_updated_at', path, created),
       secret_updated_by_user_id: null,
     }
-    repo.insertSecret(row)
+    rows.push(row)
     result.ai_secrets.push({ id: row.id, org, name })
   })
+  repo.insertSecrets(rows)
 
   return result
 }

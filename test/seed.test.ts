@@ -101,3 +101,51 @@ t.test('a refused seed leaves nothing behind (one transaction)', async (t) => {
   t.throws(() => applySeed(app.mock.repo, { ...base, ai_secrets: [{ org: 'nope', name: 'K' }] }, { now: () => new Date(), newId: () => crypto.randomUUID() }))
   t.equal(app.mock.repo.isEmpty(), true)
 })
+
+function thrown(fn: () => unknown): unknown {
+  try {
+    fn()
+  } catch (err) {
+    return err
+  }
+  return 'did not throw'
+}
+
+t.test('a big seed: indexes rebuilt after the rows, order, uniqueness and errors as for a small one', async (t) => {
+  const { REBUILD_INDEXES_AT } = await import('../src/repository.js')
+  const n = REBUILD_INDEXES_AT + 5
+  const secrets = (org: string, from = 0) =>
+    Array.from({ length: n }, (_, i) => ({ org, name: `S${from + i}`, secret: `sk-${i}`, created: new Date(Date.UTC(2026, 0, 1, 0, 0, 0, (from + i) % 3)).toISOString() }))
+  const app = await buildApp({ seed: { ...base, ai_secrets: secrets('acme') }, logger: false })
+  t.teardown(() => app.close())
+  const db = app.mock.repo.db
+  const indexes = () => db.prepare(`SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'ai_secrets' AND sql IS NOT NULL ORDER BY name`).pluck().all()
+  t.same(indexes(), ['ai_secrets_id', 'ai_secrets_org_name', 'ai_secrets_org_newest'], 'every index is back')
+  t.equal(app.mock.seeded!.ai_secrets.length, n)
+
+  // The list uses the rebuilt (org, created, seq) index: newest first, insertion order breaking ties.
+  const page = await call(t, app, { method: 'GET', url: '/v1/ai_secret?limit=4', headers: headers('sk-a') })
+  const names = page.json().objects.map((s: { name: string }) => Number(s.name.slice(1)))
+  t.ok(names.every((k: number) => k % 3 === 2), 'the newest created time first')
+  t.ok(names.every((k: number, i: number) => i === 0 || k < names[i - 1]!), 'ties in insertion order, newest first')
+  const del = await call(t, app, { method: 'DELETE', url: '/v1/ai_secret', headers: headers('sk-a'), payload: { name: 'S17' } })
+  t.equal(del.json().name, 'S17', 'found by (org, name)')
+
+  // The rebuilt unique indexes still hold.
+  t.match(thrown(() => app.control.seed({ ai_secrets: [{ org: 'acme', name: 'S18' }] })), { path: '$.ai_secrets[0].name' }, 'a taken name, found in the store')
+  t.throws(() => db.prepare(`INSERT INTO ai_secrets (id, org, name, created, updated_at) VALUES (?, 1, 'S19', 'x', 'x')`).run('00000000-0000-4000-8000-00000000abcd'), /UNIQUE constraint failed: ai_secrets.org, ai_secrets.name/)
+
+  // A duplicate at the far end of a big seed: named, and nothing of the seed stays.
+  const dup = [...secrets('globex'), { org: 'globex', name: 'S3' }]
+  t.match(thrown(() => app.control.seed({ organizations: [{ name: 'globex' }], ai_secrets: dup })), {
+    path: `$.ai_secrets[${n}].name`,
+    problem: 'duplicate ai_secret name "S3" in organization "globex"',
+  })
+  t.equal(app.control.state().organizations.length, 1, 'globex was not added')
+  t.same(indexes(), ['ai_secrets_id', 'ai_secrets_org_name', 'ai_secrets_org_newest'])
+
+  // Fewer rows than the table holds: added row by row, the indexes stay.
+  const more = app.control.seed({ organizations: [{ name: 'globex' }], ai_secrets: secrets('globex', 100).slice(0, REBUILD_INDEXES_AT) })
+  t.equal(more.ai_secrets.length, REBUILD_INDEXES_AT)
+  t.equal(db.prepare('SELECT count(*) FROM ai_secrets').pluck().get(), n - 1 + REBUILD_INDEXES_AT)
+})
