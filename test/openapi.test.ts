@@ -72,7 +72,16 @@ t.test('the committed openapi/openapi.json and .yaml are what the code generates
   t.match(yaml.headers['content-type'], /yaml/)
   t.match(yaml.body, /^openapi: 3\.0\.3/)
   const ui = await app.inject({ method: 'GET', url: '/docs' })
-  t.ok(ui.statusCode < 400, 'Swagger UI is served')
+  t.equal(ui.statusCode, 200, 'Swagger UI is served (loaded on this first request)')
+  t.match(ui.headers['content-type'], /^text\/html/)
+  t.match(ui.headers['x-request-id'], /^mock::/, 'with the app\'s own headers')
+  t.same((await app.inject({ method: 'GET', url: '/docs/json' })).json(), app.swagger(), 'the UI shows the app\'s document')
+  t.equal((await app.inject({ method: 'GET', url: '/docs/static/swagger-ui.css' })).statusCode, 200)
+  for (const url of ['/docs/nope', '/docs/static/nope.js']) {
+    const missing = await app.inject({ method: 'GET', url })
+    t.equal(missing.statusCode, 404, url)
+    t.match(missing.body, new RegExp(`^No route for GET ${url} \\[timestamp=[\\d.]+\\] \\[request_id=${missing.headers['x-request-id']}\\]$`), 'the app\'s own 404')
+  }
 })
 
 t.test('every ai_secret operation matches upstream', async (t) => {

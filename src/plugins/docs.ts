@@ -1,7 +1,7 @@
 import swagger from '@fastify/swagger'
-import swaggerUi from '@fastify/swagger-ui'
-import type { FastifyInstance } from 'fastify'
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
+import { ApiError, renderError } from '../errors.js'
 
 /** Route schemas carry the upstream request-body description here; see matchUpstreamStyle. */
 export const REQUEST_BODY_DESCRIPTION = 'x-request-body-description'
@@ -98,12 +98,62 @@ async function docsPlugin(app: FastifyInstance, opts: { ui: boolean }) {
     },
     transformObject: (documentObject) => matchUpstreamStyle((documentObject as { openapiObject: object }).openapiObject) as never,
   })
-  if (opts.ui) await app.register(swaggerUi, { routePrefix: '/docs' })
+  if (opts.ui) swaggerUiOnFirstUse(app)
 
   app.get('/openapi.json', { schema: { hide: true } }, async (_request, reply) => reply.type('application/json; charset=utf-8').send(app.swagger()))
   app.get('/openapi.yaml', { schema: { hide: true } }, async (_request, reply) =>
     reply.type('application/yaml; charset=utf-8').send(app.swagger({ yaml: true })),
   )
+}
+
+/**
+ * Swagger UI at /docs, loaded when /docs is first asked for: @fastify/swagger-ui and what it
+ * brings (@fastify/static, the UI's files, yaml) cost a quarter of the mock's start-up, and
+ * most runs (test suites) never open it. It runs in a Fastify instance of its own, which
+ * /docs and /docs/* hand their requests to; it reads the app's own OpenAPI document.
+ */
+function swaggerUiOnFirstUse(app: FastifyInstance): void {
+  let ui: Promise<FastifyInstance> | null = null
+  const requestIds = new WeakMap<object, string>()
+  const load = async () => {
+    const { default: swaggerUi } = await import('@fastify/swagger-ui')
+    const child = Fastify({ logger: false })
+    // What the UI does not have (a file under /docs/static/ too) gets the app's own 404.
+    child.setNotFoundHandler((request, reply) => {
+      const path = request.url.split('?', 1)[0]!
+      const r = renderError(new ApiError('route_not_found', { method: request.method, path }), {
+        requestId: requestIds.get(request.raw) ?? request.id,
+        path,
+        now: app.mock.clock.now(),
+      })
+      void reply.code(r.status).headers(r.headers).type(r.contentType).send(r.body)
+    })
+    // Stands in for @fastify/swagger, which swagger-ui requires: the document is the app's.
+    await child.register(
+      fp(
+        async (c: FastifyInstance) => {
+          c.decorate('swagger', app.swagger.bind(app))
+        },
+        { name: '@fastify/swagger' },
+      ),
+    )
+    await child.register(swaggerUi, { routePrefix: '/docs' })
+    await child.ready()
+    return child
+  }
+  const serve = async (request: FastifyRequest, reply: FastifyReply) => {
+    const child = await (ui ??= load().catch((err: unknown) => {
+      ui = null
+      throw err
+    }))
+    requestIds.set(request.raw, request.id)
+    // The headers the app's hooks set (x-request-id, ...) go out with the UI's answer.
+    for (const [name, value] of Object.entries(reply.getHeaders())) if (value !== undefined) reply.raw.setHeader(name, value)
+    reply.hijack()
+    child.routing(request.raw, reply.raw)
+  }
+  app.get('/docs', { schema: { hide: true } }, serve)
+  app.get('/docs/*', { schema: { hide: true } }, serve)
 }
 
 export default fp(docsPlugin, { name: 'docs', fastify: '5.x' })

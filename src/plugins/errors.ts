@@ -73,9 +73,10 @@ function drainBody(request: FastifyRequest): Promise<void> {
  * and anything unexpected (a 500 that shows no stack and no internal message).
  */
 async function errorsPlugin(app: FastifyInstance) {
-  app.addHook('onRequest', async (request, reply) => {
+  app.addHook('onRequest', (request, reply, done) => {
     reply.header('x-request-id', request.id)
     reply.header('x-bt-internal-trace-id', request.id)
+    done()
   })
 
   app.setErrorHandler(async (error: FastifyError, request, reply) => {
