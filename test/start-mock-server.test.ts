@@ -48,6 +48,7 @@ t.test('listens on a free port on 127.0.0.1, in memory, with the demo seed and i
   t.equal(res.status, 200)
   t.equal(((await res.json()) as { name: string }).name, 'OPENAI_API_KEY')
   const health = await fetch(`${server.url}/_mock/health`)
+  t.equal(health.headers.get('content-type'), 'application/json; charset=utf-8')
   t.same(await health.json(), { status: 'ok' })
 })
 
