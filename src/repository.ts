@@ -106,6 +106,8 @@ export const REBUILD_INDEXES_AT = 20_000
 const SECRET = `seq, id, (SELECT o.id FROM organizations o WHERE o.seq = ai_secrets.org) AS org_id, name, type, metadata,
   secret, created, updated_at, secret_updated_at, secret_updated_by_user_id`
 const ORG = '(SELECT seq FROM organizations WHERE id = @org_id)'
+/** SECRET for a statement that names its organization: org_id is the parameter, no lookup per row. */
+const SECRET_IN_ORG = SECRET.replace('(SELECT o.id FROM organizations o WHERE o.seq = ai_secrets.org)', '@org_id')
 
 /**
  * The list's filters; a null parameter does not filter. With one organization the clause is
@@ -147,9 +149,9 @@ export class Repository {
         LEFT JOIN organizations o ON o.id = m.org_id
         WHERE u.email = @email
         ORDER BY o.name`),
-      deleteSecretByName: p(`DELETE FROM ai_secrets WHERE org = ${ORG} AND name = @name RETURNING ${SECRET}`),
-      deleteSecretById: p(`DELETE FROM ai_secrets WHERE id = @id AND org = ${ORG} RETURNING ${SECRET}`),
-      secretRowByOrgName: p(`SELECT ${SECRET} FROM ai_secrets WHERE org = ${ORG} AND name = @name`),
+      deleteSecretByName: p(`DELETE FROM ai_secrets WHERE org = ${ORG} AND name = @name RETURNING ${SECRET_IN_ORG}`),
+      deleteSecretById: p(`DELETE FROM ai_secrets WHERE id = @id AND org = ${ORG} RETURNING ${SECRET_IN_ORG}`),
+      secretRowByOrgName: p(`SELECT ${SECRET_IN_ORG} FROM ai_secrets WHERE org = ${ORG} AND name = @name`),
       secretRowById: p(`SELECT ${SECRET} FROM ai_secrets WHERE id = @id`),
       updateSecret: p(`
         UPDATE ai_secrets SET name = @name, type = @type, metadata = @metadata, secret = @secret,
