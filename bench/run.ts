@@ -758,7 +758,7 @@ async function main(): Promise<void> {
   if (cold !== null) lines.push(`cold start (spawn → first 200 of /_mock/health): median ${cold.medianMs} ms of [${cold.runs.join(', ')}]; RSS after start-up median ${cold.medianRssMB} MB`)
   if (seed !== null) {
     lines.push(
-      `seeding ${seed.secrets.toLocaleString('en-US')} secrets: bulk insert (repository statement, one transaction) ${seed.bulkInsertMs} ms; applySeed (seed-file path) ${seed.applySeedMs} ms` +
+      `seeding ${seed.secrets.toLocaleString('en-US')} secrets: bulk insert (Repository.insertSecrets, one transaction) ${seed.bulkInsertMs} ms; applySeed (seed-file path) ${seed.applySeedMs} ms` +
         (seed.secrets === 1_000_000 ? '' : ` (per million: ${seed.perMillion.bulkInsertS} s / ${seed.perMillion.applySeedS} s)`),
     )
   }

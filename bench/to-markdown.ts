@@ -58,7 +58,7 @@ if (r.coldStart) out.push(`Cold start: median ${r.coldStart.medianMs} ms of ${r.
 if (r.seed) {
   out.push(
     '',
-    `Seeding ${r.seed.secrets.toLocaleString('en-US')} secrets: bulk insert through the repository statement in one transaction ${(r.seed.bulkInsertMs / 1000).toFixed(1)} s; ` +
+    `Seeding ${r.seed.secrets.toLocaleString('en-US')} secrets: bulk insert (Repository.insertSecrets) in one transaction ${(r.seed.bulkInsertMs / 1000).toFixed(1)} s; ` +
       `applySeed (the seed-file path) ${(r.seed.applySeedMs / 1000).toFixed(1)} s; RSS after ${r.seed.rssAfterMB} MB.`,
   )
 }
