@@ -109,22 +109,6 @@ const ORG = '(SELECT seq FROM organizations WHERE id = @org_id)'
 /** SECRET for a statement that names its organization: org_id is the parameter, no lookup per row. */
 const SECRET_IN_ORG = SECRET.replace('(SELECT o.id FROM organizations o WHERE o.seq = ai_secrets.org)', '@org_id')
 
-/**
- * The list's filters; a null parameter does not filter. With one organization the clause is
- * `org = <its seq>`, so the (org, created, seq) index yields rows already in order and
- * LIMIT stops early; across several, rows are gathered and sorted.
- */
-const listFrom = (orgClause: string) => `
-  SELECT ${SECRET} FROM ai_secrets
-  WHERE ${orgClause}
-    AND (@ids IS NULL OR id IN (SELECT value FROM json_each(@ids)))
-    AND (@name IS NULL OR name = @name)
-    AND (@types IS NULL OR type IN (SELECT value FROM json_each(@types)))`
-const ONE_ORG = listFrom(`org = ${ORG}`)
-const MANY_ORGS = listFrom('org IN (SELECT seq FROM organizations WHERE id IN (SELECT value FROM json_each(@orgs)))')
-const NEWEST_FIRST = `AND (@created IS NULL OR (created, seq) < (@created, @seq)) ORDER BY created DESC, seq DESC LIMIT @limit`
-const OLDEST_FIRST = `AND (created, seq) > (@created, @seq) ORDER BY created ASC, seq ASC LIMIT @limit`
-
 export class Repository {
   /** Bumped by every change to organizations, users, memberships or keys: caches of principals check it. */
   generation = 0
@@ -158,12 +142,6 @@ export class Repository {
           updated_at = @updated_at, secret_updated_at = @secret_updated_at,
           secret_updated_by_user_id = @secret_updated_by_user_id
         WHERE id = @id RETURNING ${SECRET}`),
-      // Newest first, insertion order breaking ties; the cursor is a (created, seq) position.
-      // ending_before reads the page just before the cursor oldest first; the caller turns it round.
-      listNewestFirstOneOrg: p(`${ONE_ORG} ${NEWEST_FIRST}`),
-      listNewestFirst: p(`${MANY_ORGS} ${NEWEST_FIRST}`),
-      listOldestFirstOneOrg: p(`${ONE_ORG} ${OLDEST_FIRST}`),
-      listOldestFirst: p(`${MANY_ORGS} ${OLDEST_FIRST}`),
       insertOrg: p(`INSERT INTO organizations (id, name, created) VALUES (@id, @name, @created)`),
       insertUser: p(`INSERT INTO users (id, email, created) VALUES (@id, @email, @created)`),
       insertMembership: p(`INSERT INTO memberships (user_id, org_id, role) VALUES (@user_id, @org_id, @role)`),
@@ -224,24 +202,56 @@ export class Repository {
     return this.secretById(s.id)!
   }
 
+  private readonly listStmts = new Map<string, Statement>()
+
+  /**
+   * Newest first, insertion order breaking ties; a cursor is a (created, seq) position, and
+   * ending_before reads the page just before it oldest first, then turns it round. The
+   * statement holds only the filters asked for (each combination prepared once, on first
+   * use): `@x IS NULL OR ...` clauses for absent filters cost more than the rows. With one
+   * organization the (org, created, seq) index yields rows already in order and LIMIT stops
+   * early; across several, rows are gathered and sorted.
+   */
   listSecrets(q: ListQuery): SecretRow[] {
     const cursor = q.endingBefore ?? q.startingAfter
     const at = cursor === undefined ? undefined : this.secretById(cursor)
+    const backwards = q.endingBefore !== undefined
+    // (The caller checks cursors first: an unknown one never gets here.)
+    if (at === null) return []
     const one = q.orgIds.length === 1
-    const params = {
-      ...(one ? { org_id: q.orgIds[0] } : { orgs: JSON.stringify(q.orgIds) }),
-      ids: q.ids === undefined ? null : JSON.stringify(q.ids),
-      name: q.name ?? null,
-      types: q.types === undefined ? null : JSON.stringify(q.types),
-      created: at?.created ?? null,
-      seq: at?.seq ?? null,
-      // Past what SQLite's LIMIT takes (1e21, Infinity), a limit is no limit.
-      limit: q.limit === undefined || !Number.isSafeInteger(q.limit) ? -1 : q.limit,
+    const where: string[] = []
+    // Past what SQLite's LIMIT takes (1e21, Infinity), a limit is no limit.
+    const params: Record<string, unknown> = { limit: q.limit === undefined || !Number.isSafeInteger(q.limit) ? -1 : q.limit }
+    if (one) {
+      where.push(`org = ${ORG}`)
+      params.org_id = q.orgIds[0]
+    } else {
+      where.push('org IN (SELECT seq FROM organizations WHERE id IN (SELECT value FROM json_each(@orgs)))')
+      params.orgs = JSON.stringify(q.orgIds)
     }
-    if (q.endingBefore !== undefined) {
-      return ((one ? this.stmt.listOldestFirstOneOrg : this.stmt.listOldestFirst).all(params) as SecretRow[]).reverse()
+    if (q.ids !== undefined) {
+      where.push('id IN (SELECT value FROM json_each(@ids))')
+      params.ids = JSON.stringify(q.ids)
     }
-    return (one ? this.stmt.listNewestFirstOneOrg : this.stmt.listNewestFirst).all(params) as SecretRow[]
+    if (q.name !== undefined) {
+      where.push('name = @name')
+      params.name = q.name
+    }
+    if (q.types !== undefined) {
+      where.push('type IN (SELECT value FROM json_each(@types))')
+      params.types = JSON.stringify(q.types)
+    }
+    if (at !== undefined) {
+      where.push(backwards ? '(created, seq) > (@created, @seq)' : '(created, seq) < (@created, @seq)')
+      params.created = at.created
+      params.seq = at.seq
+    }
+    const order = backwards ? 'created ASC, seq ASC' : 'created DESC, seq DESC'
+    const sql = `SELECT ${one ? SECRET_IN_ORG : SECRET} FROM ai_secrets WHERE ${where.join(' AND ')} ORDER BY ${order} LIMIT @limit`
+    let stmt = this.listStmts.get(sql)
+    if (stmt === undefined) this.listStmts.set(sql, (stmt = this.db.prepare(sql)))
+    const rows = stmt.all(params) as SecretRow[]
+    return backwards ? rows.reverse() : rows
   }
 
   // --- seeding --------------------------------------------------------------------------
