@@ -102,11 +102,12 @@ export async function buildApp(options: AppOptions = {}): Promise<FastifyInstanc
 
   // Registered only when info lines are written: a hook that logs nothing still costs each request.
   if ((app.log as { isLevelEnabled?: (level: string) => boolean }).isLevelEnabled?.('info') === true) {
-    app.addHook('onResponse', async (request, reply) => {
+    app.addHook('onResponse', (request, reply, done) => {
       request.log.info(
         { method: request.method, url: request.url, status: reply.statusCode, ms: Math.round(reply.elapsedTime * 10) / 10 },
         'request',
       )
+      done()
     })
   }
 
