@@ -154,6 +154,10 @@ function swaggerUiOnFirstUse(app: FastifyInstance): void {
   }
   app.get('/docs', { schema: { hide: true } }, serve)
   app.get('/docs/*', { schema: { hide: true } }, serve)
+  app.addHook('onClose', async () => {
+    const loaded = await ui?.catch(() => null)
+    await loaded?.close()
+  })
 }
 
 export default fp(docsPlugin, { name: 'docs', fastify: '5.x' })
