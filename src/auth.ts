@@ -11,13 +11,15 @@ const BEARER = /^Bearer +([^\s]+) *$/i
 const CACHE_LIMIT = 10_000
 
 /**
- * Maps `Authorization: Bearer <key>` to the principal behind it. Known API keys are cached
- * by the key itself, so a request with a known key costs one map lookup (the SHA-256 is
- * computed only on a miss); the cache is dropped whenever organizations, users,
- * memberships or keys change.
+ * Maps `Authorization: Bearer <key>` to the principal behind it. API keys are cached by the
+ * key itself, known and unknown alike, so a request with a key seen before costs one map
+ * lookup (the SHA-256 is computed only on a miss); the cache is dropped whenever
+ * organizations, users, memberships or keys change (a key added by POST /_mock/seed works
+ * at once).
  */
 export class Authenticator {
-  private cache = new Map<string, Principal>()
+  /** Known keys, and (null) keys known not to exist: a client retrying a bad key costs no SQL either. */
+  private cache = new Map<string, Principal | null>()
   private generation = -1
 
   constructor(
@@ -36,6 +38,7 @@ export class Authenticator {
     }
     // Only API keys are cached: a JWT is verified (signature, expiry) every time.
     const cached = this.cache.get(token)
+    if (cached === null) throw new ApiError('auth_invalid_key')
     if (cached !== undefined) return cached
     // A JWT has three dot-separated parts (CONTRACT section 5); anything else is an API key.
     if (token.split('.').length === 3) {
@@ -45,9 +48,9 @@ export class Authenticator {
       return user
     }
     const found = this.repo.principalByKeyHash(hashKey(token))
-    if (found === null) throw new ApiError('auth_invalid_key')
     if (this.cache.size >= CACHE_LIMIT) this.cache.clear()
     this.cache.set(token, found)
+    if (found === null) throw new ApiError('auth_invalid_key')
     return found
   }
 }

@@ -45,6 +45,17 @@ t.test('every answer carries its request id in x-request-id and x-bt-internal-tr
   t.match(odd.headers['x-request-id'], /^mock::/, 'an odd one is replaced')
 })
 
+t.test('an unknown key is refused every time until it is seeded, then works at once', async (t) => {
+  const app = await build(t)
+  const req = { ...DELETE, headers: headers('sk-added-later'), payload: { name: 'OPENAI_API_KEY' } }
+  for (let i = 0; i < 3; i++) t.equal((await call(t, app, req)).statusCode, 401, `attempt ${i + 1}: unknown`)
+  const seeded = await app.inject({ method: 'POST', url: '/_mock/seed', payload: { api_keys: [{ key: 'sk-added-later', user: 'alice@acme.test' }] } })
+  t.equal(seeded.statusCode, 201)
+  t.equal((await call(t, app, req)).statusCode, 200, 'the new key deletes at once')
+  await app.inject({ method: 'POST', url: '/_mock/reset' })
+  t.equal((await call(t, app, req)).statusCode, 401, 'and is unknown again after a reset')
+})
+
 t.test('401: missing, not Bearer, or unknown key, before the body is looked at', async (t) => {
   const app = await build(t)
   const cases: [string, Record<string, string>, RegExp][] = [
