@@ -1,7 +1,6 @@
 import swagger from '@fastify/swagger'
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
-import { ApiError, renderError } from '../errors.js'
 
 /** Route schemas carry the upstream request-body description here; see matchUpstreamStyle. */
 export const REQUEST_BODY_DESCRIPTION = 'x-request-body-description'
@@ -109,25 +108,16 @@ async function docsPlugin(app: FastifyInstance, opts: { ui: boolean }) {
 /**
  * Swagger UI at /docs, loaded when /docs is first asked for: @fastify/swagger-ui and what it
  * brings (@fastify/static, the UI's files, yaml) cost a quarter of the mock's start-up, and
- * most runs (test suites) never open it. It runs in a Fastify instance of its own, which
- * /docs and /docs/* hand their requests to; it reads the app's own OpenAPI document.
+ * most runs (test suites) never open it. It runs in a Fastify instance of its own, reading
+ * the app's own OpenAPI document; /docs and /docs/* pass requests to it with inject() and
+ * send its answers as theirs, so the app's hooks, headers, 404 and log line apply as to any
+ * other route.
  */
 function swaggerUiOnFirstUse(app: FastifyInstance): void {
   let ui: Promise<FastifyInstance> | null = null
-  const requestIds = new WeakMap<object, string>()
   const load = async () => {
     const { default: swaggerUi } = await import('@fastify/swagger-ui')
     const child = Fastify({ logger: false })
-    // What the UI does not have (a file under /docs/static/ too) gets the app's own 404.
-    child.setNotFoundHandler((request, reply) => {
-      const path = request.url.split('?', 1)[0]!
-      const r = renderError(new ApiError('route_not_found', { method: request.method, path }), {
-        requestId: requestIds.get(request.raw) ?? request.id,
-        path,
-        now: app.mock.clock.now(),
-      })
-      void reply.code(r.status).headers(r.headers).type(r.contentType).send(r.body)
-    })
     // Stands in for @fastify/swagger, which swagger-ui requires: the document is the app's.
     await child.register(
       fp(
@@ -146,11 +136,13 @@ function swaggerUiOnFirstUse(app: FastifyInstance): void {
       ui = null
       throw err
     }))
-    requestIds.set(request.raw, request.id)
-    // The headers the app's hooks set (x-request-id, ...) go out with the UI's answer.
-    for (const [name, value] of Object.entries(reply.getHeaders())) if (value !== undefined) reply.raw.setHeader(name, value)
-    reply.hijack()
-    child.routing(request.raw, reply.raw)
+    // (A HEAD request comes here through Fastify's HEAD route, which drops the body itself.)
+    const res = await child.inject({ method: 'GET', url: request.url, headers: request.headers })
+    // What the UI does not have (a file under /docs/static/ too) gets the app's own 404.
+    if (res.statusCode === 404) return reply.callNotFound()
+    const { 'content-length': _length, 'transfer-encoding': _encoding, connection: _connection, date: _date, ...headers } = res.headers
+    reply.code(res.statusCode).headers(headers)
+    return res.rawPayload.length === 0 ? reply.send() : reply.send(res.rawPayload)
   }
   app.get('/docs', { schema: { hide: true } }, serve)
   app.get('/docs/*', { schema: { hide: true } }, serve)
