@@ -140,10 +140,7 @@ function insertSeed(repo: Repository, data: unknown, env: SeedEnv): SeedResult {
   const root = object(data, '$', ['organizations', 'users', 'api_keys', 'ai_secrets'])
   // SQLite would keep such a string as bytes that are not UTF-8 and read back another one.
   const lone = loneSurrogateAt(root)
-  if (lone !== null) {
-    const path = lone.startsWith('$') ? lone : lone.startsWith('[') ? `$${lone}` : `$.${lone}`
-    throw new SeedError(path, 'holds a lone surrogate (half of a UTF-16 pair), which is not Unicode')
-  }
+  if (lone !== null) throw new SeedError(lone, 'holds a lone surrogate (half of a UTF-16 pair), which is not Unicode')
   const now = env.now().toISOString()
   const taken = new Set<string>()
   const result: SeedResult = { organizations: [], users: [], api_keys: [], ai_secrets: [] }

@@ -7,7 +7,7 @@ export const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\u
 
 function childPath(path: string, key: string | number): string {
   if (typeof key === 'number') return `${path}[${key}]`
-  if (/^[A-Za-z_$][\w$]*$/.test(key)) return path === '$' ? key : `${path}.${key}`
+  if (/^[A-Za-z_$][\w$]*$/.test(key)) return `${path}.${key}`
   return `${path}[${JSON.stringify(key)}]`
 }
 
@@ -23,7 +23,7 @@ function hasLoneSurrogate(value: unknown): boolean {
 }
 
 /**
- * Where the first lone surrogate of a parsed value is (a JSON path), or null. Never the
+ * Where the first lone surrogate of a parsed value is (a JSON path from `$`), or null. Never the
  * value itself. Paths are built only once one is known to be there: a seed of a million
  * secrets is walked once, without a million path strings.
  */

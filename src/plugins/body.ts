@@ -80,7 +80,11 @@ export function parseJson(text: string): unknown {
   // (and two such names as one), so it is refused, as I-JSON (RFC 7493) refuses it.
   if (SURROGATE_ESCAPE.test(text) || LONE_SURROGATE.test(text)) {
     const at = loneSurrogateAt(value)
-    if (at !== null) throw new ApiError('invalid_json', { where: `: a string at ${at} holds half of a UTF-16 surrogate pair (a lone surrogate), which is not Unicode` })
+    if (at !== null) {
+      // A body's fields are named as the issue arrays name them: `name`, not `$.name`.
+      const field = at.startsWith('$.') ? at.slice(2) : at
+      throw new ApiError('invalid_json', { where: `: a string at ${field} holds half of a UTF-16 surrogate pair (a lone surrogate), which is not Unicode` })
+    }
   }
   return value
 }
