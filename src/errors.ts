@@ -13,6 +13,12 @@ interface ErrorSpec {
 }
 
 export const BODY_LIMIT = 1024 * 1024
+/**
+ * How much of a body that will not be used (over the limit, or answered before it was read)
+ * is read and discarded, so the client sees the answer rather than a reset; past it, the
+ * connection closes.
+ */
+export const DRAIN_LIMIT = 64 * BODY_LIMIT
 
 const ERRORS = {
   // GUESS: the real wording of the 401 answers is unconfirmed (RECORDED-BEHAVIOUR.md).

@@ -1,11 +1,9 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
 import sjson from 'secure-json-parse'
-import { ApiError, BODY_LIMIT } from '../errors.js'
+import { ApiError, BODY_LIMIT, DRAIN_LIMIT } from '../errors.js'
 import { LONE_SURROGATE, loneSurrogateAt } from '../unicode.js'
 
-/** Past this much, an oversized body is no longer drained: the answer goes out and the connection closes. */
-const DRAIN_LIMIT = 64 * BODY_LIMIT
 /** Deeper JSON is refused before it is parsed: nothing later can run out of stack on it. */
 export const MAX_JSON_DEPTH = 64
 

@@ -1,6 +1,6 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
-import { ApiError, BODY_LIMIT, renderError, type ErrorContext } from '../errors.js'
+import { ApiError, DRAIN_LIMIT, renderError, type ErrorContext } from '../errors.js'
 import { formatIssues } from '../validation.js'
 
 const REQUEST_ID = /^[\w.:@/+=-]{1,128}$/
@@ -37,8 +37,7 @@ export function sendApiError(request: FastifyRequest, reply: FastifyReply, err: 
   return reply.code(r.status).headers(r.headers).type(r.contentType).send(r.body)
 }
 
-/** An unread body is read and discarded up to this much (as the body parser drains) or this long. */
-const DRAIN_BYTES = 64 * BODY_LIMIT
+/** An unread body is read and discarded up to DRAIN_LIMIT (as the body parser drains) or this long. */
 const DRAIN_MS = 10_000
 
 /**
@@ -59,7 +58,7 @@ function drainBody(request: FastifyRequest): Promise<void> {
     }
     const onData = (chunk: Buffer) => {
       seen += chunk.length
-      if (seen > DRAIN_BYTES) done()
+      if (seen > DRAIN_LIMIT) done()
     }
     const timer = setTimeout(done, DRAIN_MS)
     raw.on('data', onData).once('end', done).once('error', done).once('close', done)
