@@ -100,11 +100,14 @@ export class AiSecrets {
   ): AISecret[] {
     if (q.starting_after !== undefined && q.ending_before !== undefined) throw new ApiError('both_cursors')
     const orgIds = orgs.map((o) => o.id)
-    for (const [param, id] of [['starting_after', q.starting_after], ['ending_before', q.ending_before]] as const) {
-      if (id === undefined) continue
+    const cursor = (param: 'starting_after' | 'ending_before', id: string | undefined): SecretRow | undefined => {
+      if (id === undefined) return undefined
       const at = this.repo.secretById(id.toLowerCase())
       if (at === null || !orgIds.includes(at.org_id)) throw new ApiError('unknown_cursor', { param, id })
+      return at
     }
+    const startingAfter = cursor('starting_after', q.starting_after)
+    const endingBefore = cursor('ending_before', q.ending_before)
     return this.repo
       .listSecrets({
         orgIds,
@@ -112,8 +115,8 @@ export class AiSecrets {
         name: q.ai_secret_name,
         types: q.ai_secret_type,
         limit: q.limit ?? undefined,
-        startingAfter: q.starting_after?.toLowerCase(),
-        endingBefore: q.ending_before?.toLowerCase(),
+        startingAfter,
+        endingBefore,
       })
       .map(toAISecret)
   }

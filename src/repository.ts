@@ -55,9 +55,9 @@ export interface ListQuery {
   name?: string
   types?: string[]
   limit?: number
-  /** Cursors: ids of secrets the caller has seen (and may see). */
-  startingAfter?: string
-  endingBefore?: string
+  /** Cursors: secrets the caller has seen (and may see), as the caller read them. */
+  startingAfter?: SecretRow
+  endingBefore?: SecretRow
 }
 
 export function toAISecret(row: SecretRow): AISecret {
@@ -103,11 +103,12 @@ export const REBUILD_INDEXES_AT = 20_000
  * rows leave the repository with the organization's uuid as org_id, and callers name an
  * organization by its uuid (@org_id).
  */
-const SECRET = `seq, id, (SELECT o.id FROM organizations o WHERE o.seq = ai_secrets.org) AS org_id, name, type, metadata,
-  secret, created, updated_at, secret_updated_at, secret_updated_by_user_id`
-const ORG = '(SELECT seq FROM organizations WHERE id = @org_id)'
+const secretColumns = (orgId: string) =>
+  `seq, id, ${orgId} AS org_id, name, type, metadata, secret, created, updated_at, secret_updated_at, secret_updated_by_user_id`
+const SECRET = secretColumns('(SELECT o.id FROM organizations o WHERE o.seq = ai_secrets.org)')
 /** SECRET for a statement that names its organization: org_id is the parameter, no lookup per row. */
-const SECRET_IN_ORG = SECRET.replace('(SELECT o.id FROM organizations o WHERE o.seq = ai_secrets.org)', '@org_id')
+const SECRET_IN_ORG = secretColumns('@org_id')
+const ORG = '(SELECT seq FROM organizations WHERE id = @org_id)'
 
 export class Repository {
   /** Bumped by every change to organizations, users, memberships or keys: caches of principals check it. */
@@ -148,11 +149,6 @@ export class Repository {
       insertKey: p(`
         INSERT INTO api_keys (id, key_hash, preview, user_id, org_id, created)
         VALUES (@id, @key_hash, @preview, @user_id, @org_id, @created)`),
-      insertSecret: p(`
-        INSERT INTO ai_secrets (id, org, name, type, metadata, secret, created, updated_at,
-                                secret_updated_at, secret_updated_by_user_id)
-        VALUES (@id, ${ORG}, @name, @type, @metadata, @secret, @created, @updated_at,
-                @secret_updated_at, @secret_updated_by_user_id)`),
       orgByName: p(`SELECT id, name FROM organizations WHERE name = @name`),
       userByEmail: p(`SELECT id, email FROM users WHERE email = @email`),
       membership: p(`SELECT role FROM memberships WHERE user_id = @user_id AND org_id = @org_id`),
@@ -198,7 +194,7 @@ export class Repository {
 
   /** Inserts and returns the new row. */
   createSecret(s: NewSecret): SecretRow {
-    this.insertSecret(s)
+    this.insertSecrets([s])
     return this.secretById(s.id)!
   }
 
@@ -213,11 +209,8 @@ export class Repository {
    * early; across several, rows are gathered and sorted.
    */
   listSecrets(q: ListQuery): SecretRow[] {
-    const cursor = q.endingBefore ?? q.startingAfter
-    const at = cursor === undefined ? undefined : this.secretById(cursor)
+    const at = q.endingBefore ?? q.startingAfter
     const backwards = q.endingBefore !== undefined
-    // (The caller checks cursors first: an unknown one never gets here.)
-    if (at === null) return []
     const one = q.orgIds.length === 1
     const where: string[] = []
     // Past what SQLite's LIMIT takes (1e21, Infinity), a limit is no limit.
@@ -302,10 +295,6 @@ export class Repository {
   insertKey(key: { id: string; key_hash: string; preview: string; user_id: string; org_id: string | null; created: string }): void {
     this.stmt.insertKey.run(key)
     this.generation++
-  }
-
-  insertSecret(s: NewSecret): void {
-    this.stmt.insertSecret.run({ ...s, metadata: s.metadata === null ? null : JSON.stringify(s.metadata) })
   }
 
   orgHasSecrets(orgId: string): boolean {
