@@ -54,7 +54,7 @@ cleanup() {
       engine logs --tail 20 "$c" >&2 2>/dev/null
     done
   fi
-  [[ -n "$SHIM_PID" ]] && kill "$SHIM_PID" 2>/dev/null && wait "$SHIM_PID" 2>/dev/null
+  stop_health_shim
   if [[ -n "$COMPOSE_PROJECT" ]]; then
     COMPOSE_PROJECT_NAME="$COMPOSE_PROJECT" "${COMPOSE_CMD[@]}" down --timeout 5 >/dev/null 2>&1
   fi
@@ -350,6 +350,26 @@ readme_docker() {
   readme_stop "$RUN_ID-readme-seed"
 }
 
+# podman runs a container's HEALTHCHECK from systemd timers, which these machines lack: run
+# it every $2 seconds for the containers labelled $1, so that waits for "healthy" end.
+start_health_shim() {
+  [[ "$ENGINE" == podman ]] || return 0
+  (
+    while :; do
+      for id in $(p ps -q --filter "label=$1" 2>/dev/null); do
+        p healthcheck run "$id" >/dev/null 2>&1 || true
+      done
+      sleep "$2"
+    done
+  ) &
+  SHIM_PID=$!
+}
+
+stop_health_shim() {
+  if [[ -n "$SHIM_PID" ]]; then kill "$SHIM_PID" 2>/dev/null; wait "$SHIM_PID" 2>/dev/null || true; fi
+  SHIM_PID=""
+}
+
 # Compose v2 (`docker compose`) where it exists, else Compose v1 (`docker-compose`),
 # as the README says.
 COMPOSE_CMD=(docker-compose)
@@ -363,19 +383,8 @@ readme_compose() {
   port="$(free_port)"
   export MOCK_PORT="$port" COMPOSE_PROJECT_NAME="ai-secret-mock-smoke-$$"
   COMPOSE_PROJECT="$COMPOSE_PROJECT_NAME"
-  if [[ "$ENGINE" == podman ]]; then
-    # Stands in for the systemd timers that run podman's healthchecks, so that
-    # `condition: service_healthy` sees the mock become healthy.
-    (
-      while :; do
-        for id in $(p ps -q --filter "label=com.docker.compose.project=$COMPOSE_PROJECT_NAME" 2>/dev/null); do
-          p healthcheck run "$id" >/dev/null 2>&1 || true
-        done
-        sleep 1
-      done
-    ) &
-    SHIM_PID=$!
-  fi
+  # So that `condition: service_healthy` sees the mock become healthy.
+  start_health_shim "com.docker.compose.project=$COMPOSE_PROJECT_NAME" 1
   log "\$ ${README_COMPOSE[0]}   (MOCK_PORT=$port)"
   timeout 180 "${COMPOSE_CMD[@]}" up -d >"$WORK/compose-up.log" 2>&1 || { cat "$WORK/compose-up.log" >&2; die "compose up -d failed"; }
   app="$(compose ps -a -q app)" # -a: the app may have exited already (Compose v2 lists running ones only)
@@ -396,8 +405,7 @@ readme_compose() {
   COMPOSE_PROJECT=""
   [[ -z "$(engine ps -aq --filter "label=com.docker.compose.project=$COMPOSE_PROJECT_NAME")" ]] ||
     die "compose down left containers behind"
-  if [[ -n "$SHIM_PID" ]]; then kill "$SHIM_PID" 2>/dev/null; wait "$SHIM_PID" 2>/dev/null || true; fi
-  SHIM_PID=""
+  stop_health_shim
 }
 
 # Opt-in: the README's Testcontainers example, against the same engine.
@@ -410,24 +418,12 @@ readme_testcontainers() {
   fi
   cp scripts/container/testcontainers-check.mjs "$dir/"
   [[ "$ENGINE" == podman ]] && docker_api
-  if [[ "$ENGINE" == podman ]]; then
-    # As for compose: run the HEALTHCHECK that systemd timers would run.
-    (
-      while :; do
-        for id in $(p ps -q --filter label=org.testcontainers=true 2>/dev/null); do
-          p healthcheck run "$id" >/dev/null 2>&1 || true
-        done
-        sleep 0.5
-      done
-    ) &
-    SHIM_PID=$!
-  fi
+  start_health_shim org.testcontainers=true 0.5
   # Ryuk (the reaper) is an image that cannot be pulled here; the check stops its container itself.
   local rc=0
   { TESTCONTAINERS_RYUK_DISABLED=true TESTCONTAINERS_HOST_OVERRIDE=127.0.0.1 \
     timeout 180 node "$dir/testcontainers-check.mjs" "$repo" 2>&1 | sed 's/^/    /' >&2; } || rc=$?
-  if [[ -n "$SHIM_PID" ]]; then kill "$SHIM_PID" 2>/dev/null; wait "$SHIM_PID" 2>/dev/null || true; fi
-  SHIM_PID=""
+  stop_health_shim
   ((rc == 0)) || die "the Testcontainers example failed ($rc)"
 }
 
