@@ -3,12 +3,12 @@ import Fastify, { LogController, type FastifyInstance, type FastifyServerOptions
 import { ApiError, BODY_LIMIT } from './errors.js'
 import { DEMO_SEED_FILE } from './paths.js'
 import bodyPlugin from './plugins/body.js'
-import controlPlugin from './control/plugin.js'
-import controlRoutes from './plugins/control.js'
 import docsPlugin from './plugins/docs.js'
 import errorsPlugin, { incomingRequestId, sendApiError } from './plugins/errors.js'
+import interceptPlugin from './plugins/intercept.js'
 import storePlugin from './plugins/store.js'
 import aiSecretIdRoutes from './routes/v1/ai-secret-id.js'
+import mockRoutes from './routes/mock/index.js'
 import aiSecretRoutes from './routes/v1/ai-secret.js'
 import { sharedSchemas } from './schemas/ai-secret.js'
 import { readSeedFile } from './seed.js'
@@ -124,7 +124,7 @@ export async function buildApp(options: AppOptions = {}): Promise<FastifyInstanc
   })
 
   // The journal, Prefer, fault rules and the rate limit act on /v1 requests ahead of authentication.
-  await app.register(controlPlugin, {
+  await app.register(interceptPlugin, {
     adminToken: options.adminToken,
     rateLimitPerMinute: options.rateLimitPerMinute,
     journalSize: options.journalSize,
@@ -143,7 +143,7 @@ export async function buildApp(options: AppOptions = {}): Promise<FastifyInstanc
     await v1.register(aiSecretRoutes)
     await v1.register(aiSecretIdRoutes)
   })
-  await app.register(controlRoutes)
+  await app.register(mockRoutes)
 
   await app.ready()
   return app as unknown as FastifyInstance

@@ -3,7 +3,7 @@ import type { FastifyInstance, InjectOptions } from 'fastify'
 import { buildApp, type AppOptions } from './app.js'
 import type { FaultRule, FaultRuleInput } from './control/faults.js'
 import type { JournalEntry, JournalFilter } from './control/journal.js'
-import type { SeedData } from './plugins/control.js'
+import type { SeedData } from './schemas/mock.js'
 import type { Role } from './repository.js'
 import type { SeedResult } from './seed.js'
 

@@ -2,39 +2,9 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
 import { hashKey } from '../auth.js'
 import { ApiError } from '../errors.js'
-import type { StoreState } from '../repository.js'
-import { applySeed, type SeedResult } from '../seed.js'
-import { FaultStore, parsePrefer, preferError } from './faults.js'
-import { Journal, MAX_BODY_CHARS, journalBody, pathOf, type JournalRecord } from './journal.js'
-import { RateLimiter } from './rate-limit.js'
-
-export const DEFAULT_JOURNAL_SIZE = 1000
-
-export interface ControlOptions {
-  adminToken?: string
-  rateLimitPerMinute?: number
-  journalSize?: number
-}
-
-export interface ClockChange {
-  set?: string
-  advance_ms?: number
-}
-
-/** The control plane's state and operations, shared by the /_mock routes and startMockServer. */
-export interface ControlContext {
-  journal: Journal
-  faults: FaultStore
-  limiter: RateLimiter | null
-  adminToken: string | null
-  /** Back to the configured seed in one transaction; empties the journal, the fault rules and the rate-limit counters. */
-  reset(): SeedResult
-  /** Adds seed-format data in one transaction; throws SeedError naming the JSON path. */
-  seed(data: unknown): SeedResult
-  state(): StoreState
-  /** Sets or advances the mock's clock; throws ApiError('clock_invalid'). */
-  changeClock(change: ClockChange): Date
-}
+import { createControlContext, type ControlContext, type ControlOptions } from '../control/context.js'
+import { parsePrefer, preferError } from '../control/faults.js'
+import { MAX_BODY_CHARS, journalBody, pathOf, type JournalRecord } from '../control/journal.js'
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -46,10 +16,7 @@ declare module 'fastify' {
   }
 }
 
-export const EMPTY_SEED_RESULT: SeedResult = { organizations: [], users: [], api_keys: [], ai_secrets: [] }
-
 const BEARER = /^Bearer +(\S+) *$/i
-const ISO_DATE_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})$/
 
 function isV1(url: string): boolean {
   return url.startsWith('/v1/') || url === '/v1' || url.startsWith('/v1?')
@@ -70,72 +37,17 @@ function sleep(ms: number, signal: AbortSignal): Promise<void> {
 }
 
 /**
- * The control plane's machinery (CONTRACT section 7). Its hooks act on /v1 requests only,
+ * Intercepts /v1 requests for the control plane (CONTRACT section 7). Its hooks act on /v1 requests only,
  * ahead of authentication and every handler, in this order: the journal entry, `Prefer`,
  * fault rules, then the rate limit. A forced answer never reaches the store.
  */
-function checkOptions(opts: ControlOptions): void {
-  const whole = (v: number | undefined, name: string, min: number) => {
-    if (v !== undefined && (!Number.isSafeInteger(v) || v < min)) throw new Error(`${name}: must be a whole number of at least ${min}, not ${v}`)
-  }
-  whole(opts.journalSize, 'journalSize', 0)
-  whole(opts.rateLimitPerMinute, 'rateLimitPerMinute', 0)
-  if (opts.adminToken !== undefined && !/^[\x21-\x7e]+$/.test(opts.adminToken)) {
-    throw new Error('adminToken: must be one token of printable characters, without spaces')
-  }
-}
-
-async function controlPlugin(app: FastifyInstance, opts: ControlOptions) {
-  checkOptions(opts)
-  const { repo, clock, ids } = app.mock
-  const journal = new Journal(opts.journalSize ?? DEFAULT_JOURNAL_SIZE)
-  const faults = new FaultStore()
-  const limiter = opts.rateLimitPerMinute ? new RateLimiter(opts.rateLimitPerMinute) : null
+async function interceptPlugin(app: FastifyInstance, opts: ControlOptions) {
+  const { clock } = app.mock
+  const control = createControlContext(app.mock, opts)
+  const { journal, faults, limiter } = control
   const closing = new AbortController()
   app.addHook('preClose', async () => closing.abort())
 
-  const seedEnv = { now: () => clock.now(), newId: () => ids.newId() }
-  const configured = app.mock.options.seed
-
-  const control: ControlContext = {
-    journal,
-    faults,
-    limiter,
-    adminToken: opts.adminToken ?? null,
-    reset() {
-      // One synchronous transaction: no other request runs in between (better-sqlite3
-      // blocks the event loop), so every request sees the old state or the new one.
-      const result = repo.transaction(() => {
-        repo.clearAll()
-        ids.reset()
-        clock.reset()
-        return configured === null ? EMPTY_SEED_RESULT : applySeed(repo, configured, seedEnv)
-      })
-      journal.clear()
-      faults.clear()
-      limiter?.reset()
-      return result
-    },
-    seed: (data) => applySeed(repo, data, seedEnv),
-    state: () => repo.state(),
-    changeClock(change) {
-      const before = clock.now().getTime()
-      if ((change.set === undefined) === (change.advance_ms === undefined)) {
-        throw new ApiError('clock_invalid', { problem: 'give either set (an ISO date-time) or advance_ms' })
-      }
-      if (change.set !== undefined) {
-        const t = ISO_DATE_TIME.test(change.set) ? Date.parse(change.set) : NaN
-        if (Number.isNaN(t)) throw new ApiError('clock_invalid', { problem: 'set must be an ISO 8601 date-time, such as 2026-01-31T12:00:00Z' })
-        clock.set(new Date(t))
-      } else {
-        clock.advance(change.advance_ms!)
-      }
-      const after = clock.now()
-      // Time moving on frees rate-limit slots, as it would in real time.
-      limiter?.advance(after.getTime() - before)
-      return after
-    },
-  }
   app.decorate('control', control)
   app.decorateRequest('journalEntry', null)
 
@@ -243,4 +155,4 @@ async function controlPlugin(app: FastifyInstance, opts: ControlOptions) {
   }
 }
 
-export default fp(controlPlugin, { name: 'control', fastify: '5.x', dependencies: ['store', 'errors'] })
+export default fp(interceptPlugin, { name: 'intercept', fastify: '5.x', dependencies: ['store', 'errors'] })

@@ -1,0 +1,102 @@
+import { ApiError } from '../errors.js'
+import type { MockContext } from '../plugins/store.js'
+import type { StoreState } from '../repository.js'
+import { applySeed, type SeedResult } from '../seed.js'
+import { FaultStore } from './faults.js'
+import { Journal } from './journal.js'
+import { RateLimiter } from './rate-limit.js'
+
+export const DEFAULT_JOURNAL_SIZE = 1000
+
+export interface ControlOptions {
+  adminToken?: string
+  rateLimitPerMinute?: number
+  journalSize?: number
+}
+
+export interface ClockChange {
+  set?: string
+  advance_ms?: number
+}
+
+/** The control plane's state and operations, shared by the /_mock routes and startMockServer. */
+export interface ControlContext {
+  journal: Journal
+  faults: FaultStore
+  limiter: RateLimiter | null
+  adminToken: string | null
+  /** Back to the configured seed in one transaction; empties the journal, the fault rules and the rate-limit counters. */
+  reset(): SeedResult
+  /** Adds seed-format data in one transaction; throws SeedError naming the JSON path. */
+  seed(data: unknown): SeedResult
+  state(): StoreState
+  /** Sets or advances the mock's clock; throws ApiError('clock_invalid'). */
+  changeClock(change: ClockChange): Date
+}
+
+export const EMPTY_SEED_RESULT: SeedResult = { organizations: [], users: [], api_keys: [], ai_secrets: [] }
+
+const ISO_DATE_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})$/
+
+/** Options as given to buildApp: checked here, since a library caller bypasses the CLI's checks. */
+export function checkControlOptions(opts: ControlOptions): void {
+  const whole = (v: number | undefined, name: string, min: number) => {
+    if (v !== undefined && (!Number.isSafeInteger(v) || v < min)) throw new Error(`${name}: must be a whole number of at least ${min}, not ${v}`)
+  }
+  whole(opts.journalSize, 'journalSize', 0)
+  whole(opts.rateLimitPerMinute, 'rateLimitPerMinute', 0)
+  if (opts.adminToken !== undefined && !/^[\x21-\x7e]+$/.test(opts.adminToken)) {
+    throw new Error('adminToken: must be one token of printable characters, without spaces')
+  }
+}
+
+/** The control plane (CONTRACT section 7) over the store: journal, fault rules, rate limit, reset, seed, state, clock. */
+export function createControlContext(mock: MockContext, opts: ControlOptions): ControlContext {
+  checkControlOptions(opts)
+  const { repo, clock, ids } = mock
+  const journal = new Journal(opts.journalSize ?? DEFAULT_JOURNAL_SIZE)
+  const faults = new FaultStore()
+  const limiter = opts.rateLimitPerMinute ? new RateLimiter(opts.rateLimitPerMinute) : null
+  const seedEnv = { now: () => clock.now(), newId: () => ids.newId() }
+  const configured = mock.options.seed
+
+  return {
+    journal,
+    faults,
+    limiter,
+    adminToken: opts.adminToken ?? null,
+    reset() {
+      // One synchronous transaction: no other request runs in between (better-sqlite3
+      // blocks the event loop), so every request sees the old state or the new one.
+      const result = repo.transaction(() => {
+        repo.clearAll()
+        ids.reset()
+        clock.reset()
+        return configured === null ? EMPTY_SEED_RESULT : applySeed(repo, configured, seedEnv)
+      })
+      journal.clear()
+      faults.clear()
+      limiter?.reset()
+      return result
+    },
+    seed: (data) => applySeed(repo, data, seedEnv),
+    state: () => repo.state(),
+    changeClock(change) {
+      const before = clock.now().getTime()
+      if ((change.set === undefined) === (change.advance_ms === undefined)) {
+        throw new ApiError('clock_invalid', { problem: 'give either set (an ISO date-time) or advance_ms' })
+      }
+      if (change.set !== undefined) {
+        const t = ISO_DATE_TIME.test(change.set) ? Date.parse(change.set) : NaN
+        if (Number.isNaN(t)) throw new ApiError('clock_invalid', { problem: 'set must be an ISO 8601 date-time, such as 2026-01-31T12:00:00Z' })
+        clock.set(new Date(t))
+      } else {
+        clock.advance(change.advance_ms!)
+      }
+      const after = clock.now()
+      // Time moving on frees rate-limit slots, as it would in real time.
+      limiter?.advance(after.getTime() - before)
+      return after
+    },
+  }
+}

@@ -1,0 +1,21 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import { SeedResult, Unauthorized, tags } from '../../schemas/mock.js'
+
+/** `/_mock/reset`: back to the configured seed. */
+const resetRoutes: FastifyPluginAsyncTypebox = async (app) => {
+  app.post(
+    '/_mock/reset',
+    {
+      schema: {
+        tags,
+        summary: 'Reset to the configured seed',
+        description:
+          'Deletes everything and applies the configured seed again, in one transaction, while other requests run. Also empties the request journal, removes every fault rule, resets rate-limit counters, and restarts deterministic ids and the clock.',
+        response: { 200: SeedResult, ...Unauthorized },
+      },
+    },
+    async () => app.control.reset(),
+  )
+}
+
+export default resetRoutes

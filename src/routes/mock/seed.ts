@@ -1,0 +1,33 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import { ApiError } from '../../errors.js'
+import { Problem, SeedData, SeedResult, Unauthorized, checkedByHandler, tags } from '../../schemas/mock.js'
+import { SeedError } from '../../seed.js'
+
+/** `/_mock/seed`: adds data in the seed-file format. */
+const seedRoutes: FastifyPluginAsyncTypebox = async (app) => {
+  app.post(
+    '/_mock/seed',
+    {
+      ...checkedByHandler,
+      schema: {
+        tags,
+        summary: 'Add data',
+        description: 'Adds data in the seed-file format, all or nothing. Answers what was created: ids and key previews, never the keys.',
+        body: SeedData,
+        response: { 201: SeedResult, 400: Problem('The seed is invalid: the message names the JSON path, and nothing was added'), ...Unauthorized },
+      },
+    },
+    async (request, reply) => {
+      if (request.body === undefined) throw new ApiError('seed_invalid', { path: '$', problem: 'a JSON object in the seed-file format is required' })
+      try {
+        const result = app.control.seed(request.body)
+        return reply.code(201).send(result)
+      } catch (err) {
+        if (err instanceof SeedError) throw new ApiError('seed_invalid', { path: err.path, problem: err.problem })
+        throw err
+      }
+    },
+  )
+}
+
+export default seedRoutes
