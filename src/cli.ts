@@ -17,6 +17,13 @@ function fail(message: string, code: number): never {
 }
 
 async function main() {
+  // The conformance run is a tool of its own: loaded only when asked for, so the mock's
+  // start-up never evaluates it.
+  if (process.argv[2] === 'conformance') {
+    const { conformance } = await import('./conformance/cli.js')
+    process.exitCode = await conformance(process.argv.slice(3))
+    return
+  }
   let config
   try {
     config = parseConfig(process.argv.slice(2), process.env)
