@@ -12,8 +12,13 @@ export interface Forwarded {
   body: string
 }
 
-/** What to do with an answer: send it (changed or not), or `'hold'` it forever. */
-export type Alter = (answer: Forwarded) => Forwarded | 'hold'
+/**
+ * What to do with an answer: send it (changed or not), `'hold'` it forever, or `'drop'` the
+ * connection. `forwarded` is false when {@link Before} answered without asking the mock.
+ */
+export type Alter = (answer: Forwarded, forwarded: boolean) => Forwarded | 'hold' | 'drop'
+/** Runs before a request is forwarded: an answer here is sent instead (the mock never sees the request). */
+export type Before = (request: { method: string; url: string }) => Forwarded | undefined
 
 export interface Proxy {
   url: string
@@ -27,18 +32,23 @@ async function readBody(req: IncomingMessage): Promise<Buffer> {
 }
 
 /** Starts the proxy on a free loopback port, forwarding to `target`. */
-export async function startProxy(target: string, alter: Alter = (a) => a): Promise<Proxy> {
+export async function startProxy(target: string, alter: Alter = (a) => a, before: Before = () => undefined): Promise<Proxy> {
   const server = createServer(async (req, res) => {
     const body = await readBody(req)
-    const headers: Record<string, string> = {}
-    for (const [k, v] of Object.entries(req.headers)) if (typeof v === 'string' && !['host', 'connection', 'content-length'].includes(k)) headers[k] = v
-    const upstream = await fetch(`${target}${req.url}`, { method: req.method, headers, body: body.length > 0 || req.headers['content-type'] !== undefined ? body : undefined })
-    const answer: Forwarded = { method: req.method!, url: req.url!, status: upstream.status, headers: {}, body: await upstream.text() }
-    upstream.headers.forEach((v, k) => {
-      if (!['content-length', 'connection', 'keep-alive', 'transfer-encoding'].includes(k)) answer.headers[k] = v
-    })
-    const out = alter(answer)
+    let answer = before({ method: req.method!, url: req.url! })
+    const forwarded = answer === undefined
+    if (answer === undefined) {
+      const headers: Record<string, string> = {}
+      for (const [k, v] of Object.entries(req.headers)) if (typeof v === 'string' && !['host', 'connection', 'content-length'].includes(k)) headers[k] = v
+      const upstream = await fetch(`${target}${req.url}`, { method: req.method, headers, body: body.length > 0 || req.headers['content-type'] !== undefined ? body : undefined })
+      answer = { method: req.method!, url: req.url!, status: upstream.status, headers: {}, body: await upstream.text() }
+      upstream.headers.forEach((v, k) => {
+        if (!['content-length', 'connection', 'keep-alive', 'transfer-encoding'].includes(k)) answer!.headers[k] = v
+      })
+    }
+    const out = alter(answer, forwarded)
     if (out === 'hold') return
+    if (out === 'drop') return void req.socket.destroy()
     res.writeHead(out.status, out.headers).end(out.body)
   })
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))

@@ -37,6 +37,8 @@ export interface ConformanceIo {
   env: Record<string, string | undefined>
   stdout: (s: string) => void
   stderr: (s: string) => void
+  /** Ends the process at once (a second SIGINT or SIGTERM during the cleanup). Default `process.exit`. */
+  exit?: (code: number) => void
 }
 
 class UsageError extends Error {}
@@ -115,7 +117,7 @@ async function run(values: Record<string, string | boolean | undefined>, io: Con
     if (interrupted !== null) {
       // A second signal while cleaning up: the user insists; say what may be left, and go.
       io.stderr(`${signal} again: stopping without finishing the cleanup; look for secrets named aismock-conformance-… on the account\n`)
-      process.exit(128 + SIGNALS[signal])
+      return (io.exit ?? process.exit)(128 + SIGNALS[signal])
     }
     interrupted = signal
     io.stdout(`${signal}: stopping, and removing what this run created\n`)

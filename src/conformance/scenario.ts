@@ -250,7 +250,8 @@ export async function runScenario(options: ScenarioOptions): Promise<ScenarioRes
       await exchange('list-after-all-deleted', { method: 'GET', path: COLLECTION, query: [['ids', [a, b, c].join(',')]] })
     } catch (err) {
       if (!(err instanceof RequestFailed || err instanceof ScenarioStopped)) throw err
-      transcript.aborted = signal.aborted ? `interrupted${typeof signal.reason === 'string' ? ` (${signal.reason})` : ''}` : err.message
+      // The reason may name the request (and so an id): it is normalised as the exchanges are.
+      transcript.aborted = signal.aborted ? `interrupted${typeof signal.reason === 'string' ? ` (${signal.reason})` : ''}` : normaliser.text(err.message)
     }
   } finally {
     // Whatever happened (a thrown bug included), nothing of the run's stays on the account.

@@ -213,8 +213,8 @@ export class Normaliser {
     for (const id of ownRequestIds) if (id !== '') s = s.split(id).join('<request-id>')
     this.learnOrgLists(s)
     s = s.replace(BRACKET, (_all, field: string, value: string) => {
-      if (field === 'user_email') return `[user_email=${value.startsWith('<') ? value : this.email(value)}]`
-      if (field === 'user_org') return `[user_org=${value.startsWith('<') ? value : this.org(value)}]`
+      if (field === 'user_email') return `[user_email=${this.email(value)}]`
+      if (field === 'user_org') return `[user_org=${this.org(value)}]`
       if (field === 'timestamp') return '[timestamp=<timestamp>]'
       return `[request_id=${value === '<request-id>' ? value : '<other-request-id>'}]`
     })
