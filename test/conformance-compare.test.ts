@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import t from 'tap'
 import { conformance } from '../src/conformance/cli.js'
-import { compareTranscripts, formatComparison } from '../src/conformance/compare.js'
+import { compareTranscripts, excerpts, formatComparison } from '../src/conformance/compare.js'
 import { runScenario } from '../src/conformance/scenario.js'
 import type { Exchange, Transcript } from '../src/conformance/transcript.js'
 import { startMockServer } from '../src/server.js'
@@ -40,10 +40,8 @@ t.test('a server that answers one exchange otherwise: the comparison names that 
   t.same(result.differences[0]!.lines, [
     'status: 400 → 404',
     'body:',
-    '    a:',
-    '      Missing delete access to ai_secret id <c.id>, or the ai_secret does not exist [user_email=<user-1.email>] [timestamp=<timestamp>] [request_id=<request-id>]',
-    '    b:',
-    '      Not found',
+    '    a: Missing delete access to ai_secret id <c.id>, or the ai_secret does not exist [user_email=<user-1.email>] [timestamp=<timestamp>] [request_id=<request-id>]',
+    '    b: Not found',
   ])
 
   const dir = mkdtempSync(join(tmpdir(), 'conformance-'))
@@ -56,9 +54,9 @@ t.test('a server that answers one exchange otherwise: the comparison names that 
     r.stdout,
     `${MOCK_TRANSCRIPT} (a) and ${file} (b) differ in 1 of 38 exchanges (a → b):\n\n` +
       'delete-id-again  DELETE /v1/ai_secret/<c.id>\n' +
-      '  status: 400 → 404\n  body:\n      a:\n' +
-      '        Missing delete access to ai_secret id <c.id>, or the ai_secret does not exist [user_email=<user-1.email>] [timestamp=<timestamp>] [request_id=<request-id>]\n' +
-      '      b:\n        Not found\n',
+      '  status: 400 → 404\n  body:\n' +
+      '      a: Missing delete access to ai_secret id <c.id>, or the ai_secret does not exist [user_email=<user-1.email>] [timestamp=<timestamp>] [request_id=<request-id>]\n' +
+      '      b: Not found\n',
   )
   const same = await cli(['--compare', MOCK_TRANSCRIPT, MOCK_TRANSCRIPT])
   t.same(same, { code: 0, stdout: `${MOCK_TRANSCRIPT} and ${MOCK_TRANSCRIPT} agree on all 38 exchanges.\n`, stderr: '' })
@@ -93,9 +91,9 @@ t.test('each kind of difference, one readable line each', async (t) => {
   t.same(lines['create-existing'], ['headers["x-bt-found-existing"]: "true" → (absent)', 'body.metadata.team: "conformance" → "changed"', 'body.extra: (absent) → [1,2]'])
   t.same(lines.get, ['content_type: "application/json; charset=utf-8" → "application/json"', 'body.preview_secret: "sk-...001" → (absent)'])
   t.same(lines['wrong-key'], ['body: "Invalid API key [timestamp=<timestamp>] [request_id=<request-id>]" → "Unauthorized"'])
-  t.match(lines['get-unknown-id'], ['body:', '    a:', '      {', /"Code": "ForbiddenError"/])
-  t.same(lines['get-unknown-id']!.slice(-2), ['    b:', '      not the JSON it was'])
-  t.match(lines['get-not-a-uuid']!.join('\n'), /^body:\n {4}a:\n {6}\[\n[^]*\n {4}b:\n {6}\[\n {8}"other"\n {6}\]$/)
+  t.match(lines['get-unknown-id'], ['body:', '    a: {', /^ {7} {2}"Code": "ForbiddenError",$/])
+  t.same(lines['get-unknown-id']!.slice(-1), ['    b: not the JSON it was'])
+  t.match(lines['get-not-a-uuid']!.join('\n'), /^body:\n {4}a: \[\n {9}\{\n[^]*\] \[user_email=[^]*\n {4}b: \[\n {9}"other"\n {7}\]$/)
   t.same(lines['no-key'], ['only in a'])
   t.same(lines['brand-new'], ['only in b'])
   t.same(lines['list-org-header'], ['run in a, skipped in b: needs --org-name'])
@@ -112,10 +110,10 @@ t.test('each kind of difference, one readable line each', async (t) => {
   t.same(compareTranscripts(both, both).differences, [])
   const textA = copy()
   exchange(textA, 'wrong-key').body = { json: true }
-  t.same(compareTranscripts(copy(), textA).differences[0]!.lines.slice(0, 3), ['body:', '    a:', '      Invalid API key [timestamp=<timestamp>] [request_id=<request-id>]'])
+  t.same(compareTranscripts(copy(), textA).differences[0]!.lines, ['body:', '    a: Invalid API key [timestamp=<timestamp>] [request_id=<request-id>]', '    b: {', '         "json": true', '       }'])
   const long = copy()
   exchange(long, 'wrong-key').body = 'x'.repeat(300)
-  t.match(compareTranscripts(copy(), long).differences[0]!.lines, ['body:', '    a:', /^ {6}Invalid API key/, '    b:', `      ${'x'.repeat(300)}`])
+  t.same(compareTranscripts(copy(), long).differences[0]!.lines, ['body:', '    a: Invalid API key [timestamp=<timestamp>] [request_id=<request-id>]', `    b: ${'x'.repeat(300)}`])
   const value = copy()
   ;(exchange(value, 'get').body as Record<string, unknown>).metadata = { big: 'y'.repeat(300) }
   t.match(compareTranscripts(copy(), value).differences[0]!.lines.join('\n'), /^body\.metadata\.big: \(absent\) → "y{190,}\.\.\.$/m)
@@ -141,4 +139,16 @@ t.test('--compare refuses what is not two transcripts, with one line and exit co
     t.match(r.stderr, message)
     t.equal(r.stdout, '')
   }
+})
+
+t.test('long texts that part somewhere: where they part, with some context, cut at spaces', async (t) => {
+  const head = 'Missing delete access to ai_secret id <c.id>, or the ai_secret does not exist'
+  t.same(excerpts(`${head} [user_email=<e>] [timestamp=<t>] [request_id=<r>]`, `${head} [user_email=<e>] [user_org=<o>] [timestamp=<t>] [request_id=<r>]`), [
+    '…does not exist [user_email=<e>] [timestamp=<t>] [request_id=<r>]',
+    '…does not exist [user_email=<e>] [user_org=<o>] [timestamp=<t>] [request_id=<r>]',
+  ])
+  const tail = ' and then a long tail of text that both share and that is not worth showing twice'
+  t.same(excerpts(`${head} A${tail}`, `${head} B${tail}`), ['…the ai_secret does not exist A and then a long tail of text that…', '…the ai_secret does not exist B and then a long tail of text that…'])
+  t.same(excerpts('short a', 'short b'), ['short a', 'short b'], 'nothing worth cutting')
+  t.same(excerpts('same', 'same'), ['same', 'same'])
 })

@@ -44,11 +44,41 @@ function pathOf(path: (string | number)[]): string {
   return out
 }
 
-/** Two texts that differ: both in full, line under line, when either has several lines or is long. */
+/** Characters of context around where two long texts part. */
+const CONTEXT = 30
+/** No cut saves fewer characters than this. */
+const SHORT = 25
+
+/**
+ * Where two texts differ, with some context: the common start and end are cut to `…`
+ * (at a space where one is near), so a long message that differs in one bracket shows that
+ * bracket, not the whole message twice.
+ */
+export function excerpts(a: string, b: string): [string, string] {
+  let start = 0
+  while (start < a.length && start < b.length && a[start] === b[start]) start++
+  let end = 0
+  while (end < a.length - start && end < b.length - start && a[a.length - 1 - end] === b[b.length - 1 - end]) end++
+  // A cut that would save only a few characters is not made.
+  let from = start - CONTEXT <= SHORT ? 0 : start - CONTEXT
+  const space = a.lastIndexOf(' ', from)
+  if (from > 0 && space !== -1 && from - space <= 12) from = space + 1
+  const cut = (s: string) => {
+    let to = end - CONTEXT <= SHORT ? s.length : s.length - end + CONTEXT
+    const next = s.indexOf(' ', to)
+    if (to < s.length && next !== -1 && next - to <= 12) to = next
+    if (s.length - to <= SHORT) to = s.length
+    return `${from > 0 ? '…' : ''}${s.slice(from, to)}${to < s.length ? '…' : ''}`
+  }
+  return [cut(a), cut(b)]
+}
+
+/** Two texts that differ: on one line when both are short, else where they part, one under the other. */
 function textLines(label: string, a: string, b: string): string[] {
   if (!a.includes('\n') && !b.includes('\n') && a.length + b.length <= 160) return [`${label}: ${JSON.stringify(a)} → ${JSON.stringify(b)}`]
-  const indent = (s: string) => s.split('\n').map((l) => `      ${l}`)
-  return [`${label}:`, '    a:', ...indent(a), '    b:', ...indent(b)]
+  const [ea, eb] = excerpts(a, b)
+  const block = (tag: string, s: string) => s.split('\n').map((l, i) => (i === 0 ? `    ${tag}: ${l}` : `       ${l}`))
+  return [`${label}:`, ...block('a', ea), ...block('b', eb)]
 }
 
 function describe(e: Entry): string {
@@ -80,7 +110,11 @@ function compareExchange(a: Entry, b: Entry): string[] {
   } else if (JSON.stringify(bodyA) !== JSON.stringify(bodyB)) {
     const asText = (v: unknown) => (typeof v === 'string' ? v : JSON.stringify(v, null, 2))
     if (typeof bodyA === 'string' && typeof bodyB === 'string') lines.push(...textLines('body', bodyA, bodyB))
-    else lines.push('body:', '    a:', ...asText(bodyA).split('\n').map((l) => `      ${l}`), '    b:', ...asText(bodyB).split('\n').map((l) => `      ${l}`))
+    else {
+      // Text against JSON (or null): both whole.
+      const block = (tag: string, v: unknown) => asText(v).split('\n').map((l, i) => (i === 0 ? `    ${tag}: ${l}` : `       ${l}`))
+      lines.push('body:', ...block('a', bodyA), ...block('b', bodyB))
+    }
   }
   return lines
 }
