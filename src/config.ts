@@ -46,6 +46,9 @@ Environment only:
   RATE_LIMIT_PER_MINUTE=N   per API key, sliding one-minute window; over it, 429 with Retry-After (default off)
   MOCK_JOURNAL_SIZE=N       /v1 requests kept for GET /_mock/requests, oldest dropped (default 1000; 0 keeps none)
   JWT_SECRET=S              HS256 secret that JWT bearer tokens must be signed with (default unset: JWTs get a 401)
+
+Check a server (Braintrust's API, or this mock) against the mock's recorded answers:
+  ai-secret-mock conformance --help
 `
 
 function port(value: string, name: string): number {

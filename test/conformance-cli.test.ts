@@ -7,6 +7,7 @@ import { conformance, isLoopbackUrl } from '../src/conformance/cli.js'
 import { compareTranscripts } from '../src/conformance/compare.js'
 import { DUMMY_SECRETS } from '../src/conformance/scenario.js'
 import type { Transcript } from '../src/conformance/transcript.js'
+import { USAGE } from '../src/config.js'
 import { PACKAGE_ROOT } from '../src/paths.js'
 import { startMockServer, type MockServer } from '../src/server.js'
 import { MOCK_RUN, MOCK_TRANSCRIPT } from '../scripts/conformance-record.js'
@@ -55,6 +56,7 @@ t.test('usage errors: one line, exit 2, nothing sent; --help', async (t) => {
   const help = await cli(['--help'])
   t.equal(help.code, 0)
   t.match(help.stdout, /^Usage: ai-secret-mock conformance --base-url URL/)
+  t.match(USAGE, '\n  ai-secret-mock conformance --help\n', "the mock's own --help points to it")
   const out = join(tmp(), 't.json')
   for (const [args, env, message] of [
     [['--out', out], { BRAINTRUST_API_KEY: 'k' }, '--base-url is required'],
