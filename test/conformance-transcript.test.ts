@@ -105,3 +105,12 @@ t.test('bodies: empty, text, JSON, JSON that does not parse', async (t) => {
   t.notOk(isJsonType('text/json'))
   t.notOk(isJsonType(null))
 })
+
+t.test("a list that holds another secret (a server that ignored the filter): shown as such, nothing of it written", async (t) => {
+  const n = new Normaliser({ runToken: TOKEN, redact: [] })
+  const ours = { id: ID_A, name: `aismock-conformance-${TOKEN}-a` }
+  const theirs = { id: 'f9000000-0000-4000-8000-000000000000', name: 'PROD_OPENAI_KEY', preview_secret: 'sk-...xyz' }
+  const ex = n.exchange(raw({ text: JSON.stringify({ objects: [theirs, ours, null, 'odd'] }) }))
+  t.same(ex.body, { objects: ['<another secret>', { id: '<a.id>', name: 'aismock-conformance-<run>-a' }, '<another secret>', '<another secret>'] })
+  t.notOk(JSON.stringify(ex).includes('PROD_OPENAI_KEY'))
+})

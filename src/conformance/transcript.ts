@@ -127,7 +127,10 @@ export function isJsonType(contentType: string | null): boolean {
  *   a known one (`(acme, globex)`: globex is an organization name too). A name is replaced
  *   where it stands as a whole word;
  * - the run's random token: `<run>`; the API key and the dummy secret values: their
- *   placeholders (they are never expected in an answer, but would never be written).
+ *   placeholders (they are never expected in an answer, but would never be written);
+ * - a record of another secret in a list's `objects` (the scenario's lists are filtered to
+ *   the run's own, so only a server that ignored the filter sends one): `<another secret>`,
+ *   so that the difference shows and the account's other secrets do not.
  */
 export class Normaliser {
   private readonly labels = new Map<string, string>()
@@ -254,6 +257,11 @@ export class Normaliser {
       } catch {
         // Not JSON after all: kept as text, which the comparison shows as it is.
       }
+    }
+    const objects = (body as { objects?: unknown } | null)?.objects
+    if (Array.isArray(objects)) {
+      const others = (o: unknown) => !(isObject(o) && typeof o.name === 'string' && o.name.startsWith(this.prefix))
+      body = { ...(body as object), objects: objects.map((o) => (others(o) ? '<another secret>' : o)) }
     }
     // The answer's own fields first: a create's answer names the id its path will carry later.
     this.learn(body)
