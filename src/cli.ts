@@ -5,6 +5,7 @@ import type { AddressInfo } from 'node:net'
 import { buildApp } from './app.js'
 import { banner } from './banner.js'
 import { ConfigError, USAGE, parseConfig } from './config.js'
+import { prettyDestination } from './logging.js'
 import { PACKAGE_ROOT } from './paths.js'
 import { SeedError } from './seed.js'
 
@@ -26,7 +27,7 @@ async function main() {
   }
   let config
   try {
-    config = parseConfig(process.argv.slice(2), process.env)
+    config = parseConfig(process.argv.slice(2), process.env, process.stdout.isTTY === true)
   } catch (err) {
     if (err instanceof ConfigError) fail(err.message, 2)
     throw err
@@ -42,7 +43,11 @@ async function main() {
     app = await buildApp({
       db: config.db,
       seed: config.seed,
-      logger: config.logLevel,
+      // JSON lines (pino's own) for machines; pino-pretty's lines for a person.
+      logger:
+        config.logFormat === 'pretty'
+          ? { level: config.logLevel, stream: await prettyDestination(process.stdout, process.stdout.isTTY === true && !process.env.NO_COLOR) }
+          : config.logLevel,
       deterministic: config.deterministic,
       adminToken: config.adminToken,
       rateLimitPerMinute: config.rateLimitPerMinute,

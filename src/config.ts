@@ -8,6 +8,8 @@ export interface CliConfig {
   /** A seed file, false for none, undefined for the built-in demo seed. */
   seed: string | false | undefined
   logLevel: string
+  /** How log lines are written: `pretty` (pino-pretty, for a person) or `json` (one JSON object a line, for machines). */
+  logFormat: LogFormat
   deterministic: boolean
   /** ADMIN_TOKEN (environment only); absent when unset or empty. */
   adminToken?: string
@@ -26,6 +28,8 @@ export class ConfigError extends Error {
 }
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']
+export const LOG_FORMATS = ['json', 'pretty'] as const
+export type LogFormat = (typeof LOG_FORMATS)[number]
 
 export const USAGE = `Usage: ai-secret-mock [options]
 
@@ -38,6 +42,7 @@ Options (each also read from the environment variable named beside it):
   --seed FILE       SEED_FILE  seed file for a new database (default: the built-in demo seed)
   --no-seed                    start with an empty database
   --log-level L     LOG_LEVEL  ${LOG_LEVELS.join(', ')} (default info)
+  --log-format F    LOG_FORMAT json or pretty (default: pretty when stdout is a terminal, else json)
   --deterministic   MOCK_DETERMINISTIC=1  fixed clock and sequential ids, for snapshot tests
   --help, --version
 
@@ -96,7 +101,11 @@ function flag(value: string, name: string): boolean {
   throw new ConfigError(`${name}: must be 1/true or 0/false, not ${JSON.stringify(value)}`)
 }
 
-export function parseConfig(argv: string[], env: NodeJS.ProcessEnv): CliConfig {
+/**
+ * Reads the configuration: flags over environment variables over defaults. `stdoutIsTTY`
+ * picks the default log format (pretty on a terminal). Throws ConfigError, one line.
+ */
+export function parseConfig(argv: string[], env: NodeJS.ProcessEnv, stdoutIsTTY = false): CliConfig {
   let values
   try {
     ;({ values } = parseArgs({
@@ -110,6 +119,7 @@ export function parseConfig(argv: string[], env: NodeJS.ProcessEnv): CliConfig {
         seed: { type: 'string' },
         'no-seed': { type: 'boolean' },
         'log-level': { type: 'string' },
+        'log-format': { type: 'string' },
         deterministic: { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
         version: { type: 'boolean' },
@@ -125,6 +135,11 @@ export function parseConfig(argv: string[], env: NodeJS.ProcessEnv): CliConfig {
     throw new ConfigError(`${values['log-level'] !== undefined ? '--log-level' : 'LOG_LEVEL'}: must be one of ${LOG_LEVELS.join(', ')}, not ${JSON.stringify(logLevel)}`)
   }
 
+  const logFormat = (values['log-format'] ?? (env.LOG_FORMAT || (stdoutIsTTY ? 'pretty' : 'json'))).toLowerCase() as LogFormat
+  if (!LOG_FORMATS.includes(logFormat)) {
+    throw new ConfigError(`${values['log-format'] !== undefined ? '--log-format' : 'LOG_FORMAT'}: must be json or pretty, not ${JSON.stringify(logFormat)}`)
+  }
+
   let seed: string | false | undefined
   if (values['no-seed']) seed = false
   else if (values.seed !== undefined) seed = nonEmpty(values.seed, '--seed')
@@ -136,6 +151,7 @@ export function parseConfig(argv: string[], env: NodeJS.ProcessEnv): CliConfig {
     db: values.db !== undefined ? nonEmpty(values.db, '--db') : env.DB_PATH || ':memory:',
     seed,
     logLevel,
+    logFormat,
     deterministic: values.deterministic ?? (env.MOCK_DETERMINISTIC ? flag(env.MOCK_DETERMINISTIC, 'MOCK_DETERMINISTIC') : false),
     ...controlConfig(env),
     ...(env.JWT_SECRET ? { jwtSecret: env.JWT_SECRET } : {}),

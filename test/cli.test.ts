@@ -155,6 +155,36 @@ t.test('a port in use: one line, exit 1', async (t) => {
   await stop(t, s)
 })
 
+t.test('logs: JSON lines when stdout is not a terminal; pretty lines with LOG_FORMAT or --log-format; never a key or a secret', async (t) => {
+  const cases: [string, string, string[], Record<string, string>, boolean][] = [
+    ['default (stdout is a pipe here)', CLI, [], {}, false],
+    ['LOG_FORMAT=pretty', CLI, [], { LOG_FORMAT: 'pretty' }, true],
+    ['the bundled bin, --log-format over LOG_FORMAT', BUNDLED_BIN, ['--log-format', 'pretty'], { LOG_FORMAT: 'json' }, true],
+  ]
+  t.teardown(() => {
+    BIN = CLI
+  })
+  for (const [label, bin, args, env, pretty] of cases) {
+    BIN = bin
+    const s = await start(args, { LOG_LEVEL: 'info', ...env })
+    t.equal((await del(s.url, { name: 'OPENAI_API_KEY', secret: 'sk-live-in-body-000' })).status, 200)
+    t.equal((await del(s.url, { name: 'OPENAI_API_KEY' }, 'sk-unknown-key-111')).status, 401)
+    await stop(t, s)
+    const logs = s.stdout().split('\n').filter((l) => l.startsWith('{') || l.startsWith('['))
+    t.ok(logs.length >= 4, `${label}: ${logs.length} log lines`)
+    for (const secret of [...Object.values(KEYS), 'sk-unknown-key-111', 'sk-live-in-body-000', 'sk-proj-0123456789abcdef', 'Bearer']) {
+      t.notMatch(logs.join('\n'), secret, `${label}: no ${secret} in a log line (the banner lists the demo keys on purpose)`)
+    }
+    if (pretty) {
+      t.notOk(logs.some((l) => l.startsWith('{')), `${label}: no JSON line`)
+      t.match(s.stdout(), /^\[\d\d:\d\d:\d\d\.\d{3}\] INFO: DELETE \/v1\/ai_secret 200 [\d.]+ ms \(mock::[\w-]+\)$/m, `${label}: an answer, in one line`)
+      t.match(s.stdout(), /INFO: shutting down \{"signal":"SIGTERM"\}\n$/, `${label}: the last line is written before the exit`)
+    } else {
+      for (const l of logs) t.match(JSON.parse(l), { level: Number, time: Number, msg: String }, `${label}: a JSON line`)
+    }
+  }
+})
+
 t.test('--help and --version', async (t) => {
   const h = run(['--help'])
   t.equal(await h.exited, 0)

@@ -3,8 +3,17 @@ import { ConfigError, parseConfig } from '../src/config.js'
 
 t.test('defaults', async (t) => {
   t.same(parseConfig([], {}), {
-    port: 8000, host: '127.0.0.1', db: ':memory:', seed: undefined, logLevel: 'info', deterministic: false, help: false, version: false,
+    port: 8000, host: '127.0.0.1', db: ':memory:', seed: undefined, logLevel: 'info', logFormat: 'json', deterministic: false, help: false, version: false,
   })
+})
+
+t.test('log format: pretty on a terminal, JSON otherwise; LOG_FORMAT, then --log-format, choose', async (t) => {
+  t.equal(parseConfig([], {}).logFormat, 'json', 'stdout not a terminal: JSON lines')
+  t.equal(parseConfig([], {}, true).logFormat, 'pretty', 'a terminal: pretty lines')
+  t.equal(parseConfig([], { LOG_FORMAT: 'json' }, true).logFormat, 'json')
+  t.equal(parseConfig([], { LOG_FORMAT: 'PRETTY' }).logFormat, 'pretty')
+  t.equal(parseConfig([], { LOG_FORMAT: '' }, true).logFormat, 'pretty', 'empty is unset')
+  t.equal(parseConfig(['--log-format', 'json'], { LOG_FORMAT: 'pretty' }, true).logFormat, 'json', 'the flag wins')
 })
 
 t.test('environment, and flags over environment', async (t) => {
@@ -25,6 +34,8 @@ t.test('bad configuration is one clear line', async (t) => {
     [[], { PORT: '70000' }, 'PORT: must be a whole number from 0 to 65535, not "70000"'],
     [['--log-level', 'loud'], {}, '--log-level: must be one of fatal, error, warn, info, debug, trace, silent, not "loud"'],
     [[], { LOG_LEVEL: 'loud' }, 'LOG_LEVEL: must be one of'],
+    [['--log-format', 'xml'], {}, '--log-format: must be json or pretty, not "xml"'],
+    [[], { LOG_FORMAT: 'logfmt' }, 'LOG_FORMAT: must be json or pretty, not "logfmt"'],
     [['--seed', 'a', '--no-seed'], {}, '--seed and --no-seed: give one or the other'],
     [['--bogus'], {}, "Unknown option '--bogus'"],
     [['--db', ' '], {}, '--db: must not be empty'],

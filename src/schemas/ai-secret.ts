@@ -1,5 +1,6 @@
 import { Type, type Static } from '@sinclair/typebox'
 import { AnyValue, Nullable } from './nullable.js'
+import { ForbiddenError } from './responses.js'
 
 const { Optional } = Type
 
@@ -98,7 +99,7 @@ export const AiSecretName = Type.String({ $id: 'AiSecretName', description: 'Nam
 export const OrgName = Type.String({ $id: 'OrgName', description: 'Filter search results to within a particular organization' })
 export const AISecretType = Type.Union([Type.String(), Type.Array(Type.String())], { $id: 'AISecretType' })
 
-/** Every schema the routes refer to by `$ref`, registered once with `addSchema`. */
+/** Every schema the routes refer to by `$ref`, registered once with `addSchema` (ForbiddenError is the mock's own). */
 export const sharedSchemas = [
   AISecret,
   DeleteAISecret,
@@ -112,4 +113,5 @@ export const sharedSchemas = [
   AiSecretName,
   OrgName,
   AISecretType,
+  ForbiddenError,
 ]

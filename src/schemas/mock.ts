@@ -1,7 +1,7 @@
 import { Type, type Static } from '@sinclair/typebox'
 import { AISecret } from './ai-secret.js'
 import { AnyValue, Nullable } from './nullable.js'
-import { Ref } from './responses.js'
+import { Ref, errorExample } from './responses.js'
 
 // Schemas of the mock's own control plane (/_mock): documentation and serialization.
 // Not part of the Braintrust API, so not named after upstream.
@@ -124,8 +124,20 @@ export const ClockChange = Type.Object(
   { additionalProperties: false, description: 'One of set or advance_ms' },
 )
 
-export const Problem = (description: string) => ({ description, content: { 'text/plain': { schema: { type: 'string' } } } })
-export const Unauthorized = { 401: Problem('ADMIN_TOKEN is set and the request does not carry it') }
+/** A text error answer of a /_mock route, with an example rendered by the error table. */
+export const Problem = (description: string, example: string) => ({
+  description,
+  content: { 'text/plain': { schema: { type: 'string' }, example } },
+})
+export const Unauthorized = {
+  401: Problem('ADMIN_TOKEN is set and the request does not carry it', errorExample('admin_unauthorized', {}, 'anonymous', '/_mock/reset') as string),
+}
+
+/**
+ * The admin scheme of every /_mock route but /_mock/health: optional (`{}`) as documented;
+ * the served document drops the `{}` when the mock runs with ADMIN_TOKEN (src/plugins/docs.ts).
+ */
+export const adminSecurity: Record<string, string[]>[] = [{ adminToken: [] }, {}]
 export const NoContent = { 204: Type.Null({ description: 'Done' }) }
 
 /** Bodies these routes check themselves, so that errors name JSON paths; the schema is for the docs. */

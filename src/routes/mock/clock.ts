@@ -1,6 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { ApiError } from '../../errors.js'
-import { ClockAnswer, ClockChange, Problem, Unauthorized, checkedByHandler, tags } from '../../schemas/mock.js'
+import { errorExample } from '../../schemas/responses.js'
+import { ClockAnswer, ClockChange, Problem, Unauthorized, adminSecurity, checkedByHandler, tags } from '../../schemas/mock.js'
 
 /** `/_mock/clock`: the mock's time. */
 const clockRoutes: FastifyPluginAsyncTypebox = async (app) => {
@@ -10,9 +11,11 @@ const clockRoutes: FastifyPluginAsyncTypebox = async (app) => {
     '/_mock/clock',
     {
       schema: {
+        operationId: 'getMockClock',
         tags,
         summary: 'The mock\u2019s time',
         description: 'The time the mock stamps records and errors with.',
+        security: adminSecurity,
         response: { 200: ClockAnswer, ...Unauthorized },
       },
     },
@@ -24,12 +27,21 @@ const clockRoutes: FastifyPluginAsyncTypebox = async (app) => {
     {
       ...checkedByHandler,
       schema: {
+        operationId: 'postMockClock',
         tags,
         summary: 'Set or advance the mock\u2019s time',
         description:
           '`{"set": "2026-01-31T12:00:00Z"}` or `{"advance_ms": 60000}`. In deterministic mode the clock stands still between changes; otherwise it runs on from the new time. Advancing also frees rate-limit slots, as time passing would.',
+        security: adminSecurity,
         body: ClockChange,
-        response: { 200: ClockAnswer, 400: Problem('Neither or both of set and advance_ms, or a bad value'), ...Unauthorized },
+        response: {
+          200: ClockAnswer,
+          400: Problem(
+            'Neither or both of set and advance_ms, or a bad value',
+            errorExample('clock_invalid', { problem: '$.advance_ms: must be a whole number of milliseconds' }, 'anonymous', '/_mock/clock') as string,
+          ),
+          ...Unauthorized,
+        },
       },
     },
     async (request) => {

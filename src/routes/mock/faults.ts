@@ -2,7 +2,8 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from '@sinclair/typebox'
 import { FaultRule, FaultRuleInput } from '../../control/faults.js'
 import { ApiError } from '../../errors.js'
-import { NoContent, Problem, Unauthorized, checkedByHandler, tags } from '../../schemas/mock.js'
+import { NoContent, Problem, Unauthorized, adminSecurity, checkedByHandler, tags } from '../../schemas/mock.js'
+import { errorExample } from '../../schemas/responses.js'
 
 /** `/_mock/faults` and `/_mock/faults/{id}`: fault rules. */
 const faultRoutes: FastifyPluginAsyncTypebox = async (app) => {
@@ -13,12 +14,21 @@ const faultRoutes: FastifyPluginAsyncTypebox = async (app) => {
     {
       ...checkedByHandler,
       schema: {
+        operationId: 'postMockFaults',
         tags,
         summary: 'Add a fault rule',
         description:
           'Matching /v1 requests (by method, path and key) get a documented status in the documented shape, a delay, or a dropped connection, before authentication and before any handler runs, so nothing changes. `times` limits the rule to that many matches; `after` lets that many through first. Rules are checked in the order they were added: every matching rule counts the request, their delays add up, and the first one with a status or drop answers.',
+        security: adminSecurity,
         body: FaultRuleInput,
-        response: { 201: FaultRule, 400: Problem('The rule is invalid: the message names the JSON path'), ...Unauthorized },
+        response: {
+          201: FaultRule,
+          400: Problem(
+            'The rule is invalid: the message names the JSON path',
+            errorExample('fault_invalid', { problem: '$.times: must be a whole number, at least 1' }, 'anonymous', '/_mock/faults') as string,
+          ),
+          ...Unauthorized,
+        },
       },
     },
     async (request, reply) => reply.code(201).send(faults.add(request.body)),
@@ -28,9 +38,11 @@ const faultRoutes: FastifyPluginAsyncTypebox = async (app) => {
     '/_mock/faults',
     {
       schema: {
+        operationId: 'getMockFaults',
         tags,
         summary: 'List fault rules',
         description: 'The rules, in the order they apply, with how many requests each has matched and acted on.',
+        security: adminSecurity,
         response: { 200: Type.Object({ faults: Type.Array(FaultRule) }), ...Unauthorized },
       },
     },
@@ -39,7 +51,16 @@ const faultRoutes: FastifyPluginAsyncTypebox = async (app) => {
 
   app.delete(
     '/_mock/faults',
-    { schema: { tags, summary: 'Remove every fault rule', response: { ...NoContent, ...Unauthorized } } },
+    {
+      schema: {
+        operationId: 'deleteMockFaults',
+        tags,
+        summary: 'Remove every fault rule',
+        description: 'Removes every fault rule: /v1 requests are answered normally again.',
+        security: adminSecurity,
+        response: { ...NoContent, ...Unauthorized },
+      },
+    },
     async (_request, reply) => {
       faults.clear()
       return reply.code(204).send()
@@ -50,10 +71,17 @@ const faultRoutes: FastifyPluginAsyncTypebox = async (app) => {
     '/_mock/faults/:id',
     {
       schema: {
+        operationId: 'deleteMockFaultsId',
         tags,
         summary: 'Remove one fault rule',
-        params: Type.Object({ id: Type.String() }),
-        response: { ...NoContent, ...Unauthorized, 404: Problem('No rule with that id') },
+        description: 'Removes the rule with that id; the others keep their order and counts.',
+        security: adminSecurity,
+        params: Type.Object({ id: Type.String({ description: 'The id POST /_mock/faults answered (`fault_1` for the first rule after start-up)' }) }),
+        response: {
+          ...NoContent,
+          ...Unauthorized,
+          404: Problem('No rule with that id', errorExample('fault_not_found', { id: 'fault_9' }, 'anonymous', '/_mock/faults/fault_9') as string),
+        },
       },
     },
     async (request, reply) => {

@@ -10,6 +10,7 @@ const healthRoutes: FastifyPluginAsyncTypebox = async (app) => {
     '/_mock/health',
     {
       schema: {
+        operationId: 'getMockHealth',
         tags,
         summary: 'Health',
         description: 'Answers once migrations and the seed are done (the Docker HEALTHCHECK uses it). Never needs ADMIN_TOKEN.',

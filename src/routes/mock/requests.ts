@@ -1,6 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from '@sinclair/typebox'
-import { JournalEntry, NoContent, Unauthorized, tags } from '../../schemas/mock.js'
+import { JournalEntry, NoContent, Unauthorized, adminSecurity, tags } from '../../schemas/mock.js'
 
 const { Optional } = Type
 
@@ -12,9 +12,11 @@ const requestRoutes: FastifyPluginAsyncTypebox = async (app) => {
     '/_mock/requests',
     {
       schema: {
+        operationId: 'getMockRequests',
         tags,
         summary: 'Journal of /v1 requests',
         description: `The last MOCK_JOURNAL_SIZE (default 1000) /v1 requests, oldest first, with Authorization and secret values redacted.`,
+        security: adminSecurity,
         querystring: Type.Object({
           method: Optional(Type.String({ description: 'Only this HTTP method (any case)' })),
           path: Optional(Type.String({ description: 'Only this path; a trailing `*` matches a prefix' })),
@@ -28,7 +30,16 @@ const requestRoutes: FastifyPluginAsyncTypebox = async (app) => {
 
   app.delete(
     '/_mock/requests',
-    { schema: { tags, summary: 'Clear the journal', response: { ...NoContent, ...Unauthorized } } },
+    {
+      schema: {
+        operationId: 'deleteMockRequests',
+        tags,
+        summary: 'Clear the journal',
+        description: 'Empties the journal of /v1 requests, so that a test reads only what it sent itself.',
+        security: adminSecurity,
+        response: { ...NoContent, ...Unauthorized },
+      },
+    },
     async (_request, reply) => {
       journal.clear()
       return reply.code(204).send()

@@ -1,5 +1,5 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
-import { SeedResult, Unauthorized, tags } from '../../schemas/mock.js'
+import { SeedResult, Unauthorized, adminSecurity, tags } from '../../schemas/mock.js'
 
 /** `/_mock/reset`: back to the configured seed. */
 const resetRoutes: FastifyPluginAsyncTypebox = async (app) => {
@@ -7,10 +7,12 @@ const resetRoutes: FastifyPluginAsyncTypebox = async (app) => {
     '/_mock/reset',
     {
       schema: {
+        operationId: 'postMockReset',
         tags,
         summary: 'Reset to the configured seed',
         description:
           'Deletes everything and applies the configured seed again, in one transaction, while other requests run. Also empties the request journal, removes every fault rule, resets rate-limit counters, and restarts deterministic ids and the clock.',
+        security: adminSecurity,
         response: { 200: SeedResult, ...Unauthorized },
       },
     },

@@ -1,6 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { ApiError } from '../../errors.js'
-import { Problem, SeedData, SeedResult, Unauthorized, checkedByHandler, tags } from '../../schemas/mock.js'
+import { Problem, SeedData, SeedResult, Unauthorized, adminSecurity, checkedByHandler, tags } from '../../schemas/mock.js'
+import { errorExample } from '../../schemas/responses.js'
 import { SeedError } from '../../seed.js'
 
 /** `/_mock/seed`: adds data in the seed-file format. */
@@ -10,11 +11,20 @@ const seedRoutes: FastifyPluginAsyncTypebox = async (app) => {
     {
       ...checkedByHandler,
       schema: {
+        operationId: 'postMockSeed',
         tags,
         summary: 'Add data',
         description: 'Adds data in the seed-file format, all or nothing. Answers what was created: ids and key previews, never the keys.',
+        security: adminSecurity,
         body: SeedData,
-        response: { 201: SeedResult, 400: Problem('The seed is invalid: the message names the JSON path, and nothing was added'), ...Unauthorized },
+        response: {
+          201: SeedResult,
+          400: Problem(
+            'The seed is invalid: the message names the JSON path, and nothing was added',
+            errorExample('seed_invalid', { path: '$.api_keys[0].user', problem: 'unknown user "nobody@initech.test"' }, 'anonymous', '/_mock/seed') as string,
+          ),
+          ...Unauthorized,
+        },
       },
     },
     async (request, reply) => {

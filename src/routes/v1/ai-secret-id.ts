@@ -2,7 +2,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from '@sinclair/typebox'
 import { REQUEST_BODY_DESCRIPTION } from '../../plugins/docs.js'
 import { AISecret, AiSecretIdParam, PatchAISecret } from '../../schemas/ai-secret.js'
-import { ErrorResponses, Ref, bearerSecurity, corsOptions, jsonResponse } from '../../schemas/responses.js'
+import { Ref, bearerSecurity, corsOptions, errorResponses, jsonResponse } from '../../schemas/responses.js'
 import { preflight } from './ai-secret.js'
 
 const tags = ['AiSecrets']
@@ -23,7 +23,7 @@ const aiSecretIdRoutes: FastifyPluginAsyncTypebox = async (app) => {
         description: 'Get an ai_secret object by its id',
         security: bearerSecurity,
         params,
-        response: { 200: jsonResponse('Returns the ai_secret object', Ref(AISecret)), ...ErrorResponses },
+        response: { 200: jsonResponse('Returns the ai_secret object', Ref(AISecret)), ...errorResponses('getAiSecretId') },
       },
     },
     async (request) => {
@@ -46,7 +46,7 @@ const aiSecretIdRoutes: FastifyPluginAsyncTypebox = async (app) => {
         params,
         body: Ref(PatchAISecret),
         [REQUEST_BODY_DESCRIPTION]: 'Fields to update',
-        response: { 200: jsonResponse('Returns the ai_secret object', Ref(AISecret)), ...ErrorResponses },
+        response: { 200: jsonResponse('Returns the ai_secret object', Ref(AISecret)), ...errorResponses('patchAiSecretId') },
       },
       // The body is optional upstream: none at all is an empty patch.
       preValidation: async (request) => {
@@ -72,7 +72,7 @@ const aiSecretIdRoutes: FastifyPluginAsyncTypebox = async (app) => {
         description: 'Delete an ai_secret object by its id',
         security: bearerSecurity,
         params,
-        response: { 200: jsonResponse('Returns the deleted ai_secret object', Ref(AISecret)), ...ErrorResponses },
+        response: { 200: jsonResponse('Returns the deleted ai_secret object', Ref(AISecret)), ...errorResponses('deleteAiSecretId') },
       },
     },
     async (request) => {

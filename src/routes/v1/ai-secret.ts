@@ -15,7 +15,7 @@ import {
   OrgName,
   StartingAfter,
 } from '../../schemas/ai-secret.js'
-import { ErrorResponses, Ref, bearerSecurity, corsOptions, jsonResponse } from '../../schemas/responses.js'
+import { Ref, bearerSecurity, corsOptions, errorResponses, jsonResponse } from '../../schemas/responses.js'
 
 const tags = ['AiSecrets']
 const CREATE_BODY = 'Any desired information about the new ai_secret object'
@@ -36,7 +36,7 @@ const aiSecretRoutes: FastifyPluginAsyncTypebox = async (app) => {
         security: bearerSecurity,
         body: Ref(CreateAISecret),
         [REQUEST_BODY_DESCRIPTION]: CREATE_BODY,
-        response: { 200: jsonResponse('Returns the new ai_secret object', Ref(AISecret)), ...ErrorResponses },
+        response: { 200: jsonResponse('Returns the new ai_secret object', Ref(AISecret)), ...errorResponses('postAiSecret') },
       },
     },
     async (request, reply) => {
@@ -59,7 +59,7 @@ const aiSecretRoutes: FastifyPluginAsyncTypebox = async (app) => {
         security: bearerSecurity,
         body: Ref(CreateAISecret),
         [REQUEST_BODY_DESCRIPTION]: CREATE_BODY,
-        response: { 200: jsonResponse('Returns the new ai_secret object', Ref(AISecret)), ...ErrorResponses },
+        response: { 200: jsonResponse('Returns the new ai_secret object', Ref(AISecret)), ...errorResponses('putAiSecret') },
       },
     },
     async (request) => {
@@ -79,7 +79,7 @@ const aiSecretRoutes: FastifyPluginAsyncTypebox = async (app) => {
         security: bearerSecurity,
         body: Ref(DeleteAISecret),
         [REQUEST_BODY_DESCRIPTION]: 'Parameters which uniquely specify the ai_secret to delete',
-        response: { 200: jsonResponse('Returns the deleted ai_secret object', Ref(AISecret)), ...ErrorResponses },
+        response: { 200: jsonResponse('Returns the deleted ai_secret object', Ref(AISecret)), ...errorResponses('deleteAiSecret') },
       },
     },
     async (request) => {
@@ -116,7 +116,7 @@ const aiSecretRoutes: FastifyPluginAsyncTypebox = async (app) => {
               { additionalProperties: false },
             ),
           ),
-          ...ErrorResponses,
+          ...errorResponses('getAiSecret'),
         },
       },
       // Array parameters arrive repeated (`ids=a&ids=b`, as the spec says) or comma-joined
