@@ -127,6 +127,15 @@ t.test('DELETE /_mock/faults/{id} removes one; DELETE /_mock/faults all; reset t
   t.equal((await call(t, app, del())).statusCode, 200)
 })
 
+t.test('rule ids restart at fault_1 after a reset, not after DELETE /_mock/faults (issue 17, item 5)', async (t) => {
+  const app = await build(t)
+  t.equal((await fault(app, { status: 500, path: '/v1/x' })).json().id, 'fault_1')
+  await app.inject({ method: 'DELETE', url: '/_mock/faults' })
+  t.equal((await fault(app, { status: 500, path: '/v1/x' })).json().id, 'fault_2', 'removing rules keeps counting: an old id never names a new rule')
+  await app.inject({ method: 'POST', url: '/_mock/reset' })
+  t.equal((await fault(app, { status: 500, path: '/v1/x' })).json().id, 'fault_1', 'a reset brings the control plane back to its start')
+})
+
 t.test('invalid rules: 400 naming the JSON path', async (t) => {
   const app = await build(t)
   const cases: [unknown, string][] = [

@@ -75,7 +75,7 @@ export function createControlContext(mock: MockContext, opts: ControlOptions): C
         return configured === null ? EMPTY_SEED_RESULT : applySeed(repo, configured, seedEnv)
       })
       journal.clear()
-      faults.clear()
+      faults.reset()
       limiter?.reset()
       return result
     },

@@ -155,8 +155,15 @@ export class FaultStore {
     return this.rules.length < before
   }
 
+  /** Removes every rule (DELETE /_mock/faults); ids keep counting, so an old id never names a new rule. */
   clear(): void {
     this.rules = []
+  }
+
+  /** Back to the start (POST /_mock/reset): no rules, and the next id is fault_1 again. */
+  reset(): void {
+    this.rules = []
+    this.nextId = 1
   }
 
   /**
