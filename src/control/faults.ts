@@ -1,5 +1,5 @@
 import { Type, type Static } from '@sinclair/typebox'
-import { hashKey } from '../auth.js'
+import { hashKey, keyProblem } from '../auth.js'
 import { ApiError, INJECTABLE, INJECTABLE_STATUSES } from '../errors.js'
 import { previewSecret } from '../preview.js'
 import { pathMatches } from './journal.js'
@@ -79,7 +79,11 @@ export function checkRule(input: unknown): FaultRuleInput {
         if (typeof v !== 'string' || !v.startsWith('/')) problem(path, 'must be a path starting with "/" (it may end in "*")')
         break
       case 'key':
-        if (typeof v !== 'string' || v === '') problem(path, 'must be an API key')
+        if (typeof v !== 'string') problem(path, 'must be an API key')
+        else {
+          const why = keyProblem(v)
+          if (why !== null) problem(path, `must be an API key (${why})`)
+        }
         break
       case 'status':
         if (!INJECTABLE_STATUSES.includes(v as number)) problem(path, `must be one of ${INJECTABLE_STATUSES.join(', ')}`)

@@ -1,3 +1,4 @@
+import { bearerToken } from '../auth.js'
 import { previewSecret } from '../preview.js'
 
 // The journal of /v1 requests (CONTRACT section 7): what a test's code sent, so the test
@@ -39,12 +40,10 @@ export const REDACTED = '[redacted]'
 /** Bodies bigger than this (as JSON) are not kept whole: a full journal of 1 MiB bodies would hold a gigabyte. */
 export const MAX_BODY_CHARS = 64 * 1024
 
-const BEARER = /^(Bearer) +(\S+) *$/i
-
-/** `Bearer sk-...ner`: enough to tell which key was used, never the key. */
+/** `Bearer sk-...ner` (the scheme as sent): enough to tell which key was used, never the key. */
 export function redactAuthorization(value: string): string {
-  const m = BEARER.exec(value)
-  return m === null ? REDACTED : `${m[1]} ${previewSecret(m[2]!)}`
+  const token = bearerToken(value)
+  return token === null ? REDACTED : `${value.slice(0, 6)} ${previewSecret(token)}`
 }
 
 /** A copy of a JSON value with every property named `secret` (at any depth) replaced by `[redacted]`. */

@@ -1,6 +1,6 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
-import { hashKey } from '../auth.js'
+import { bearerToken, hashKey } from '../auth.js'
 import { ApiError } from '../errors.js'
 import { createControlContext, type ControlContext, type ControlOptions } from '../control/context.js'
 import { parsePrefer, preferError } from '../control/faults.js'
@@ -15,8 +15,6 @@ declare module 'fastify' {
     journalEntry: JournalRecord | null
   }
 }
-
-const BEARER = /^Bearer +(\S+) *$/i
 
 function isV1(url: string): boolean {
   return url.startsWith('/v1/') || url === '/v1' || url.startsWith('/v1?')
@@ -90,8 +88,8 @@ async function interceptPlugin(app: FastifyInstance, opts: ControlOptions) {
 
     // The key's hash only when a rule or the limiter needs it: most requests meet neither.
     if (faults.size === 0 && limiter === null) return
-    const token = BEARER.exec(request.headers.authorization ?? '')?.[1]
-    const keyHash = token === undefined ? null : hashKey(token)
+    const token = bearerToken(request.headers.authorization)
+    const keyHash = token === null ? null : hashKey(token)
     const action = faults.match(request.method, pathOf(request.url), keyHash)
     if (action !== null) {
       await sleep(action.delayMs, closing.signal)
