@@ -50,6 +50,42 @@ t.test('every injectable status, in its shape; 429 without retry_after says 1', 
   t.equal(await secretsLeft(app), 2)
 })
 
+t.test('any status from 400 to 599: the rest in the text shape, 502/503/504 as a gateway words them (issue 12, finding 3)', async (t) => {
+  const app = await build(t)
+  const cases: [number, RegExp][] = [
+    [408, /^Request Timeout \(fault injected by mock fault rule fault_\d+\) \[timestamp=/],
+    [409, /^Conflict \(fault injected by/],
+    [404, /^Not Found \(fault injected by/],
+    [451, /^Unavailable For Legal Reasons \(fault injected by/],
+    [499, /^Status 499 \(fault injected by/],
+    [501, /^Not Implemented \(fault injected by/],
+    [502, /^Bad Gateway: the gateway in front of the API got no valid answer from it \(fault injected by/],
+    [503, /^Service Unavailable: the API cannot take requests right now; try again later \(fault injected by/],
+    [504, /^Gateway Timeout: the API did not answer the gateway in time \(fault injected by/],
+    [599, /^Status 599 \(fault injected by/],
+  ]
+  for (const [status, message] of cases) {
+    await app.inject({ method: 'DELETE', url: '/_mock/faults' })
+    const added = await fault(app, { status, retry_after: 3, retry_after_ms: 2500, should_retry: false })
+    t.equal(added.statusCode, 201, added.body)
+    const res = await call(t, app, del())
+    t.equal(res.statusCode, status)
+    t.equal(res.headers['content-type'], 'text/plain; charset=utf-8')
+    t.match(res.body, message)
+    t.match(res.body, /\[request_id=/)
+    t.equal(res.headers['retry-after'], '3', 'retry_after with any status')
+    t.equal(res.headers['retry-after-ms'], '2500')
+    t.equal(res.headers['x-should-retry'], 'false')
+    t.equal(res.headers['x-request-id'], res.headers['x-bt-internal-trace-id'])
+  }
+  t.equal(await secretsLeft(app), 2, 'nothing changed')
+  for (const status of [399, 600, 302, 200, 101, 1000, 408.5]) {
+    const res = await fault(app, { status })
+    t.equal(res.statusCode, 400, String(status))
+    t.match(res.body, /^Invalid fault rule: \$\.status: must be a whole number from 400 to 599/)
+  }
+})
+
 t.test('after skips matches first; method, path (with *) and key narrow the match', async (t) => {
   const app = await build(t)
   await fault(app, { path: '/v1/ai_secret*', key: KEYS.member, status: 500, after: 1, times: 1 })
@@ -139,8 +175,8 @@ t.test('rule ids restart at fault_1 after a reset, not after DELETE /_mock/fault
 t.test('invalid rules: 400 naming the JSON path', async (t) => {
   const app = await build(t)
   const cases: [unknown, string][] = [
-    [{ status: 404 }, '$.status: must be one of 400, 401, 403, 413, 429, 500'],
-    [{ status: '429' }, '$.status: must be one of'],
+    [{ status: 399 }, '$.status: must be a whole number from 400 to 599'],
+    [{ status: '429' }, '$.status: must be a whole number from 400 to 599'],
     [{ status: 500, times: 0 }, '$.times: must be a whole number, at least 1'],
     [{ status: 500, after: -1 }, '$.after: must be a whole number, at least 0'],
     [{ delay_ms: 60_001 }, '$.delay_ms: must be a whole number from 0 to 60000'],
@@ -178,10 +214,34 @@ t.test('Prefer: code=<status> answers it without running the handler', async (t)
   t.equal((await call(t, app, del(KEYS.owner, { prefer: 'code=500' }))).statusCode, 500)
   t.equal(await secretsLeft(app), 2)
 
-  const bad = await call(t, app, del(KEYS.owner, { prefer: 'code=404' }))
-  t.equal(bad.statusCode, 400)
-  t.match(bad.body, /^Prefer: code=404 is not a status the mock can force \(allowed: 400, 401, 403, 413, 429, 500\)/)
+  for (const code of ['302', '101', '600', '99', 'abc', '1e3']) {
+    const bad = await call(t, app, del(KEYS.owner, { prefer: `code=${code}` }))
+    t.equal(bad.statusCode, 400, code)
+    t.match(bad.body, `Prefer: code=${code} is not a status the mock can force (allowed: 400 to 599; a 2xx code gives the normal answer)`)
+  }
+  t.equal(await secretsLeft(app), 2)
   t.equal((await call(t, app, del(KEYS.owner, { prefer: 'return=minimal, example=x' }))).statusCode, 200, 'other preferences are ignored')
+})
+
+t.test('Prefer: code= any status from 400 to 599; a 2xx code gives the normal answer, as in Prism (issue 12, finding 3)', async (t) => {
+  const app = await build(t)
+  for (const [code, message] of [[503, /^Service Unavailable: /], [408, /^Request Timeout /], [502, /^Bad Gateway: /], [409, /^Conflict /]] as const) {
+    const res = await call(t, app, del(KEYS.owner, { prefer: `code=${code}` }))
+    t.equal(res.statusCode, code)
+    t.equal(res.headers['content-type'], 'text/plain; charset=utf-8')
+    t.match(res.body, message)
+    t.match(res.body, `(fault injected by Prefer: code=${code})`)
+    t.equal(res.headers['preference-applied'], `code=${code}`)
+  }
+  t.equal(await secretsLeft(app), 2)
+  const ok = await call(t, app, del(KEYS.owner, { prefer: 'code=200' }))
+  t.equal(ok.statusCode, 200, 'the normal answer')
+  t.equal(ok.json().name, 'OPENAI_API_KEY')
+  t.notOk('preference-applied' in ok.headers, 'nothing was forced')
+  t.equal(await secretsLeft(app), 1, 'the handler ran')
+  const normal = await call(t, app, del(KEYS.owner, { prefer: 'code=204, delay=5' }))
+  t.equal(normal.statusCode, 400, 'the normal answer, whatever it is: the secret is gone now')
+  t.equal(normal.headers['preference-applied'], 'delay=5')
 })
 
 t.test('Prefer: delay=<ms> adds latency before the real answer; both combine', async (t) => {

@@ -1,6 +1,6 @@
 import { Type, type Static } from '@sinclair/typebox'
 import { hashKey, keyProblem } from '../auth.js'
-import { ApiError, INJECTABLE, INJECTABLE_STATUSES } from '../errors.js'
+import { ApiError, FORCEABLE, forcedError, isForceable } from '../errors.js'
 import { previewSecret } from '../preview.js'
 import { pathMatches } from './journal.js'
 
@@ -11,10 +11,10 @@ import { pathMatches } from './journal.js'
 /** The longest delay a rule or `Prefer: delay=` may add. */
 export const MAX_DELAY_MS = 60_000
 
-const Status = Type.Unsafe<number>({
-  type: 'integer',
-  enum: INJECTABLE_STATUSES,
-  description: `A status the operations document, answered in their documented shape: ${INJECTABLE_STATUSES.join(', ')}`,
+const Status = Type.Integer({
+  ...FORCEABLE,
+  description:
+    'Answer this status, from 400 to 599. Those the operations document (400, 401, 403, 413, 429, 500) come in their documented shape; the rest in the text shape, 502, 503 and 504 worded as a gateway in front of the API would',
 })
 
 export const FaultRuleInput = Type.Object(
@@ -23,7 +23,7 @@ export const FaultRuleInput = Type.Object(
     path: Type.Optional(Type.String({ description: 'Path to match, without the query; may end in `*` to match a prefix; absent: any /v1 path' })),
     key: Type.Optional(Type.String({ description: 'Only requests with `Authorization: Bearer <key>`; shown back as a preview' })),
     status: Type.Optional(Status),
-    retry_after: Type.Optional(Type.Integer({ minimum: 0, description: 'The `Retry-After` header in seconds (default 1 for a 429)' })),
+    retry_after: Type.Optional(Type.Integer({ minimum: 0, description: 'The `Retry-After` header in seconds, with any status (default 1 for a 429)' })),
     retry_after_ms: Type.Optional(Type.Integer({ minimum: 0, description: 'A `retry-after-ms` header, which the official client prefers' })),
     should_retry: Type.Optional(Type.Boolean({ description: 'An `x-should-retry: true|false` header, which overrides the official client\u2019s choice' })),
     delay_ms: Type.Optional(Type.Integer({ minimum: 0, maximum: MAX_DELAY_MS, description: 'Wait this long first (with or without a status)' })),
@@ -86,7 +86,7 @@ export function checkRule(input: unknown): FaultRuleInput {
         }
         break
       case 'status':
-        if (!INJECTABLE_STATUSES.includes(v as number)) problem(path, `must be one of ${INJECTABLE_STATUSES.join(', ')}`)
+        if (!isForceable(v)) problem(path, `must be a whole number from ${FORCEABLE.minimum} to ${FORCEABLE.maximum}`)
         break
       case 'should_retry':
       case 'drop':
@@ -119,10 +119,6 @@ export interface FaultAction {
   delayMs: number
   drop: boolean
   error: ApiError | null
-}
-
-function injectedError(status: keyof typeof INJECTABLE, source: string, headers: Record<string, string>, retryAfter: number) {
-  return new ApiError(INJECTABLE[status], { source, retry_after: retryAfter }, headers)
 }
 
 export class FaultStore {
@@ -197,16 +193,20 @@ export class FaultStore {
 }
 
 function ruleError(v: FaultRule): ApiError {
-  const status = v.status as keyof typeof INJECTABLE
+  const status = v.status!
   const headers: Record<string, string> = {}
   const retryAfter = v.retry_after ?? (status === 429 ? 1 : undefined)
   if (retryAfter !== undefined) headers['retry-after'] = String(retryAfter)
   if (v.retry_after_ms !== undefined) headers['retry-after-ms'] = String(v.retry_after_ms)
   if (v.should_retry !== undefined) headers['x-should-retry'] = String(v.should_retry)
-  return injectedError(status, `mock fault rule ${v.id}`, headers, retryAfter ?? 1)
+  return forcedError(status, `mock fault rule ${v.id}`, headers, retryAfter ?? 1)
 }
 
-/** What a `Prefer` header asks (RFC 7240 syntax: `code=429, delay=250`); other preferences are ignored. */
+/**
+ * What a `Prefer` header asks (RFC 7240 syntax: `code=429, delay=250`); other preferences are
+ * ignored. `code` from 400 to 599 forces that status; a 2xx code asks for the normal answer,
+ * as in Prism, so it is no preference here; any other code is a 400 (prefer_invalid).
+ */
 export interface Preference {
   code?: number
   delayMs?: number
@@ -222,9 +222,8 @@ export function parsePrefer(header: string | string[] | undefined): Preference |
     const value = m[2]!
     if (name === 'code') {
       const code = /^\d{3}$/.test(value) ? Number(value) : NaN
-      if (!INJECTABLE_STATUSES.includes(code)) {
-        throw new ApiError('prefer_invalid', { code: value.slice(0, 20), allowed: INJECTABLE_STATUSES.join(', ') })
-      }
+      if (code >= 200 && code <= 299) continue
+      if (!isForceable(code)) throw new ApiError('prefer_invalid', { code: value.slice(0, 20) })
       out.code = code
     } else if (/^\d+$/.test(value)) {
       out.delayMs = Math.min(MAX_DELAY_MS, Number(value))
@@ -233,8 +232,7 @@ export function parsePrefer(header: string | string[] | undefined): Preference |
   return out.code === undefined && out.delayMs === undefined ? null : out
 }
 
-/** The answer `Prefer: code=<status>` forces. */
+/** The answer `Prefer: code=<status>` forces (429 with `Retry-After: 1`). */
 export function preferError(code: number): ApiError {
-  const status = code as keyof typeof INJECTABLE
-  return injectedError(status, `Prefer: code=${code}`, status === 429 ? { 'retry-after': '1' } : {}, 1)
+  return forcedError(code, `Prefer: code=${code}`, code === 429 ? { 'retry-after': '1' } : {}, 1)
 }
