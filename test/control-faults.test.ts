@@ -105,7 +105,21 @@ t.test('after skips matches first; method, path (with *) and key narrow the matc
   t.same(faults.map((f: { matched: number }) => f.matched), [0, 0])
 })
 
-t.test('every matching rule counts; delays add up; the first answering rule wins', async (t) => {
+const counts = async (app: Awaited<ReturnType<typeof build>>) =>
+  (await app.inject({ method: 'GET', url: '/_mock/faults' })).json().faults.map((f: { matched: number; applied: number }) => [f.matched, f.applied])
+
+t.test('rules form a pipeline: stacked rules script a sequence (issue 12, finding 5)', async (t) => {
+  const app = await build(t)
+  await fault(app, { path: '/v1/ai_secret', status: 500, times: 1 })
+  await fault(app, { path: '/v1/ai_secret', status: 429, times: 1 })
+  const statuses: number[] = []
+  for (let i = 0; i < 3; i++) statuses.push((await call(t, app, del())).statusCode)
+  t.same(statuses, [500, 429, 200], '500, then 429, then the real answer')
+  t.same(await counts(app), [[3, 1], [2, 1]], 'the 429 rule never saw the request the 500 rule answered')
+  t.equal(await secretsLeft(app), 1)
+})
+
+t.test('a rule sees a request only if no earlier rule answered it; a delay alone does not answer', async (t) => {
   const app = await build(t)
   await fault(app, { delay_ms: 30 })
   await fault(app, { status: 500, times: 1 })
@@ -113,13 +127,24 @@ t.test('every matching rule counts; delays add up; the first answering rule wins
   const first = await call(t, app, del())
   t.equal(first.statusCode, 500)
   t.ok(first.headers['x-request-id'])
-  const second = await call(t, app, del())
-  t.equal(second.statusCode, 400)
-  t.match(second.body, /^The request was unacceptable \(fault injected by mock fault rule fault_3\)/)
-  const faults = (await app.inject({ method: 'GET', url: '/_mock/faults' })).json().faults
-  t.same(faults.map((f: { matched: number; applied: number }) => [f.matched, f.applied]), [[2, 2], [2, 1], [2, 1]])
+  t.equal((await call(t, app, del())).statusCode, 200, 'the 400 rule lets the first request it sees through')
+  const third = await call(t, app, del())
+  t.equal(third.statusCode, 400)
+  t.match(third.body, /^The request was unacceptable \(fault injected by mock fault rule fault_3\)/)
+  t.same(await counts(app), [[3, 3], [3, 1], [2, 1]], '`matched`: seen; `applied`: acted on (the delay acted on all three)')
   const journal = (await app.inject({ method: 'GET', url: '/_mock/requests' })).json().requests
   for (const e of journal) t.ok(e.duration_ms >= 25, `delayed: ${e.duration_ms} ms`)
+})
+
+t.test('`after` counts requests the rule sees and lets through, `times` the ones it acts on', async (t) => {
+  const app = await build(t)
+  await fault(app, { method: 'GET', status: 503, after: 1, times: 2 })
+  await fault(app, { method: 'GET', status: 502, times: 1 })
+  const list = () => call(t, app, { method: 'GET', url: '/v1/ai_secret', headers: headers(KEYS.owner) })
+  const statuses: number[] = []
+  for (let i = 0; i < 5; i++) statuses.push((await list()).statusCode)
+  t.same(statuses, [502, 503, 503, 200, 200], 'the first request the 503 rule sees goes on to the 502 rule; then two 503s')
+  t.same(await counts(app), [[5, 2], [3, 1]])
 })
 
 t.test('delay_ms alone: waits, then the real answer', async (t) => {
@@ -272,15 +297,17 @@ t.test('FaultStore: unit', async (t) => {
   t.throws(() => store.add({ status: 999 }), ApiError)
   const r = store.add({ status: 500, times: 2 })
   t.equal(r.id, 'fault_1')
-  t.ok(store.match('DELETE', '/v1/ai_secret', null)?.error)
-  t.ok(store.match('GET', '/v1/ai_secret/x', 'hash')?.error)
+  t.ok(store.match('DELETE', '/v1/ai_secret', null)?.before?.error)
+  t.ok(store.match('GET', '/v1/ai_secret/x', 'hash')?.before?.error)
   t.equal(store.match('GET', '/v1/ai_secret', null), null)
-  store.add({ drop: true, times: 1 })
-  store.add({ status: 400, delay_ms: 5 })
-  t.match(store.match('POST', '/v1/ai_secret', null), { drop: true, error: null, delayMs: 5 }, 'the first answering rule wins; delays add up')
+  store.add({ delay_ms: 7, times: 1 })
+  store.add({ drop: true, times: 1, delay_ms: 5 })
+  store.add({ status: 400, delay_ms: 9 })
+  t.match(store.match('POST', '/v1/ai_secret', null)?.before, { drop: true, error: null, delayMs: 12 }, 'delays add up until a rule answers')
+  t.match(store.match('POST', '/v1/ai_secret', null)?.before, { drop: false, error: { status: 400 }, delayMs: 9 })
   t.notOk(store.remove('fault_9'))
   t.ok(store.remove('fault_1'))
-  t.same(store.list().map((f) => f.id), ['fault_2', 'fault_3'])
+  t.same(store.list().map((f) => f.id), ['fault_2', 'fault_3', 'fault_4'])
   store.clear()
   t.same(store.list(), [])
 })

@@ -17,6 +17,11 @@ const Status = Type.Integer({
     'Answer this status, from 400 to 599. Those the operations document (400, 401, 403, 413, 429, 500) come in their documented shape; the rest in the text shape, 502, 503 and 504 worded as a gateway in front of the API would',
 })
 
+const When = Type.Union([Type.Literal('before'), Type.Literal('after')], {
+  description:
+    '`before` (default): act before authentication and any handler, so nothing changes. `after`: let the request run for real, then act on its answer (drop it, replace it with `status`, or hold it for `delay_ms`), so the change stands',
+})
+
 export const FaultRuleInput = Type.Object(
   {
     method: Type.Optional(Type.String({ description: 'HTTP method to match (any case); absent: any' })),
@@ -47,10 +52,11 @@ export const FaultRule = Type.Object(
     should_retry: Type.Optional(Type.Boolean()),
     delay_ms: Type.Optional(Type.Integer()),
     drop: Type.Optional(Type.Boolean()),
+    when: Type.Optional(When),
     times: Type.Optional(Type.Integer()),
     after: Type.Optional(Type.Integer()),
-    matched: Type.Integer({ description: 'How many requests have matched so far' }),
-    applied: Type.Integer({ description: 'How many of them the rule acted on' }),
+    matched: Type.Integer({ description: 'How many requests the rule has seen: those it matched that no earlier rule had answered' }),
+    applied: Type.Integer({ description: 'How many of them it acted on: answered, changed the answer of, or delayed' }),
   },
   { description: 'A fault rule as stored' },
 )
@@ -114,11 +120,31 @@ interface StoredRule {
   keyHash?: string
 }
 
-/** What the matching rules ask of one request. */
-export interface FaultAction {
+/** What the rules do to a request at one point: before its handler, or to its answer after it. */
+export interface FaultPhase {
+  /** The delays of every rule that acted here, added up (at most MAX_DELAY_MS). */
   delayMs: number
+  /** Close the connection without an answer. */
   drop: boolean
+  /** Answer this instead. */
   error: ApiError | null
+}
+
+/** What one rule did to a request, as the journal shows it. */
+export interface FaultActed {
+  id: string
+  when: 'before' | 'after'
+  delay_ms?: number
+  status?: number
+  drop?: true
+}
+
+/** What the rules ask of one request: null phases when no rule acts there. */
+export interface FaultDecision {
+  before: FaultPhase | null
+  after: FaultPhase | null
+  /** Every rule that acted, in order. */
+  acted: FaultActed[]
 }
 
 export class FaultStore {
@@ -167,28 +193,43 @@ export class FaultStore {
   }
 
   /**
-   * Every rule that matches counts the request (so `after` and `times` count matches of
-   * that rule, whatever other rules do). The delays of all rules that act add up; the first
-   * one that answers (a status or a drop) ends the request.
+   * Runs a request through the rules, a pipeline in the order they were added (CONTRACT
+   * section 7; as WireMock scenarios and MockServer's `times` script sequences). A rule sees
+   * the request only if no earlier rule has answered it (a status or a drop answers; a delay
+   * alone does not). `after` counts the requests a rule sees and lets through first; `times`
+   * the ones it acts on. `matched` counts what a rule saw, `applied` what it acted on.
    */
-  match(method: string, path: string, keyHash: string | null): FaultAction | null {
-    let action: FaultAction | null = null
+  match(method: string, path: string, keyHash: string | null): FaultDecision | null {
+    let decision: FaultDecision | null = null
     for (const rule of this.rules) {
       if (rule.method !== undefined && rule.method !== method) continue
       if (rule.path !== undefined && !pathMatches(rule.path, path)) continue
       if (rule.keyHash !== undefined && rule.keyHash !== keyHash) continue
       const v = rule.view
-      const n = ++v.matched
-      const after = v.after ?? 0
-      if (n <= after || (v.times !== undefined && n > after + v.times)) continue
+      v.matched++
+      if (v.matched <= (v.after ?? 0) || (v.times !== undefined && v.applied >= v.times)) continue
       v.applied++
-      action ??= { delayMs: 0, drop: false, error: null }
-      action.delayMs = Math.min(MAX_DELAY_MS, action.delayMs + (v.delay_ms ?? 0))
-      if (action.drop || action.error !== null) continue
-      if (v.drop === true) action.drop = true
-      else if (v.status !== undefined) action.error = ruleError(v)
+      decision ??= { before: null, after: null, acted: [] }
+      const when = v.when ?? 'before'
+      const phase = when === 'after' ? (decision.after ??= { delayMs: 0, drop: false, error: null }) : (decision.before ??= { delayMs: 0, drop: false, error: null })
+      const acted: FaultActed = { id: v.id, when }
+      decision.acted.push(acted)
+      if (v.delay_ms !== undefined) {
+        phase.delayMs = Math.min(MAX_DELAY_MS, phase.delayMs + v.delay_ms)
+        acted.delay_ms = v.delay_ms
+      }
+      if (v.drop === true) {
+        phase.drop = true
+        acted.drop = true
+        break
+      }
+      if (v.status !== undefined) {
+        phase.error = ruleError(v)
+        acted.status = v.status
+        break
+      }
     }
-    return action
+    return decision
   }
 }
 

@@ -90,7 +90,7 @@ async function interceptPlugin(app: FastifyInstance, opts: ControlOptions) {
     if (faults.size === 0 && limiter === null) return
     const token = bearerToken(request.headers.authorization)
     const keyHash = token === null ? null : hashKey(token)
-    const action = faults.match(request.method, pathOf(request.url), keyHash)
+    const action = faults.match(request.method, pathOf(request.url), keyHash)?.before ?? null
     if (action !== null) {
       await sleep(action.delayMs, closing.signal)
       if (action.drop) {
