@@ -6,7 +6,8 @@ import { pathMatches } from './journal.js'
 
 // Fault rules (CONTRACT section 7) and the per-request `Prefer` header, as Prism reads it.
 // They act on /v1 requests before anything else, authentication included, so a forced
-// answer changes nothing in the store.
+// answer changes nothing in the store; a rule with `when: "after"` acts on the answer
+// instead, once the request has run for real.
 
 /** The longest delay a rule or `Prefer: delay=` may add. */
 export const MAX_DELAY_MS = 60_000
@@ -33,6 +34,7 @@ export const FaultRuleInput = Type.Object(
     should_retry: Type.Optional(Type.Boolean({ description: 'An `x-should-retry: true|false` header, which overrides the official client\u2019s choice' })),
     delay_ms: Type.Optional(Type.Integer({ minimum: 0, maximum: MAX_DELAY_MS, description: 'Wait this long first (with or without a status)' })),
     drop: Type.Optional(Type.Boolean({ description: 'Close the connection without an answer' })),
+    when: Type.Optional(When),
     times: Type.Optional(Type.Integer({ minimum: 1, description: 'Apply to this many matches only; absent: unlimited' })),
     after: Type.Optional(Type.Integer({ minimum: 0, description: 'Let this many matches through first' })),
   },
@@ -93,6 +95,9 @@ export function checkRule(input: unknown): FaultRuleInput {
         break
       case 'status':
         if (!isForceable(v)) problem(path, `must be a whole number from ${FORCEABLE.minimum} to ${FORCEABLE.maximum}`)
+        break
+      case 'when':
+        if (v !== 'before' && v !== 'after') problem(path, 'must be "before" or "after"')
         break
       case 'should_retry':
       case 'drop':

@@ -1,9 +1,10 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
 import { bearerToken, hashKey } from '../auth.js'
-import { ApiError } from '../errors.js'
+import { ApiError, renderError } from '../errors.js'
 import { createControlContext, type ControlContext, type ControlOptions } from '../control/context.js'
-import { parsePrefer, preferError } from '../control/faults.js'
+import { parsePrefer, preferError, type FaultPhase } from '../control/faults.js'
+import { errorContext } from './errors.js'
 import { MAX_BODY_CHARS, journalBody, pathOf, type JournalRecord } from '../control/journal.js'
 
 declare module 'fastify' {
@@ -13,6 +14,8 @@ declare module 'fastify' {
   interface FastifyRequest {
     /** This request's journal record (/v1 requests only). */
     journalEntry: JournalRecord | null
+    /** What `when: "after"` fault rules do to this request's answer. */
+    faultAfter: FaultPhase | null
   }
 }
 
@@ -48,6 +51,7 @@ async function interceptPlugin(app: FastifyInstance, opts: ControlOptions) {
 
   app.decorate('control', control)
   app.decorateRequest('journalEntry', null)
+  app.decorateRequest('faultAfter', null)
 
   // A callback hook, not an async one: most requests meet no Prefer header, fault rule or
   // rate limit, and need no promise for that.
@@ -65,6 +69,7 @@ async function interceptPlugin(app: FastifyInstance, opts: ControlOptions) {
         status: null,
         duration_ms: 0,
         org: null,
+        faults: null,
       }
       request.journalEntry = record
       // Added on arrival, completed on answer: the journal lists requests in the order they came.
@@ -90,23 +95,16 @@ async function interceptPlugin(app: FastifyInstance, opts: ControlOptions) {
     if (faults.size === 0 && limiter === null) return
     const token = bearerToken(request.headers.authorization)
     const keyHash = token === null ? null : hashKey(token)
-    const action = faults.match(request.method, pathOf(request.url), keyHash)?.before ?? null
-    if (action !== null) {
-      await sleep(action.delayMs, closing.signal)
-      if (action.drop) {
-        const entry = request.journalEntry
-        if (entry !== null) {
-          entry.duration_ms = Math.round(reply.elapsedTime * 10) / 10
-          entry.org = orgOf(request)
-        }
-        request.log.info({ method: request.method, url: request.url }, 'connection dropped by a fault rule')
-        request.journalEntry = null
-        reply.hijack()
-        // Destroys the socket (over HTTP the client sees the connection close; inject() rejects with LIGHT_ECONNRESET).
-        reply.raw.destroy()
-        return
+    const decision = faults.match(request.method, pathOf(request.url), keyHash)
+    if (decision !== null) {
+      if (request.journalEntry !== null) request.journalEntry.faults = decision.acted
+      request.faultAfter = decision.after
+      const action = decision.before
+      if (action !== null) {
+        await sleep(action.delayMs, closing.signal)
+        if (action.drop) return drop(request, reply, 'connection dropped by a fault rule')
+        if (action.error !== null) throw action.error
       }
-      if (action.error !== null) throw action.error
     }
 
     if (limiter !== null && keyHash !== null) {
@@ -117,23 +115,68 @@ async function interceptPlugin(app: FastifyInstance, opts: ControlOptions) {
     }
   }
 
+  /**
+   * `when: "after"` rules act on the answer, once the request has run: hold it, then drop
+   * the connection without it, or answer their status instead (in that status's shape,
+   * with the headers of the mock's own: the request ids, CORS), or let it go as it was.
+   */
+  app.addHook('onSend', (request, reply, payload, done) => {
+    const after = request.faultAfter
+    if (after === null) return done(null, payload)
+    request.faultAfter = null
+    const entry = request.journalEntry
+    // The journal keeps the real status; the rule's is in entry.faults.
+    if (entry !== null) entry.status = reply.statusCode
+    sleep(after.delayMs, closing.signal).then(() => {
+      // Not calling done(): Fastify never writes this answer.
+      if (after.drop) return drop(request, reply, 'answer dropped by a fault rule')
+      if (after.error === null) return done(null, payload)
+      const r = renderError(after.error, errorContext(request))
+      for (const h of ['x-bt-found-existing', 'retry-after', 'retry-after-ms', 'x-should-retry', 'content-length']) reply.removeHeader(h)
+      reply.code(r.status).headers(r.headers).type(r.contentType)
+      done(null, r.body)
+    }, done)
+  })
+
   app.addHook('onResponse', (request, reply, done) => {
     const entry = request.journalEntry
-    if (entry !== null) {
-      // A body is kept by reference and redacted when the journal is read, unless it may be
-      // big (or its size is unknown): then it is formatted now, so the journal holds at most
-      // MAX_BODY_CHARS of each.
-      const length = Number(request.headers['content-length'] ?? Infinity)
-      if (length <= MAX_BODY_CHARS) {
-        entry.body = request.body
-        entry.bodyFormatted = false
-      } else entry.body = journalBody(request.body)
-      entry.status = reply.statusCode
-      entry.duration_ms = Math.round(reply.elapsedTime * 10) / 10
-      entry.org = orgOf(request)
-    }
+    if (entry !== null) complete(entry, request, reply)
     done()
   })
+
+  /** Fills in a journal record once the request is answered (or dropped). */
+  function complete(entry: JournalRecord, request: FastifyRequest, reply: FastifyReply) {
+    // A body is kept by reference and redacted when the journal is read, unless it may be
+    // big (or its size is unknown): then it is formatted now, so the journal holds at most
+    // MAX_BODY_CHARS of each.
+    const length = Number(request.headers['content-length'] ?? Infinity)
+    if (length <= MAX_BODY_CHARS) {
+      entry.body = request.body
+      entry.bodyFormatted = false
+    } else entry.body = journalBody(request.body)
+    entry.status ??= reply.statusCode
+    entry.duration_ms = Math.round(reply.elapsedTime * 10) / 10
+    entry.org = orgOf(request)
+  }
+
+  /**
+   * Closes the connection without an answer (over HTTP the client sees the connection
+   * close; inject() rejects with LIGHT_ECONNRESET). Before any handler ran, the journal
+   * shows status null and no body; after, the real status.
+   */
+  function drop(request: FastifyRequest, reply: FastifyReply, why: string): void {
+    const entry = request.journalEntry
+    if (entry !== null) {
+      if (entry.status === null) {
+        entry.duration_ms = Math.round(reply.elapsedTime * 10) / 10
+        entry.org = orgOf(request)
+      } else complete(entry, request, reply)
+    }
+    request.log.info({ method: request.method, url: request.url }, why)
+    request.journalEntry = null
+    if (!reply.sent) reply.hijack()
+    reply.raw.destroy()
+  }
 
   /**
    * The organization the request acted in; for one answered before that (a forced fault, the
