@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
 import { bearerToken, hashKey } from '../auth.js'
@@ -16,6 +17,8 @@ declare module 'fastify' {
     journalEntry: JournalRecord | null
     /** What `when: "after"` fault rules do to this request's answer. */
     faultAfter: FaultPhase | null
+    /** The reset epoch a /v1 request arrived in, until it reaches its handler; -1 for other requests and after that. */
+    admitted: number
   }
 }
 
@@ -23,17 +26,20 @@ function isV1(url: string): boolean {
   return url.startsWith('/v1/') || url === '/v1' || url.startsWith('/v1?')
 }
 
-/** Waits ms, or less when the app closes: a delayed request must not hold up shutdown. */
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  if (ms <= 0 || signal.aborted) return Promise.resolve()
+/**
+ * Waits ms, or less when a signal aborts: when the app closes (a delayed request must not
+ * hold up shutdown) or, for a request not yet at its handler, at a reset.
+ */
+function sleep(ms: number, ...signals: AbortSignal[]): Promise<void> {
+  if (ms <= 0 || signals.some((s) => s.aborted)) return Promise.resolve()
   return new Promise((resolve) => {
     const done = () => {
       clearTimeout(timer)
-      signal.removeEventListener('abort', done)
+      for (const s of signals) s.removeEventListener('abort', done)
       resolve()
     }
     const timer = setTimeout(done, ms)
-    signal.addEventListener('abort', done, { once: true })
+    for (const s of signals) s.addEventListener('abort', done, { once: true })
   })
 }
 
@@ -47,16 +53,19 @@ async function interceptPlugin(app: FastifyInstance, opts: ControlOptions) {
   const control = createControlContext(app.mock, opts)
   const { journal, faults, limiter } = control
   const closing = new AbortController()
+  setMaxListeners(0, closing.signal)
   app.addHook('preClose', async () => closing.abort())
 
   app.decorate('control', control)
   app.decorateRequest('journalEntry', null)
   app.decorateRequest('faultAfter', null)
+  app.decorateRequest('admitted', -1)
 
   // A callback hook, not an async one: most requests meet no Prefer header, fault rule or
   // rate limit, and need no promise for that.
   app.addHook('onRequest', (request: FastifyRequest, reply: FastifyReply, done: (err?: Error) => void) => {
     if (!isV1(request.url)) return done()
+    request.admitted = control.epoch
     if (journal.capacity > 0) {
       const record: JournalRecord = {
         id: request.id,
@@ -81,13 +90,17 @@ async function interceptPlugin(app: FastifyInstance, opts: ControlOptions) {
 
   /** Prefer, fault rules, then the rate limit: answers (or delays) a request before it reaches the store. */
   async function forced(request: FastifyRequest, reply: FastifyReply): Promise<void> {
+    const resetSignal = control.resetSignal
     const prefer = parsePrefer(request.headers.prefer)
     if (prefer !== null) {
       const applied: string[] = []
       if (prefer.delayMs !== undefined) applied.push(`delay=${prefer.delayMs}`)
       if (prefer.code !== undefined) applied.push(`code=${prefer.code}`)
       reply.header('preference-applied', applied.join(', '))
-      if (prefer.delayMs !== undefined) await sleep(prefer.delayMs, closing.signal)
+      if (prefer.delayMs !== undefined) {
+        await sleep(prefer.delayMs, closing.signal, resetSignal)
+        if (request.admitted !== control.epoch) return endedByReset(request, reply)
+      }
       if (prefer.code !== undefined) throw preferError(prefer.code)
     }
 
@@ -101,7 +114,8 @@ async function interceptPlugin(app: FastifyInstance, opts: ControlOptions) {
       request.faultAfter = decision.after
       const action = decision.before
       if (action !== null) {
-        await sleep(action.delayMs, closing.signal)
+        await sleep(action.delayMs, closing.signal, resetSignal)
+        if (request.admitted !== control.epoch) return endedByReset(request, reply)
         if (action.drop) return drop(request, reply, 'connection dropped by a fault rule')
         if (action.error !== null) throw action.error
       }
@@ -120,7 +134,21 @@ async function interceptPlugin(app: FastifyInstance, opts: ControlOptions) {
    * the connection without it, or answer their status instead (in that status's shape,
    * with the headers of the mock's own: the request ids, CORS), or let it go as it was.
    */
+  // The gate to the handler (a callback hook: no promise per request). Between it and the
+  // handler nothing waits, so a reset cannot come in between.
+  app.addHook('preHandler', (request, reply, done) => {
+    if (request.admitted === -1) return done()
+    if (request.admitted !== control.epoch) {
+      endedByReset(request, reply)
+      return done()
+    }
+    request.admitted = -1
+    done()
+  })
+
   app.addHook('onSend', (request, reply, payload, done) => {
+    // Answered without reaching its handler (a refusal, a forced fault), after a reset.
+    if (request.admitted !== -1 && request.admitted !== control.epoch) return endedByReset(request, reply)
     const after = request.faultAfter
     if (after === null) return done(null, payload)
     request.faultAfter = null
@@ -157,6 +185,15 @@ async function interceptPlugin(app: FastifyInstance, opts: ControlOptions) {
     entry.status ??= reply.statusCode
     entry.duration_ms = Math.round(reply.elapsedTime * 10) / 10
     entry.org = orgOf(request)
+  }
+
+  /**
+   * A reset came since the request arrived, before its handler: it ends without an answer and
+   * changes nothing (CONTRACT section 7). Its journal entry went with the reset.
+   */
+  function endedByReset(request: FastifyRequest, reply: FastifyReply): void {
+    request.admitted = -1
+    drop(request, reply, 'request ended by a reset')
   }
 
   /**
