@@ -1,4 +1,5 @@
 import type { Clock, IdGenerator } from './clock.js'
+import type { ListPosition } from './deleted-secrets.js'
 import { ApiError } from './errors.js'
 import { toAISecret, type OrgAccess, type Principal, type Repository, type SecretRow } from './repository.js'
 import type { AISecret, CreateAISecret, PatchAISecret } from './schemas/ai-secret.js'
@@ -100,9 +101,11 @@ export class AiSecrets {
   ): AISecret[] {
     if (q.starting_after !== undefined && q.ending_before !== undefined) throw new ApiError('both_cursors')
     const orgIds = orgs.map((o) => o.id)
-    const cursor = (param: 'starting_after' | 'ending_before', id: string | undefined): SecretRow | undefined => {
+    // A cursor names a secret the key can list, or one it could list before it was deleted
+    // (GUESS: see DeletedSecrets): it keeps its position. Any other id is a 400.
+    const cursor = (param: 'starting_after' | 'ending_before', id: string | undefined): ListPosition | undefined => {
       if (id === undefined) return undefined
-      const at = this.repo.secretById(id.toLowerCase())
+      const at = this.repo.listPosition(id.toLowerCase())
       if (at === null || !orgIds.includes(at.org_id)) throw new ApiError('unknown_cursor', { param, id })
       return at
     }

@@ -423,8 +423,12 @@ export class Model {
     return this.secrets.find((s) => s.id === lower)
   }
 
+  /** Where deleted secrets stood: a cursor naming one keeps its position (CONTRACT section 5). */
+  private deleted = new Map<string, MSecret>()
+
   private remove(s: MSecret): void {
     this.secrets = this.secrets.filter((x) => x !== s)
+    this.deleted.set(s.id, s)
   }
 
   private checkId(id: string): void {
@@ -548,7 +552,7 @@ export class Model {
         const inOrgs = (s: MSecret) => orgs.some((o) => o.i === s.org)
         let at: MSecret | undefined
         for (const [param, id] of cursors) {
-          at = this.byId(id)
+          at = this.byId(id) ?? this.deleted.get(id.toLowerCase())
           if (at === undefined || !inOrgs(at)) throw refuse(400, 'text', `Invalid ${param}: no ai_secret with id ${id} among those you can list`)
         }
         const ids = op.ids === null ? null : op.ids.map((r) => this.idOf(r).toLowerCase())

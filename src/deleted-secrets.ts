@@ -1,0 +1,48 @@
+/** Where a deleted secret stood in lists: its organization and its sort key (created, seq). */
+export interface ListPosition {
+  org_id: string
+  created: string
+  seq: number
+}
+
+/** How many deleted positions are kept by default. */
+export const DELETED_POSITIONS_LIMIT = 10_000
+
+/**
+ * The list positions of deleted secrets, so that a `starting_after` / `ending_before` cursor
+ * naming a secret deleted since keeps its place (CONTRACT section 5): the official clients'
+ * auto-pagination with a delete inside the loop names the secret it has just deleted.
+ *
+ * GUESS: upstream's behaviour for such a cursor is unrecorded; the mock keeps it working,
+ * since the clean-up jobs the mock exists to test depend on it.
+ *
+ * Kept in memory, from the row each DELETE ... RETURNING already gives, so a delete costs one
+ * map insertion and no SQL. Bounded: past `limit`, the oldest deletion is forgotten first
+ * (its cursor becomes a 400 again). Emptied by a reset. Limitations: a restarted mock with
+ * a file database has forgotten them, and two processes on one file each know only their
+ * own deletes.
+ */
+export class DeletedSecrets {
+  private readonly byId = new Map<string, ListPosition>()
+
+  constructor(readonly limit: number = DELETED_POSITIONS_LIMIT) {}
+
+  get size(): number {
+    return this.byId.size
+  }
+
+  /** Remembers a deleted row (ids are lowercase uuids, as stored). */
+  remember(row: ListPosition & { id: string }): void {
+    if (this.byId.size >= this.limit) this.byId.delete(this.byId.keys().next().value!)
+    this.byId.set(row.id, { org_id: row.org_id, created: row.created, seq: row.seq })
+  }
+
+  /** Where the deleted secret with this id stood, or null when it is not remembered. */
+  position(id: string): ListPosition | null {
+    return this.byId.get(id) ?? null
+  }
+
+  clear(): void {
+    this.byId.clear()
+  }
+}
