@@ -92,9 +92,37 @@ export class Authenticator {
   }
 }
 
+/** The request header that names an organization, as Braintrust's clients and CLI send it. */
+export const ORG_NAME_HEADER = 'x-bt-org-name'
+
+/**
+ * The organization a request names: `org_name` (body or query), else the `x-bt-org-name`
+ * header; null when neither does (an empty header, or `org_name: null`, names none). Both,
+ * naming different organizations: 400 org_conflict, before anything is written.
+ *
+ * GUESS (CONTRACT section 5): whether /v1/ai_secret honours the header is unrecorded. The
+ * evidence that Braintrust's clients send it on /v1 requests to choose an organization:
+ * - the AI proxy's docs, "Specify an organization": "If you're part of multiple
+ *   organizations, specify which to use with the `x-bt-org-name` header"
+ *   (https://www.braintrust.dev/docs/guides/proxy);
+ * - the proxy reads it (ORG_NAME_HEADER in braintrustdata/braintrust-proxy
+ *   packages/proxy/src/proxy.ts) and refuses a header and a path that name different
+ *   organizations (packages/proxy/src/proxy-org-selection.test.ts);
+ * - the Rust SDK behind the `bt` CLI sends it on `GET /v1/prompt` (braintrustdata/
+ *   braintrust-sdk-rust src/api/prompts.rs, its test), and the CLI itself on BTQL queries
+ *   (braintrustdata/bt src/http.rs).
+ */
+export function requestedOrg(orgName: string | null | undefined, header: string | string[] | undefined): string | null {
+  const named = Array.isArray(header) ? header.join(', ') : header
+  const fromHeader = named === undefined || named === '' ? null : named
+  if (orgName === undefined || orgName === null) return fromHeader
+  if (fromHeader !== null && fromHeader !== orgName) throw new ApiError('org_conflict', { header: fromHeader, org_name: orgName })
+  return orgName
+}
+
 /**
  * The organization a request acts in (CONTRACT section 4, step 3): the named one if the key
- * spans it, else the key's only organization.
+ * spans it (else 403, alike whether or not it exists), else the key's only organization.
  */
 export function resolveOrg(principal: Principal, orgName: string | null | undefined): OrgAccess {
   if (orgName !== undefined && orgName !== null) {

@@ -71,6 +71,13 @@ const ERRORS = {
     message: (p) => `Missing read access to organization ${p.org}, or the organization does not exist`,
   },
   no_org: { status: 403, shape: 'forbidden', message: () => 'Your API key does not belong to any organization' },
+  // GUESS: the wording; Braintrust's proxy refuses conflicting organization selectors too
+  // ("Conflicting organization selectors", braintrustdata/braintrust-proxy).
+  org_conflict: {
+    status: 400,
+    shape: 'text',
+    message: (p) => `The x-bt-org-name header (${p.header}) and org_name (${p.org_name}) name different organizations`,
+  },
 
   // One answer for "absent" and "not allowed", as the real server gives, so nobody can
   // probe what exists.

@@ -1,7 +1,7 @@
 import { setMaxListeners } from 'node:events'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
-import { bearerToken, hashKey } from '../auth.js'
+import { ORG_NAME_HEADER, bearerToken, hashKey } from '../auth.js'
 import { ApiError, renderError } from '../errors.js'
 import { createControlContext, type ControlContext, type ControlOptions } from '../control/context.js'
 import { parsePrefer, preferError, type FaultPhase } from '../control/faults.js'
@@ -217,7 +217,8 @@ async function interceptPlugin(app: FastifyInstance, opts: ControlOptions) {
 
   /**
    * The organization the request acted in; for one answered before that (a forced fault, the
-   * rate limit), the only organization of its key. Lets each parallel worker find its own.
+   * rate limit), the one its x-bt-org-name header names if the key spans it, else the only
+   * organization of its key. Lets each parallel worker find its own.
    */
   function orgOf(request: FastifyRequest): string | null {
     if (request.org !== null) return request.org.name
@@ -229,6 +230,8 @@ async function interceptPlugin(app: FastifyInstance, opts: ControlOptions) {
         return null
       }
     }
+    const named = request.headers[ORG_NAME_HEADER]
+    if (typeof named === 'string' && named !== '') return principal.orgs.some((o) => o.name === named) ? named : null
     return principal.orgs.length === 1 ? principal.orgs[0]!.name : null
   }
 }
