@@ -18,7 +18,10 @@ const Status = Type.Integer({
     'Answer this status, from 400 to 599. Those the operations document (400, 401, 403, 413, 429, 500) come in their documented shape; the rest in the text shape, 502, 503 and 504 worded as a gateway in front of the API would',
 })
 
-const When = Type.Union([Type.Literal('before'), Type.Literal('after')], {
+// An enum, not a union of literals: answers are serialized without anyOf (see schemas/mock.ts).
+const When = Type.Unsafe<'before' | 'after'>({
+  type: 'string',
+  enum: ['before', 'after'],
   description:
     '`before` (default): act before authentication and any handler, so nothing changes. `after`: let the request run for real, then act on its answer (drop it, replace it with `status`, or hold it for `delay_ms`), so the change stands',
 })
@@ -35,8 +38,8 @@ export const FaultRuleInput = Type.Object(
     delay_ms: Type.Optional(Type.Integer({ minimum: 0, maximum: MAX_DELAY_MS, description: 'Wait this long first (with or without a status)' })),
     drop: Type.Optional(Type.Boolean({ description: 'Close the connection without an answer' })),
     when: Type.Optional(When),
-    times: Type.Optional(Type.Integer({ minimum: 1, description: 'Apply to this many matches only; absent: unlimited' })),
-    after: Type.Optional(Type.Integer({ minimum: 0, description: 'Let this many matches through first' })),
+    times: Type.Optional(Type.Integer({ minimum: 1, description: 'Act on this many of the requests the rule sees, then let them through; absent: unlimited' })),
+    after: Type.Optional(Type.Integer({ minimum: 0, description: 'Let this many of the requests the rule sees through first' })),
   },
   { additionalProperties: false, description: 'A fault rule: which /v1 requests it matches and what it does to them' },
 )
