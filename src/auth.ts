@@ -113,8 +113,8 @@ export const ORG_NAME_HEADER = 'x-bt-org-name'
  *   (braintrustdata/bt src/http.rs).
  */
 export function requestedOrg(orgName: string | null | undefined, header: string | string[] | undefined): string | null {
-  const named = Array.isArray(header) ? header.join(', ') : header
-  const fromHeader = named === undefined || named === '' ? null : named
+  // (Node joins a repeated x- header into one string.)
+  const fromHeader = header === undefined || header === '' ? null : String(header)
   if (orgName === undefined || orgName === null) return fromHeader
   if (fromHeader !== null && fromHeader !== orgName) throw new ApiError('org_conflict', { header: fromHeader, org_name: orgName })
   return orgName

@@ -61,6 +61,23 @@ t.test('a request whose body is still arriving at the reset ends when it would r
   t.equal(list.objects.length, 1, 'nothing was deleted')
 })
 
+t.test('one answered before its handler after the reset (a malformed body that was still arriving) ends without its answer too', async (t) => {
+  const server = await startMockServer({ logger: false })
+  t.teardown(() => server.close())
+  const { port } = new URL(server.url)
+  const body = '{"name": "OPENAI_API_KEY",'
+  const socket = connect(Number(port), '127.0.0.1')
+  let received = ''
+  socket.on('data', (d) => (received += d))
+  const closed = new Promise<void>((resolve) => socket.on('close', () => resolve()))
+  socket.write(`DELETE /v1/ai_secret HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${KEYS.owner}\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n${body.slice(0, 5)}`)
+  await until(async () => (await server.requests()).length === 1)
+  await server.reset()
+  socket.write(body.slice(5))
+  await closed
+  t.equal(received, '', 'no 400: the request belonged to the test before the reset')
+})
+
 t.test('startMockServer().reset() over HTTP: a held fetch fails, nothing changes', async (t) => {
   const server = await startMockServer({ logger: false })
   t.teardown(() => server.close())
