@@ -209,6 +209,7 @@ t.test('invalid rules: 400 naming the JSON path', async (t) => {
     [{ status: 500, path: 'v1/ai_secret' }, '$.path: must be a path starting with "/"'],
     [{ status: 500, method: 'DEL ETE' }, '$.method: must be an HTTP method'],
     [{ status: 500, key: '' }, '$.key: must be an API key (must not be empty)'],
+    [{ status: 500, key: 5 }, '$.key: must be an API key'],
     [{ drop: 'yes' }, '$.drop: must be true or false'],
     [{ status: 500, colour: 'red' }, '$.colour: unknown field (allowed: method, path, key, status, retry_after'],
     [{ path: '/v1/ai_secret' }, '$: a rule needs status, delay_ms or drop: true'],
