@@ -1,4 +1,4 @@
-/** Where a deleted secret stood in lists: its organization and its sort key (created, seq). */
+/** Where a secret stands in lists: its organization and its sort key (created, seq); a deleted one's seq may be a half (see DeletedSecrets). */
 export interface ListPosition {
   org_id: string
   created: string
@@ -39,7 +39,11 @@ export class DeletedSecrets {
     if (this.byId.size >= this.limit) this.byId.delete(this.byId.keys().next().value!)
     let org = this.orgIds.get(row.org_id)
     if (org === undefined) this.orgIds.set(row.org_id, (org = row.org_id))
-    this.byId.set(row.id, { org_id: org, created: row.created, seq: row.seq })
+    // Just before its seq: ai_secrets.seq is an INTEGER PRIMARY KEY without AUTOINCREMENT, so
+    // SQLite gives the next secret the largest seq + 1, which is this one's again when it was
+    // the newest. Such a secret came later: with the same created time (a clock that stands
+    // still, or the same millisecond), it must sort after the deleted one, not at its place.
+    this.byId.set(row.id, { org_id: org, created: row.created, seq: row.seq - 0.5 })
   }
 
   /** Where the deleted secret with this id stood, or null when it is not remembered. */

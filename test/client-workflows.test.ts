@@ -65,7 +65,7 @@ async function* paginate(t: Test, app: App, first: Record<string, string | numbe
   }
 }
 
-async function deleteById(t: Test, app: App, id: string, key = KEYS.multi) {
+async function deleteById(t: Test, app: App, id: string, key: string = KEYS.multi) {
   // As delete(id) sends it: content-type json, no body.
   const res = await call(t, app, { method: 'DELETE', url: `/v1/ai_secret/${id}`, headers: headers(key), payload: '' })
   t.equal(res.statusCode, 200, `delete ${id}`)
@@ -132,6 +132,23 @@ t.test('a deleted secret keeps its position for both cursors; the page is what i
   t.same(upper.map((s) => s.id), [all[8]!.id], 'in any case, as a live id')
 })
 
+t.test('a secret created after the delete, in the same millisecond, is newer than the deleted cursor (found by the model)', async (t) => {
+  // SQLite gives the next row the largest rowid + 1: after the newest secret is deleted, the
+  // next one gets its seq again; with a clock that stands still, its created time too.
+  const app = await build(t, { seed: false, deterministic: true })
+  await app.inject({ method: 'POST', url: '/_mock/seed', payload: { organizations: [{ name: 'acme' }], users: [{ email: 'a@acme.test', memberships: { acme: 'owner' } }], api_keys: [{ key: KEYS.owner, user: 'a@acme.test' }] } })
+  const create = async (name: string) => (await call(t, app, { method: 'POST', url: '/v1/ai_secret', headers: headers(KEYS.owner), payload: { name } })).json() as Secret
+  const older = await create('OLDER')
+  const deleted = await create('DELETED')
+  await deleteById(t, app, deleted.id, KEYS.owner)
+  const newer = await create('NEWER')
+  const ids = async (query: Record<string, string>) => ((await list(t, app, query, KEYS.owner)).json().objects as Secret[]).map((s) => s.name)
+  t.same(await ids({}), ['NEWER', 'OLDER'])
+  t.same(await ids({ ending_before: deleted.id }), ['NEWER'], 'newer than the deleted cursor')
+  t.same(await ids({ starting_after: deleted.id }), ['OLDER'], 'and not older')
+  t.ok(newer.id !== deleted.id && older.id !== deleted.id)
+})
+
 t.test('a cursor that never named a secret the key could list stays a 400', async (t) => {
   const app = await build(t, { seed: seed() })
   const all = (await list(t, app, {})).json().objects as Secret[]
@@ -177,7 +194,7 @@ t.test('DeletedSecrets: bounded, the oldest dropped first', async (t) => {
   t.equal(d.size, 3)
   t.equal(d.position('id-1'), null)
   t.equal(d.position('id-2'), null)
-  t.same(d.position('id-5'), { org_id: 'o', created: 'c5', seq: 5 })
+  t.same(d.position('id-5'), { org_id: 'o', created: 'c5', seq: 4.5 }, 'just before its seq, which a later secret may get again')
   d.clear()
   t.equal(d.size, 0)
   t.equal(new DeletedSecrets().limit, 10_000)
