@@ -1,4 +1,6 @@
 import type { Clock, IdGenerator } from './clock.js'
+import type { ListPosition } from './deleted-secrets.js'
+import { resolveOrg } from './auth.js'
 import { ApiError } from './errors.js'
 import { toAISecret, type OrgAccess, type Principal, type Repository, type SecretRow } from './repository.js'
 import type { AISecret, CreateAISecret, PatchAISecret } from './schemas/ai-secret.js'
@@ -100,9 +102,11 @@ export class AiSecrets {
   ): AISecret[] {
     if (q.starting_after !== undefined && q.ending_before !== undefined) throw new ApiError('both_cursors')
     const orgIds = orgs.map((o) => o.id)
-    const cursor = (param: 'starting_after' | 'ending_before', id: string | undefined): SecretRow | undefined => {
+    // A cursor names a secret the key can list, or one it could list before it was deleted
+    // (GUESS: see DeletedSecrets): it keeps its position. Any other id is a 400.
+    const cursor = (param: 'starting_after' | 'ending_before', id: string | undefined): ListPosition | undefined => {
       if (id === undefined) return undefined
-      const at = this.repo.secretById(id.toLowerCase())
+      const at = this.repo.listPosition(id.toLowerCase())
       if (at === null || !orgIds.includes(at.org_id)) throw new ApiError('unknown_cursor', { param, id })
       return at
     }
@@ -121,18 +125,23 @@ export class AiSecrets {
       .map(toAISecret)
   }
 
-  /** The secret with this id in an organization the key spans, or the one combined answer. */
-  private visible(principal: Principal, id: string, action: 'read' | 'update' | 'delete'): { row: SecretRow; org: OrgAccess } {
+  /**
+   * The secret with this id in an organization the key spans (in `orgName` when the request
+   * names one: x-bt-org-name), or the one combined answer. An organization named that the key
+   * does not span is the 403 of resolveOrg, before the secret is looked at.
+   */
+  private visible(principal: Principal, id: string, action: 'read' | 'update' | 'delete', orgName: string | null): { row: SecretRow; org: OrgAccess } {
+    const orgs = orgName === null ? principal.orgs : [resolveOrg(principal, orgName)]
     const row = this.repo.secretById(id.toLowerCase())
-    const org = row === null ? undefined : principal.orgs.find((o) => o.id === row.org_id)
+    const org = row === null ? undefined : orgs.find((o) => o.id === row.org_id)
     if (row === null || org === undefined || (action !== 'read' && org.role !== 'owner')) {
       throw action === 'read' ? new ApiError('missing_read_access_id', { id }) : new ApiError('missing_access_id', { action, id })
     }
     return { row, org }
   }
 
-  get(principal: Principal, id: string): { secret: AISecret; org: OrgAccess } {
-    const { row, org } = this.visible(principal, id, 'read')
+  get(principal: Principal, id: string, orgName: string | null = null): { secret: AISecret; org: OrgAccess } {
+    const { row, org } = this.visible(principal, id, 'read', orgName)
     return { secret: toAISecret(row), org }
   }
 
@@ -140,9 +149,9 @@ export class AiSecrets {
    * PATCH: the given fields change; metadata is deep-merged. Upstream: "we do not support
    * removing fields or setting them to null", so a null field is left as it is.
    */
-  patch(principal: Principal, id: string, body: PatchAISecret): { secret: AISecret; org: OrgAccess } {
+  patch(principal: Principal, id: string, body: PatchAISecret, orgName: string | null = null): { secret: AISecret; org: OrgAccess } {
     return this.repo.transaction(() => {
-      const { row, org } = this.visible(principal, id, 'update')
+      const { row, org } = this.visible(principal, id, 'update', orgName)
       const now = this.clock.now().toISOString()
       const name = body.name ?? row.name
       if (name !== row.name && this.repo.secretByOrgName(org.id, name) !== null) throw new ApiError('name_taken', { name, org: org.name })
@@ -163,8 +172,8 @@ export class AiSecrets {
     })
   }
 
-  deleteById(principal: Principal, id: string): { secret: AISecret; org: OrgAccess } {
-    const { org } = this.visible(principal, id, 'delete')
+  deleteById(principal: Principal, id: string, orgName: string | null = null): { secret: AISecret; org: OrgAccess } {
+    const { org } = this.visible(principal, id, 'delete', orgName)
     // The row may have gone since it was read: the delete itself decides, once.
     const row = this.repo.deleteSecretById(id.toLowerCase(), org.id)
     if (row === null) throw new ApiError('missing_access_id', { action: 'delete', id })

@@ -1,3 +1,5 @@
+import { STATUS_CODES } from 'node:http'
+
 // The one error table: every error the mock answers, its status, its message and the
 // shape of its body. Shapes follow openapi/upstream/RECORDED-BEHAVIOUR.md: plain text with
 // bracketed context, or the JSON ForbiddenError some routes of the real API answer with.
@@ -69,6 +71,13 @@ const ERRORS = {
     message: (p) => `Missing read access to organization ${p.org}, or the organization does not exist`,
   },
   no_org: { status: 403, shape: 'forbidden', message: () => 'Your API key does not belong to any organization' },
+  // GUESS: the wording; Braintrust's proxy refuses conflicting organization selectors too
+  // ("Conflicting organization selectors", braintrustdata/braintrust-proxy).
+  org_conflict: {
+    status: 400,
+    shape: 'text',
+    message: (p) => `The x-bt-org-name header (${p.header}) and org_name (${p.org_name}) name different organizations`,
+  },
 
   // One answer for "absent" and "not allowed", as the real server gives, so nobody can
   // probe what exists.
@@ -139,10 +148,15 @@ const ERRORS = {
     message: (p) => `Too many requests: retry after ${p.retry_after} s (fault injected by ${p.source})`,
   },
   injected_500: { status: 500, shape: 'text', message: (p) => `Internal server error (fault injected by ${p.source})` },
+  // Any other status from 400 to 599 (the official clients retry 408, 409 and every 5xx):
+  // the text shape, worded by the status's reason phrase, or, for 502, 503 and 504, as a
+  // gateway in front of the API words them. The status is the error's own (forcedError()).
+  // GUESS: what the real API's gateway answers is unrecorded.
+  injected_other: { status: 0, shape: 'text', message: (p) => `${p.reason} (fault injected by ${p.source})` },
   prefer_invalid: {
     status: 400,
     shape: 'text',
-    message: (p) => `Prefer: code=${p.code} is not a status the mock can force (allowed: ${p.allowed})`,
+    message: (p) => `Prefer: code=${p.code} is not a status the mock can force (allowed: 400 to 599; a 2xx code gives the normal answer)`,
   },
   admin_unauthorized: {
     status: 401,
@@ -155,29 +169,57 @@ const ERRORS = {
   clock_invalid: { status: 400, shape: 'text', message: (p) => `Invalid clock change: ${p.problem}` },
 } satisfies Record<string, ErrorSpec>
 
-/** The statuses a fault rule or `Prefer: code=` may force: those the operations document (and 413, which the mock answers too). */
-export const INJECTABLE = {
+/** The statuses the operations document (and 413, which the mock answers too): forced, they come in their documented shapes. */
+const DOCUMENTED: Record<number, ErrorCode> = {
   400: 'injected_400',
   401: 'injected_401',
   403: 'injected_403',
   413: 'injected_413',
   429: 'injected_429',
   500: 'injected_500',
-} as const satisfies Record<number, keyof typeof ERRORS>
-export const INJECTABLE_STATUSES = Object.keys(INJECTABLE).map(Number)
+}
+
+/** What a gateway in front of the API says for these. */
+const GATEWAY: Record<number, string> = {
+  502: 'Bad Gateway: the gateway in front of the API got no valid answer from it',
+  503: 'Service Unavailable: the API cannot take requests right now; try again later',
+  504: 'Gateway Timeout: the API did not answer the gateway in time',
+}
+
+/** The statuses a fault rule or `Prefer: code=` may force. */
+export const FORCEABLE = { minimum: 400, maximum: 599 } as const
+
+export function isForceable(status: unknown): status is number {
+  return Number.isInteger(status) && (status as number) >= FORCEABLE.minimum && (status as number) <= FORCEABLE.maximum
+}
+
+/**
+ * The answer a fault rule or `Prefer: code=` forces (CONTRACT section 7): a documented
+ * status in its documented shape; any other from 400 to 599 in the text shape, worded by its
+ * reason phrase (`Status 499` when it has none), 502/503/504 as a gateway words them.
+ * `source` names what forced it; `headers` go with it (Retry-After and the like).
+ */
+export function forcedError(status: number, source: string, headers: Record<string, string>, retryAfter: number): ApiError {
+  const documented = DOCUMENTED[status]
+  if (documented !== undefined) return new ApiError(documented, { source, retry_after: retryAfter }, headers)
+  const reason = GATEWAY[status] ?? STATUS_CODES[status] ?? `Status ${status}`
+  return new ApiError('injected_other', { source, reason }, headers, status)
+}
 
 export type ErrorCode = keyof typeof ERRORS
 
 export class ApiError extends Error {
   readonly status: number
+  /** `status` only for an error whose table entry leaves it open (injected_other). */
   constructor(
     readonly code: ErrorCode,
     readonly params: Params = {},
     readonly headers: Record<string, string> = {},
+    status?: number,
   ) {
     super(code)
     this.name = 'ApiError'
-    this.status = ERRORS[code].status
+    this.status = status ?? ERRORS[code].status
   }
 }
 
@@ -211,7 +253,7 @@ export function renderError(err: ApiError, ctx: ErrorContext): RenderedError {
   const message = spec.message(err.params)
   if (spec.shape === 'forbidden') {
     return {
-      status: spec.status,
+      status: err.status,
       contentType: 'application/json; charset=utf-8',
       body: JSON.stringify({
         Code: 'ForbiddenError',
@@ -224,7 +266,7 @@ export function renderError(err: ApiError, ctx: ErrorContext): RenderedError {
     }
   }
   return {
-    status: spec.status,
+    status: err.status,
     contentType: 'text/plain; charset=utf-8',
     body: message + contextSuffix(ctx, true),
     headers: err.headers,

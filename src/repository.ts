@@ -1,5 +1,6 @@
 import type { Statement } from 'better-sqlite3'
 import type { Db } from './db/database.js'
+import { DeletedSecrets, type ListPosition } from './deleted-secrets.js'
 import { previewSecret } from './preview.js'
 import type { AISecret } from './schemas/ai-secret.js'
 
@@ -55,9 +56,9 @@ export interface ListQuery {
   name?: string
   types?: string[]
   limit?: number
-  /** Cursors: secrets the caller has seen (and may see), as the caller read them. */
-  startingAfter?: SecretRow
-  endingBefore?: SecretRow
+  /** Cursors: positions of secrets the caller has seen (and may see), deleted ones included. */
+  startingAfter?: ListPosition
+  endingBefore?: ListPosition
 }
 
 export function toAISecret(row: SecretRow): AISecret {
@@ -113,6 +114,8 @@ const ORG = '(SELECT seq FROM organizations WHERE id = @org_id)'
 export class Repository {
   /** Bumped by every change to organizations, users, memberships or keys: caches of principals check it. */
   generation = 0
+  /** Where deleted secrets stood in lists (for cursors); emptied by clearAll(). */
+  readonly deleted = new DeletedSecrets()
 
   private readonly stmt
 
@@ -170,13 +173,27 @@ export class Repository {
     return toPrincipal(this.stmt.principalByEmail.all({ email }) as PrincipalRow[])
   }
 
-  /** Deletes and returns the secret, or null when there was none: one statement, so concurrent deletes cannot both win. */
+  /**
+   * Deletes and returns the secret, or null when there was none: one statement, so
+   * concurrent deletes cannot both win. Its list position is remembered (see DeletedSecrets).
+   */
   deleteSecretByName(orgId: string, name: string): SecretRow | null {
-    return (this.stmt.deleteSecretByName.get({ org_id: orgId, name }) as SecretRow | undefined) ?? null
+    return this.deletedRow(this.stmt.deleteSecretByName.get({ org_id: orgId, name }) as SecretRow | undefined)
   }
 
   deleteSecretById(id: string, orgId: string): SecretRow | null {
-    return (this.stmt.deleteSecretById.get({ id, org_id: orgId }) as SecretRow | undefined) ?? null
+    return this.deletedRow(this.stmt.deleteSecretById.get({ id, org_id: orgId }) as SecretRow | undefined)
+  }
+
+  private deletedRow(row: SecretRow | undefined): SecretRow | null {
+    if (row === undefined) return null
+    this.deleted.remember(row)
+    return row
+  }
+
+  /** Where the secret with this id stands in lists, or stood before it was deleted; null when unknown. */
+  listPosition(id: string): ListPosition | null {
+    return this.secretById(id) ?? this.deleted.position(id)
   }
 
   secretByOrgName(orgId: string, name: string): SecretRow | null {
@@ -368,9 +385,10 @@ export class Repository {
     return (this.controlStmts ??= this.prepareControl())
   }
 
-  /** Deletes every row of every table (call it inside transaction()). */
+  /** Deletes every row of every table (call it inside transaction()), and forgets deleted positions. */
   clearAll(): void {
     for (const s of this.control.clear) s.run()
+    this.deleted.clear()
     this.generation++
   }
 

@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs'
-import { hashKey } from './auth.js'
+import { hashKey, keyProblem } from './auth.js'
 import { loneSurrogateAt } from './unicode.js'
 import { previewSecret } from './preview.js'
 import type { NewSecret, Repository, Role } from './repository.js'
@@ -189,8 +189,8 @@ function insertSeed(repo: Repository, data: unknown, env: SeedEnv): SeedResult {
     const path = `$.api_keys[${i}]`
     const k = object(v, path, ['key', 'user', 'org', 'id'])
     const plain = string(k, 'key', path)
-    if (/\s/.test(plain)) throw new SeedError(`${path}.key`, 'must not contain white space')
-    if (plain.split('.').length === 3) throw new SeedError(`${path}.key`, 'has three dot-separated parts, so it would be read as a JWT')
+    const problem = keyProblem(plain)
+    if (problem !== null) throw new SeedError(`${path}.key`, problem)
     const hash = hashKey(plain)
     if (seenKeys.has(hash) || repo.keyHashExists(hash)) throw new SeedError(`${path}.key`, 'duplicate API key')
     seenKeys.add(hash)

@@ -56,7 +56,7 @@ export interface MockServer {
   seed(data: SeedData): Promise<SeedResult & { keys: MockApiKey[] }>
   /** GET /_mock/requests: the journal of /v1 requests, oldest first. */
   requests(filter?: JournalFilter): Promise<JournalEntry[]>
-  /** POST /_mock/faults: adds a rule and answers it with its id. */
+  /** POST /_mock/faults: adds a rule (`when: 'after'` acts on the real answer) and answers it with its id. */
   fault(rule: FaultRuleInput): Promise<FaultRule>
   /** DELETE /_mock/faults. */
   clearFaults(): Promise<void>

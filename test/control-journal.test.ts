@@ -161,7 +161,9 @@ t.test('a record is formatted when the journal is read', async (t) => {
     status: 200,
     duration_ms: 1.5,
     org: 'acme',
+    faults: [],
   })
+  t.same(format({ ...record, faults: [{ id: 'fault_1', when: 'after', status: 503 }] }).faults, [{ id: 'fault_1', when: 'after', status: 503 }])
   t.equal(body.secret, 'sk-live-1234567890', 'the request body itself is not changed')
   t.equal(format({ ...record, body: 'kept as given', bodyFormatted: true }).body, 'kept as given', 'a body formatted on arrival is shown as it is')
   t.equal(format({ ...record, body: undefined }).body, null, 'no body shows as null')

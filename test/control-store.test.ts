@@ -182,24 +182,25 @@ t.test('POST /_mock/clock sets or advances the time; GET answers it', async (t) 
 
 t.test('a reset racing with deletes: every answer is valid, the end state is the seed or after it', async (t) => {
   const app = await build(t)
+  // A delete that arrived before a reset but reaches its handler after it is ended without
+  // an answer (the connection closes: inject() rejects), so that it cannot change the new state.
+  const dropped = (err: { code?: string }) => (err.code === 'LIGHT_ECONNRESET' ? null : Promise.reject(err))
   const many = Array.from({ length: 60 }, (_, i) =>
-    i % 10 === 5 ? app.inject({ method: 'POST', url: '/_mock/reset' }) : call(t, app, del(i % 2 ? KEYS.owner : KEYS.globexOnly, 'OPENAI_API_KEY')),
+    i % 10 === 5 ? app.inject({ method: 'POST', url: '/_mock/reset' }) : call(t, app, del(i % 2 ? KEYS.owner : KEYS.globexOnly, 'OPENAI_API_KEY')).catch(dropped),
   )
   const answers = await Promise.all(many)
   for (const [i, res] of answers.entries()) {
-    if (i % 10 === 5) t.equal(res.statusCode, 200, 'reset')
-    else t.ok(res.statusCode === 200 || res.statusCode === 400, `delete answered ${res.statusCode}`)
+    if (i % 10 === 5) t.equal(res?.statusCode, 200, 'reset')
+    else t.ok(res === null || res.statusCode === 200 || res.statusCode === 400, `delete answered ${res?.statusCode ?? 'nothing'}`)
   }
   const state = (await app.inject({ method: 'GET', url: '/_mock/state' })).json()
   t.same(state.api_keys.map((k: { preview: string }) => k.preview), ['sk-...ner', 'sk-...org', 'sk-...nly', 'sk-...ber'], 'keys as seeded')
   t.ok(state.ai_secrets.length <= 2)
   for (const s of state.ai_secrets) t.match(s, { name: 'OPENAI_API_KEY', type: 'openai' }, 'a remaining secret is a seeded one')
   // Each reset brings back at most one secret per organization, so no more deletes can win.
-  // (A delete authenticated before a reset and handled after it acts on the organization ids
-  // it was given, now gone, and answers 400 as for an absent secret: so fewer may win.)
   const resets = answers.filter((_, i) => i % 10 === 5).length
   for (const parity of [0, 1]) {
-    const won = answers.filter((res, i) => i % 10 !== 5 && i % 2 === parity && res.statusCode === 200).length
+    const won = answers.filter((res, i) => i % 10 !== 5 && i % 2 === parity && res?.statusCode === 200).length
     t.ok(won <= resets + 1, `${won} deletes won with ${resets} resets`)
   }
 })

@@ -65,7 +65,7 @@ t.test('every seed error names the JSON path and what is wrong', async (t) => {
     [{ ...base, api_keys: [{ key: 'sk-b', user: 'who@x' }] }, '$.api_keys[0].user: unknown user "who@x"'],
     [{ ...base, api_keys: [{ key: 'sk-b', user: 'a@acme.test', org: 'nope' }] }, '$.api_keys[0].org: unknown organization "nope"'],
     [{ ...base, api_keys: [...base.api_keys, { key: 'sk-a', user: 'a@acme.test' }] }, '$.api_keys[1].key: duplicate API key'],
-    [{ ...base, api_keys: [{ key: 'sk a', user: 'a@acme.test' }] }, '$.api_keys[0].key: must not contain white space'],
+    [{ ...base, api_keys: [{ key: 'sk a ', user: 'a@acme.test' }] }, '$.api_keys[0].key: has white space at either end'],
     [{ ...base, api_keys: [{ key: 'a.b.c', user: 'a@acme.test' }] }, '$.api_keys[0].key: has three dot-separated parts'],
     [{ ...base, ai_secrets: [{ org: 'nope', name: 'K' }] }, '$.ai_secrets[0].org: unknown organization "nope"'],
     [{ ...base, ai_secrets: [{ org: 'acme', name: 'K' }, { org: 'acme', name: 'K' }] }, '$.ai_secrets[1].name: duplicate ai_secret name "K" in organization "acme"'],

@@ -72,7 +72,7 @@ t.test('a retrying client recovers from two 429s by honouring Retry-After', asyn
 t.test('retry-after-ms and x-should-retry reach the client', async (t) => {
   const server = await start(t)
   await server.fault({ status: 500, retry_after_ms: 50, should_retry: false, times: 1 })
-  await server.fault({ status: 429, retry_after_ms: 20, times: 1, after: 1 })
+  await server.fault({ status: 429, retry_after_ms: 20, times: 1 })
   const first = await deleteSecret(server, KEYS.owner, 'OPENAI_API_KEY')
   t.equal(first.status, 500)
   t.equal(first.headers.get('retry-after-ms'), '50')
@@ -128,7 +128,7 @@ t.test('seed() adds keys to apiKeys; reset() goes back; errors reject with the m
 
   await t.rejects(server.seed({ api_keys: [{ key: 'sk-x', user: 'nobody@test' }] }), MockControlError)
   await t.rejects(server.seed({ api_keys: [{ key: 'sk-x', user: 'nobody@test' }] }), { status: 400, message: /^Invalid seed: \$\.api_keys\[0\]\.user: unknown user/ })
-  await t.rejects(server.fault({ status: 418 } as never), { status: 400, message: /^Invalid fault rule: \$\.status/ })
+  await t.rejects(server.fault({ status: 600 } as never), { status: 400, message: /^Invalid fault rule: \$\.status/ })
 
   const seeded = await server.reset()
   t.equal(seeded.api_keys.length, 4)

@@ -9,6 +9,12 @@
 // request changes nothing, a read changes nothing, a write changes at most one secret and
 // only in an organization where the key's user is an owner, no answer shows a secret of an
 // organization the key does not span, and no answer holds a secret value or a key.
+//
+// Operations also name organizations by the x-bt-org-name header, page through lists from
+// the first or last id of the previous answer while deleting (as the official clients'
+// auto-pagination does), and add fault rules (before or after the handler, a status or a
+// dropped connection) that the model runs as the same pipeline; the journal must show each
+// request's real status and what the rules did.
 
 import { isDeepStrictEqual } from 'node:util'
 import fc from 'fast-check'
@@ -42,21 +48,35 @@ type Json = Record<string, unknown>
 // --- scenarios ------------------------------------------------------------------------
 
 type Membership = 'none' | 'owner' | 'member'
-type KeyRef = { k: 'key'; i: number } | { k: 'jwt'; i: number } | { k: 'none' } | { k: 'basic' } | { k: 'unknown' } | { k: 'badjwt' } | { k: 'stale' }
+/** again: the key of the previous request, as one client's loop would go on with it. */
+type KeyRef = { k: 'key'; i: number } | { k: 'jwt'; i: number } | { k: 'none' } | { k: 'basic' } | { k: 'unknown' } | { k: 'badjwt' } | { k: 'stale' } | { k: 'again' }
 type OrgRef = { k: 'absent' } | { k: 'null' } | { k: 'org'; i: number } | { k: 'unknown' }
-type IdRef = { k: 'known'; i: number } | { k: 'upper'; i: number } | { k: 'random' } | { k: 'bad'; i: number }
+/** pageFirst / pageLast: the first or last id of the last list answered (the official clients' cursors). */
+type IdRef = { k: 'known'; i: number } | { k: 'upper'; i: number } | { k: 'random' } | { k: 'bad'; i: number } | { k: 'pageFirst' } | { k: 'pageLast' }
 type SecretRef = 'absent' | 'null' | 'long' | 'short' | 'empty' | 'unicode'
 type Opt<T> = { k: 'absent' } | { k: 'null' } | { k: 'v'; v: T }
 
+/** A fault rule as a scenario adds it (no delays: they would only slow the run). */
+export interface FaultSpec {
+  method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE' | null
+  path: '/v1/ai_secret' | '/v1/ai_secret/*' | null
+  when: 'before' | 'after'
+  action: { k: 'status'; status: number } | { k: 'drop' }
+  times: number | null
+  after: number
+}
+
+/** `hdr`: the x-bt-org-name header (absent, empty, an organization, or an unknown one). */
 export type Op =
-  | { kind: 'create' | 'put'; key: KeyRef; name: string; org: OrgRef; type: Opt<string>; secret: SecretRef; metadata: Opt<Json> }
-  | { kind: 'patch'; key: KeyRef; id: IdRef; name: Opt<string>; type: Opt<string>; secret: SecretRef; metadata: Opt<Json> }
-  | { kind: 'get' | 'deleteId'; key: KeyRef; id: IdRef }
-  | { kind: 'deleteName'; key: KeyRef; name: string; org: OrgRef }
+  | { kind: 'create' | 'put'; key: KeyRef; name: string; org: OrgRef; hdr: OrgRef; type: Opt<string>; secret: SecretRef; metadata: Opt<Json> }
+  | { kind: 'patch'; key: KeyRef; id: IdRef; hdr: OrgRef; name: Opt<string>; type: Opt<string>; secret: SecretRef; metadata: Opt<Json> }
+  | { kind: 'get' | 'deleteId'; key: KeyRef; id: IdRef; hdr: OrgRef }
+  | { kind: 'deleteName'; key: KeyRef; name: string; org: OrgRef; hdr: OrgRef }
   | {
       kind: 'list'
       key: KeyRef
       org: OrgRef
+      hdr: OrgRef
       name: string | null
       types: string[] | null
       limit: number | null
@@ -66,6 +86,10 @@ export type Op =
     }
   | { kind: 'invalid'; key: KeyRef; variant: number; id: IdRef }
   | { kind: 'tick'; ms: number }
+  | { kind: 'fault'; rule: FaultSpec }
+
+/** The operations that are one /v1 request. */
+type RequestOp = Exclude<Op, { kind: 'tick' } | { kind: 'fault' }>
 
 export interface WorldSpec {
   orgs: string[]
@@ -88,6 +112,7 @@ const opt = <T>(a: fc.Arbitrary<T>): fc.Arbitrary<Opt<T>> =>
 
 const keyArb: fc.Arbitrary<KeyRef> = fc.oneof(
   { weight: 10, arbitrary: fc.nat(MAX_KEYS - 1).map((i) => ({ k: 'key', i }) as const) },
+  { weight: 5, arbitrary: fc.constant({ k: 'again' } as const) },
   { weight: 2, arbitrary: fc.nat(3).map((i) => ({ k: 'jwt', i }) as const) },
   { weight: 1, arbitrary: fc.constantFrom<KeyRef>({ k: 'none' }, { k: 'basic' }, { k: 'unknown' }, { k: 'badjwt' }, { k: 'stale' }, { k: 'stale' }) },
 )
@@ -97,8 +122,16 @@ const orgArb: fc.Arbitrary<OrgRef> = fc.oneof(
   { weight: 8, arbitrary: fc.nat(5).map((i) => ({ k: 'org', i }) as const) },
   { weight: 1, arbitrary: fc.constant({ k: 'unknown' } as const) },
 )
+/** The x-bt-org-name header: mostly absent. */
+const hdrArb: fc.Arbitrary<OrgRef> = fc.oneof(
+  { weight: 10, arbitrary: fc.constant({ k: 'absent' } as const) },
+  { weight: 1, arbitrary: fc.constant({ k: 'null' } as const) },
+  { weight: 4, arbitrary: fc.nat(5).map((i) => ({ k: 'org', i }) as const) },
+  { weight: 1, arbitrary: fc.constant({ k: 'unknown' } as const) },
+)
 const idArb: fc.Arbitrary<IdRef> = fc.oneof(
   { weight: 8, arbitrary: fc.nat(40).map((i) => ({ k: 'known', i }) as const) },
+  { weight: 2, arbitrary: fc.constantFrom<IdRef>({ k: 'pageFirst' }, { k: 'pageLast' }) },
   { weight: 1, arbitrary: fc.nat(40).map((i) => ({ k: 'upper', i }) as const) },
   { weight: 1, arbitrary: fc.constant({ k: 'random' } as const) },
   { weight: 1, arbitrary: fc.nat(BAD_IDS.length - 1).map((i) => ({ k: 'bad', i }) as const) },
@@ -145,22 +178,46 @@ const worldArb: fc.Arbitrary<WorldSpec> = fc
     return { orgs: w.orgs, users, keys, secrets }
   })
 
+const faultArb: fc.Arbitrary<FaultSpec> = fc.record({
+  method: fc.constantFrom<FaultSpec['method']>(null, null, 'GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'DELETE'),
+  path: fc.constantFrom<FaultSpec['path']>(null, null, '/v1/ai_secret', '/v1/ai_secret/*'),
+  when: fc.constantFrom<FaultSpec['when']>('before', 'after', 'after'),
+  action: fc.oneof(
+    { weight: 4, arbitrary: fc.constantFrom(500, 503, 429, 409, 403, 502).map((status) => ({ k: 'status', status }) as const) },
+    { weight: 1, arbitrary: fc.constant({ k: 'drop' } as const) },
+  ),
+  times: fc.option(fc.integer({ min: 1, max: 3 }), { nil: null, freq: 6 }),
+  after: fc.oneof(fc.constant(0), fc.constant(0), fc.nat(2)),
+})
+
 const opArb: fc.Arbitrary<Op> = fc.oneof(
-  { weight: 4, arbitrary: fc.record({ kind: fc.constantFrom('create' as const, 'put' as const), key: keyArb, name: nameArb, org: orgArb, type: opt(typeArb), secret: secretArb, metadata: opt(metaArb) }) },
-  { weight: 3, arbitrary: fc.record({ kind: fc.constant('patch' as const), key: keyArb, id: idArb, name: opt(nameArb), type: opt(typeArb), secret: secretArb, metadata: opt(metaArb) }) },
-  { weight: 3, arbitrary: fc.record({ kind: fc.constantFrom('get' as const, 'deleteId' as const), key: keyArb, id: idArb }) },
-  { weight: 4, arbitrary: fc.record({ kind: fc.constant('deleteName' as const), key: keyArb, name: nameArb, org: orgArb }) },
+  { weight: 4, arbitrary: fc.record({ kind: fc.constantFrom('create' as const, 'put' as const), key: keyArb, name: nameArb, org: orgArb, hdr: hdrArb, type: opt(typeArb), secret: secretArb, metadata: opt(metaArb) }) },
+  { weight: 3, arbitrary: fc.record({ kind: fc.constant('patch' as const), key: keyArb, id: idArb, hdr: hdrArb, name: opt(nameArb), type: opt(typeArb), secret: secretArb, metadata: opt(metaArb) }) },
+  { weight: 4, arbitrary: fc.record({ kind: fc.constantFrom('get' as const, 'deleteId' as const, 'deleteId' as const), key: keyArb, id: idArb, hdr: hdrArb }) },
+  { weight: 4, arbitrary: fc.record({ kind: fc.constant('deleteName' as const), key: keyArb, name: nameArb, org: orgArb, hdr: hdrArb }) },
+  { weight: 1, arbitrary: faultArb.map((rule) => ({ kind: 'fault', rule }) as const) },
+  // The delete inside a list-and-delete loop: a secret of the page just listed.
+  { weight: 2, arbitrary: fc.record({ kind: fc.constant('deleteId' as const), key: keyArb, id: fc.constantFrom<IdRef>({ k: 'pageFirst' }, { k: 'pageLast' }), hdr: hdrArb }) },
   {
-    weight: 3,
+    weight: 4,
     arbitrary: fc.record({
       kind: fc.constant('list' as const),
       key: keyArb,
       org: fc.oneof(fc.constant({ k: 'absent' } as const), fc.constant({ k: 'absent' } as const), orgArb),
+      hdr: hdrArb,
       name: fc.option(nameArb, { nil: null, freq: 3 }),
       types: fc.option(fc.uniqueArray(typeArb, { minLength: 1, maxLength: 2 }), { nil: null, freq: 3 }),
       limit: fc.option(fc.nat(4), { nil: null, freq: 2 }),
       ids: fc.option(fc.array(idArb.filter((r) => r.k !== 'bad'), { minLength: 1, maxLength: 3 }), { nil: null, freq: 4 }),
-      cursor: fc.option(fc.record({ param: fc.constantFrom('starting_after' as const, 'ending_before' as const), id: idArb.filter((r) => r.k !== 'bad') }), { nil: null, freq: 2 }),
+      // Mostly as the official clients page: after the last id, or (backwards) before the first.
+      cursor: fc.option(
+        fc.oneof(
+          { weight: 2, arbitrary: fc.record({ param: fc.constantFrom('starting_after' as const, 'ending_before' as const), id: idArb.filter((r) => r.k !== 'bad') }) },
+          { weight: 2, arbitrary: fc.constant({ param: 'starting_after' as const, id: { k: 'pageLast' } as const }) },
+          { weight: 1, arbitrary: fc.constant({ param: 'ending_before' as const, id: { k: 'pageFirst' } as const }) },
+        ),
+        { nil: null, freq: 3 },
+      ),
       bothCursors: fc.nat(9).map((x) => x === 0),
     }),
   },
@@ -168,8 +225,32 @@ const opArb: fc.Arbitrary<Op> = fc.oneof(
   { weight: 1, arbitrary: fc.record({ kind: fc.constant('tick' as const), ms: fc.integer({ min: 1, max: 3000 }) }) },
 )
 
+/**
+ * A clean-up loop as the official clients' auto-pagination runs it, one key throughout: list
+ * a page, delete its first and last secrets, then ask for the next page after the last id
+ * (or, backwards, before the first), which names a secret just deleted.
+ */
+const cleanUpArb: fc.Arbitrary<Op[]> = fc
+  .record({
+    key: fc.nat(MAX_KEYS - 1).map((i) => ({ k: 'key', i }) as const),
+    hdr: hdrArb,
+    limit: fc.integer({ min: 1, max: 3 }),
+    pages: fc.integer({ min: 1, max: 3 }),
+    backwards: fc.boolean(),
+  })
+  .map(({ key, hdr, limit, pages, backwards }) => {
+    const ops: Op[] = []
+    for (let page = 0; page < pages; page++) {
+      const cursor = page === 0 ? null : backwards ? { param: 'ending_before' as const, id: { k: 'pageFirst' } as const } : { param: 'starting_after' as const, id: { k: 'pageLast' } as const }
+      ops.push({ kind: 'list', key: page === 0 ? key : { k: 'again' }, org: { k: 'absent' }, hdr, name: null, types: null, limit, ids: null, cursor, bothCursors: false })
+      for (const id of [{ k: 'pageFirst' }, { k: 'pageLast' }] as const) ops.push({ kind: 'deleteId', key: { k: 'again' }, id, hdr })
+    }
+    return ops
+  })
+
 export function scenarioArb(maxOps = 30): fc.Arbitrary<Scenario> {
-  return fc.record({ world: worldArb, ops: fc.array(opArb, { minLength: 1, maxLength: maxOps, size: 'max' }) })
+  const step = fc.oneof({ weight: 15, arbitrary: opArb.map((op) => [op]) }, { weight: 1, arbitrary: cleanUpArb })
+  return fc.record({ world: worldArb, ops: fc.array(step, { minLength: 1, maxLength: maxOps, size: 'max' }).map((steps) => steps.flat()) })
 }
 
 // --- the world as the rules see it ----------------------------------------------------
@@ -280,6 +361,8 @@ export class World {
         const u = ref.i % this.spec.users.length
         return { ok: true, header: `Bearer ${this.jwts[u]}`, p: this.principalOf(u, null) }
       }
+      case 'again':
+        throw new Error('resolve `again` to the previous key first')
     }
   }
 
@@ -342,12 +425,37 @@ function merge(base: Json, patch: Json): Json {
 
 const copy = (s: MSecret): MSecret => ({ ...s, metadata: s.metadata === null ? null : structuredClone(s.metadata) })
 
+/** What the rules do to a request at one point (the server's FaultPhase, without delays). */
+interface MPhase {
+  status?: number
+  drop?: true
+}
+/** What one rule did, as the journal shows it. */
+export interface MActed {
+  id: string
+  when: 'before' | 'after'
+  status?: number
+  drop?: true
+}
+interface MRule {
+  id: string
+  spec: FaultSpec
+  matched: number
+  applied: number
+}
+
 export class Model {
   secrets: MSecret[] = []
   /** Every id ever seen (seeded or created), deleted ones included: operations pick from these. */
   ids: string[] = []
   now = DETERMINISTIC_EPOCH
   private seq = 0
+  /** The ids of the last list answered with at least one record, as the client received it. */
+  lastPage: string[] = []
+  /** The fault rules, in the order added. */
+  rules: MRule[] = []
+  /** Which rules the last operation reached: stats, so that a run shows it reached them. */
+  notes: string[] = []
 
   constructor(readonly world: World) {
     world.spec.secrets.forEach((x, j) => {
@@ -386,7 +494,60 @@ export class Model {
         const id = this.ids.length === 0 ? RANDOM_ID : this.ids[ref.i % this.ids.length]!
         return ref.k === 'upper' ? id.toUpperCase() : id
       }
+      case 'pageFirst':
+        return this.lastPage[0] ?? RANDOM_ID
+      case 'pageLast':
+        return this.lastPage.at(-1) ?? RANDOM_ID
     }
+  }
+
+  /** The x-bt-org-name header as sent: undefined for none, '' for an empty one. */
+  header(ref: OrgRef): string | undefined {
+    const name = this.orgName(ref)
+    return name === undefined ? undefined : (name ?? '')
+  }
+
+  /** The organization a request names: org_name, else the header; both and different: 400. */
+  private requested(orgName: string | null | undefined, hdr: OrgRef): string | null {
+    const header = this.header(hdr)
+    const fromHeader = header === undefined || header === '' ? null : header
+    if (fromHeader !== null) this.notes.push('x-bt-org-name')
+    if (orgName === undefined || orgName === null) return fromHeader
+    if (fromHeader !== null && fromHeader !== orgName) {
+      this.notes.push('x-bt-org-name conflict')
+      throw refuse(400, 'text', `The x-bt-org-name header (${fromHeader}) and org_name (${orgName}) name different organizations`)
+    }
+    return orgName
+  }
+
+  /** Adds a rule as POST /_mock/faults does; answers its id. */
+  addRule(spec: FaultSpec): string {
+    const id = `fault_${this.rules.length + 1}`
+    this.rules.push({ id, spec, matched: 0, applied: 0 })
+    return id
+  }
+
+  /** The server's pipeline (FaultStore.match): what the rules do to a request by method and path. */
+  pipeline(method: string, path: string): { before: MPhase | null; after: MPhase | null; acted: MActed[] } {
+    const out: { before: MPhase | null; after: MPhase | null; acted: MActed[] } = { before: null, after: null, acted: [] }
+    for (const r of this.rules) {
+      const { spec } = r
+      if (spec.method !== null && spec.method !== method) continue
+      if (spec.path !== null && !(spec.path.endsWith('*') ? path.startsWith(spec.path.slice(0, -1)) : path === spec.path)) continue
+      r.matched++
+      if (r.matched <= spec.after || (spec.times !== null && r.applied >= spec.times)) continue
+      r.applied++
+      const acted: MActed = { id: r.id, when: spec.when }
+      out.acted.push(acted)
+      const phase: MPhase = spec.action.k === 'drop' ? { drop: true } : { status: spec.action.status }
+      if (spec.action.k === 'drop') acted.drop = true
+      else acted.status = spec.action.status
+      if (spec.when === 'before') out.before = phase
+      else out.after = phase
+      this.notes.push(`fault ${spec.when} ${spec.action.k}`)
+      break
+    }
+    return out
   }
 
   orgName(ref: OrgRef): string | null | undefined {
@@ -423,18 +584,28 @@ export class Model {
     return this.secrets.find((s) => s.id === lower)
   }
 
+  /** Where deleted secrets stood: a cursor naming one keeps its position (CONTRACT section 5). */
+  private deleted = new Map<string, MSecret>()
+
   private remove(s: MSecret): void {
     this.secrets = this.secrets.filter((x) => x !== s)
+    this.deleted.set(s.id, s)
   }
 
   private checkId(id: string): void {
     if (!UUID.test(id)) throw refuse(400, 'text', '[')
   }
 
-  /** The secret of this id if the key spans its organization (with the role the action needs). */
-  private visible(p: Principal, id: string, action: 'read' | 'update' | 'delete'): { s: MSecret; org: OrgAccess } {
+  /**
+   * The secret of this id if the key spans its organization (with the role the action needs),
+   * in the organization the x-bt-org-name header names if it names one (403 if the key does
+   * not span that one).
+   */
+  private visible(p: Principal, id: string, action: 'read' | 'update' | 'delete', hdr: OrgRef): { s: MSecret; org: OrgAccess } {
+    const named = this.requested(undefined, hdr)
+    const orgs = named === null ? p.orgs : [this.resolveOrg(p, named)]
     const s = this.byId(id)
-    const org = s === undefined ? undefined : p.orgs.find((o) => o.i === s.org)
+    const org = s === undefined ? undefined : orgs.find((o) => o.i === s.org)
     if (s === undefined || org === undefined || (action !== 'read' && org.role !== 'owner')) {
       if (action === 'read') throw refuse(403, 'forbidden', `Missing read access to ai_secret id ${id}, or the ai_secret does not exist`)
       throw refuse(400, 'text', `Missing ${action} access to ai_secret id ${id}, or the ai_secret does not exist`)
@@ -443,8 +614,7 @@ export class Model {
   }
 
   /** Applies an operation to the model; returns what the server must answer. */
-  apply(op: Op, n: number, auth: AuthResult): Expect {
-    if (op.kind === 'tick') throw new Error('tick is not a request')
+  apply(op: RequestOp, n: number, auth: AuthResult): Expect {
     try {
       if (!auth.ok) throw refuse(401, 'text', auth.message)
       return this.run(op, n, auth.p)
@@ -454,7 +624,7 @@ export class Model {
     }
   }
 
-  private run(op: Exclude<Op, { kind: 'tick' }>, n: number, p: Principal): Expect {
+  private run(op: RequestOp, n: number, p: Principal): Expect {
     const now = iso(this.now)
     switch (op.kind) {
       case 'invalid':
@@ -462,7 +632,7 @@ export class Model {
       case 'create':
       case 'put': {
         if (LONE.test(op.name)) throw refuse(400, 'text', NOT_UNICODE('name'))
-        const org = this.resolveOrg(p, this.orgName(op.org))
+        const org = this.resolveOrg(p, this.requested(this.orgName(op.org), op.hdr))
         if (org.role !== 'owner') throw refuse(403, 'forbidden', `Missing create access to ai_secret ${op.name} in organization ${org.name}`)
         const secret = secretValue(op.secret, n)
         const type = op.type.k === 'v' ? op.type.v : null
@@ -498,7 +668,7 @@ export class Model {
       }
       case 'deleteName': {
         if (LONE.test(op.name)) throw refuse(400, 'text', NOT_UNICODE('name'))
-        const org = this.resolveOrg(p, this.orgName(op.org))
+        const org = this.resolveOrg(p, this.requested(this.orgName(op.org), op.hdr))
         const found = this.byName(org.i, op.name)
         // Absent and not allowed read the same.
         if (found === undefined || org.role !== 'owner') throw refuse(400, 'text', `Missing delete access to ai_secret ${op.name}, or the ai_secret does not exist`)
@@ -508,12 +678,12 @@ export class Model {
       case 'get': {
         const id = this.idOf(op.id)
         this.checkId(id)
-        return { status: 200, kind: 'record', record: copy(this.visible(p, id, 'read').s) }
+        return { status: 200, kind: 'record', record: copy(this.visible(p, id, 'read', op.hdr).s) }
       }
       case 'deleteId': {
         const id = this.idOf(op.id)
         this.checkId(id)
-        const { s } = this.visible(p, id, 'delete')
+        const { s } = this.visible(p, id, 'delete', op.hdr)
         this.remove(s)
         return { status: 200, kind: 'record', record: copy(s) }
       }
@@ -522,7 +692,7 @@ export class Model {
         if (op.name.k === 'v' && LONE.test(op.name.v)) throw refuse(400, 'text', NOT_UNICODE('name'))
         const id = this.idOf(op.id)
         this.checkId(id)
-        const { s, org } = this.visible(p, id, 'update')
+        const { s, org } = this.visible(p, id, 'update', op.hdr)
         const name = op.name.k === 'v' ? op.name.v : s.name
         if (name !== s.name && this.byName(org.i, name) !== undefined) throw refuse(400, 'text', `An ai_secret named ${name} already exists in organization ${org.name}`)
         // Upstream: no removing fields or setting them to null: a null field is left as it is.
@@ -540,8 +710,8 @@ export class Model {
       }
       case 'list': {
         let orgs = p.orgs
-        const orgName = this.orgName(op.org)
-        if (typeof orgName === 'string') orgs = [this.resolveOrg(p, orgName)]
+        const orgName = this.requested(this.orgName(op.org), op.hdr)
+        if (orgName !== null) orgs = [this.resolveOrg(p, orgName)]
         else if (orgs.length === 0) throw refuse(403, 'forbidden', 'Your API key does not belong to any organization')
         const cursors = listCursors(op, this)
         if (cursors.length === 2) throw refuse(400, 'text', 'You may only pass one of starting_after and ending_before')
@@ -549,6 +719,10 @@ export class Model {
         let at: MSecret | undefined
         for (const [param, id] of cursors) {
           at = this.byId(id)
+          if (at === undefined) {
+            at = this.deleted.get(id.toLowerCase())
+            if (at !== undefined && inOrgs(at)) this.notes.push('cursor of a deleted secret')
+          }
           if (at === undefined || !inOrgs(at)) throw refuse(400, 'text', `Invalid ${param}: no ai_secret with id ${id} among those you can list`)
         }
         const ids = op.ids === null ? null : op.ids.map((r) => this.idOf(r).toLowerCase())
@@ -626,9 +800,11 @@ export interface Response {
 
 export type Exec = (req: Request) => Promise<Response>
 
-function buildRequest(op: Exclude<Op, { kind: 'tick' }>, n: number, auth: AuthResult, m: Model): Request {
+function buildRequest(op: RequestOp, n: number, auth: AuthResult, m: Model): Request {
   const headers: Record<string, string> = {}
   if (auth.header !== undefined) headers.authorization = auth.header
+  const hdr = 'hdr' in op ? m.header(op.hdr) : undefined
+  if (hdr !== undefined) headers['x-bt-org-name'] = hdr
   const json = (body: Json): Request['payload'] => {
     headers['content-type'] = 'application/json'
     return JSON.stringify(body)
@@ -742,10 +918,12 @@ export interface RunStats {
   byKind: Record<string, number>
   /** `<operation> <status>`: which rules the run reached, and how often. */
   byOutcome: Record<string, number>
+  /** The header, deleted cursors, fault rules before and after: how often the run reached each. */
+  byFeature: Record<string, number>
 }
 
 export function newStats(): RunStats {
-  return { requests: 0, byStatus: {}, byKind: {}, byOutcome: {} }
+  return { requests: 0, byStatus: {}, byKind: {}, byOutcome: {}, byFeature: {} }
 }
 
 export interface RunOptions {
@@ -754,6 +932,22 @@ export interface RunOptions {
   stats: RunStats
   /** Called for every answer (the tests validate it against the upstream spec). */
   onResponse?: (req: Request, res: Response) => void
+}
+
+const GATEWAY: Record<number, string> = {
+  502: 'Bad Gateway: the gateway in front of the API got no valid answer from it',
+  503: 'Service Unavailable: the API cannot take requests right now; try again later',
+}
+const DOCUMENTED_FORCED: Record<number, string> = {
+  403: "The API key doesn't have permissions to perform the request",
+  429: 'Too many requests: retry after 1 s',
+  500: 'Internal server error',
+}
+
+/** The answer a fault rule forces (CONTRACT section 7): the documented statuses in their shapes, the rest as text. */
+function forcedExpect(status: number, rule: string): Expect {
+  const what = DOCUMENTED_FORCED[status] ?? GATEWAY[status] ?? (status === 409 ? 'Conflict' : `Status ${status}`)
+  return { kind: 'error', status, shape: status === 403 ? 'forbidden' : 'text', message: `${what} (fault injected by mock fault rule ${rule})` }
 }
 
 const describeReq = (r: Request) => `${r.method} ${r.url} ${JSON.stringify(r.headers)} ${r.payload ?? ''}`
@@ -775,6 +969,10 @@ export async function runScenario(app: FastifyInstance, scenario: Scenario, opts
 
   let state = snapshot(app)
   let written = totalChanges(app)
+  /** What the journal must show of each /v1 request: its status and what the fault rules did. */
+  const journaled: { status: number | null; faults: MActed[] }[] = []
+  let lastKey: KeyRef = { k: 'key', i: 0 }
+  const note = (what: string) => (opts.stats.byFeature[what] = (opts.stats.byFeature[what] ?? 0) + 1)
   for (const [i, op] of scenario.ops.entries()) {
     if (problems.length > 0) break
     if (op.kind === 'tick') {
@@ -782,46 +980,91 @@ export async function runScenario(app: FastifyInstance, scenario: Scenario, opts
       model.now += op.ms
       continue
     }
+    if (op.kind === 'fault') {
+      const id = model.addRule(op.rule)
+      const { method, path, when, action, times, after } = op.rule
+      const rule: Json = { when, after, ...(method === null ? {} : { method }), ...(path === null ? {} : { path }), ...(times === null ? {} : { times }) }
+      if (action.k === 'drop') rule.drop = true
+      else rule.status = action.status
+      const res = await app.inject({ method: 'POST', url: '/_mock/faults', payload: rule })
+      if (res.statusCode !== 201 || res.json<{ id: string }>().id !== id) fail(i, null, `POST /_mock/faults answered ${res.statusCode} ${res.body}; the model says 201 ${id}`)
+      opts.stats.byKind.fault = (opts.stats.byKind.fault ?? 0) + 1
+      continue
+    }
     const n = i + 1
     if (op.kind !== 'invalid' && 'secret' in op) opts.leaks.add(secretValue(op.secret, n), `secret value sent by op ${i}`)
-    const auth = world.authenticate(op.key)
+    const key: KeyRef = op.key.k === 'again' ? lastKey : op.key
+    lastKey = key
+    const auth = world.authenticate(key)
     opts.leaks.add(auth.header, `authorization of op ${i}`)
     const req = buildRequest(op, n, auth, model)
     const before = state
-    const expect = model.apply(op, n, auth)
-    let res: Response
+    model.notes = []
+    // The fault rules first (they act before authentication), then, unless a rule answered
+    // before the handler, the request itself; an after-rule then acts on its answer.
+    const faults = model.pipeline(req.method, req.url.split('?', 1)[0]!)
+    const forcedBefore = faults.before !== null
+    const real: Expect | null = forcedBefore ? null : model.apply(op, n, auth)
+    const phase = faults.before ?? faults.after
+    const dropped = phase?.drop === true
+    // A forced answer: before, nobody is known yet; after, the request ran and its user is.
+    const expect: Expect | null = dropped ? null : phase?.status !== undefined ? forcedExpect(phase.status, faults.acted.at(-1)!.id) : real
+    const known = auth.ok && !forcedBefore ? auth.p : null
+    journaled.push({ status: dropped && forcedBefore ? null : forcedBefore ? phase!.status! : real!.status, faults: faults.acted })
+    for (const what of model.notes) note(what)
+
+    let res: Response | null = null
     try {
       res = await opts.exec(req)
+      if (dropped) fail(i, req, 'a rule should have dropped the connection', res)
     } catch (err) {
-      fail(i, req, `the request failed: ${(err as Error).message}`)
-      break
+      if (!dropped || (err as { code?: string }).code !== 'LIGHT_ECONNRESET') {
+        fail(i, req, `the request failed: ${(err as Error).message}`)
+        break
+      }
     }
     opts.stats.requests++
-    opts.stats.byStatus[res.statusCode] = (opts.stats.byStatus[res.statusCode] ?? 0) + 1
+    const status = res === null ? 'dropped' : String(res.statusCode)
+    opts.stats.byStatus[status] = (opts.stats.byStatus[status] ?? 0) + 1
     opts.stats.byKind[op.kind] = (opts.stats.byKind[op.kind] ?? 0) + 1
-    const outcome = `${op.kind} ${res.statusCode}`
+    const outcome = `${op.kind} ${status}`
     opts.stats.byOutcome[outcome] = (opts.stats.byOutcome[outcome] ?? 0) + 1
-    opts.onResponse?.(req, res)
+    if (res !== null) opts.onResponse?.(req, res)
     const nowWritten = totalChanges(app)
     const after = nowWritten === written ? before : snapshot(app)
     state = after
     written = nowWritten
+    const answer = res ?? undefined
 
-    for (const leak of opts.leaks.checkResponse(res, `answer to op ${i}`)) fail(i, req, `LEAK of ${leak.what}: ${leak.excerpt}`, res)
-    if (typeof res.headers['x-request-id'] !== 'string') fail(i, req, 'no x-request-id header', res)
+    if (res !== null) {
+      for (const leak of opts.leaks.checkResponse(res, `answer to op ${i}`)) fail(i, req, `LEAK of ${leak.what}: ${leak.excerpt}`, res)
+      if (typeof res.headers['x-request-id'] !== 'string') fail(i, req, 'no x-request-id header', res)
+    }
 
-    // The safety rules, straight from the world, whatever the model predicts.
+    // The safety rules, straight from the world, whatever the model predicts: only a write
+    // the server really answered 200 (whatever a rule did to that answer) changes the state.
     const p = auth.ok ? auth.p : null
     const changed = [...new Set([...before.keys(), ...after.keys()])].filter((id) => !isDeepStrictEqual(before.get(id), after.get(id)))
     const isWrite = ['create', 'put', 'patch', 'deleteName', 'deleteId'].includes(op.kind)
-    if (changed.length > 0 && (res.statusCode !== 200 || !isWrite)) fail(i, req, `state changed although the answer was ${res.statusCode} to a ${op.kind}: ${changed.join(', ')}`, res)
-    if (changed.length > 1) fail(i, req, `one request changed ${changed.length} secrets`, res)
+    const realStatus = real?.status ?? null
+    if (changed.length > 0 && (realStatus !== 200 || !isWrite)) fail(i, req, `state changed although the real answer was ${realStatus ?? 'none (a rule answered first)'} to a ${op.kind}: ${changed.join(', ')}`, answer)
+    if (changed.length > 1) fail(i, req, `one request changed ${changed.length} secrets`, answer)
     for (const id of changed) {
       const row = before.get(id) ?? after.get(id)!
       const access = p?.orgs.find((o) => o.id === row.org_id)
-      if (access === undefined) fail(i, req, `SECURITY: a key that does not span organization ${row.org_id} changed its secret ${id}`, res)
-      else if (access.role !== 'owner') fail(i, req, `SECURITY: a member of ${access.name} changed its secret ${id}`, res)
+      if (access === undefined) fail(i, req, `SECURITY: a key that does not span organization ${row.org_id} changed its secret ${id}`, answer)
+      else if (access.role !== 'owner') fail(i, req, `SECURITY: a member of ${access.name} changed its secret ${id}`, answer)
     }
+    // A secret created behind a lost answer: the client never learns its id; the model reads it from the store.
+    if (real?.kind === 'record' && real.isNew && (res === null || expect !== real)) {
+      const id = changed.find((x) => !before.has(x))
+      if (id === undefined) fail(i, req, 'the create ran, but no new secret is stored', answer)
+      else {
+        real.record.id = id
+        model.ids.push(id)
+      }
+    }
+    if (res === null || expect === null) continue
     if (res.statusCode === 200) {
       let shown: { org_id?: unknown }[] = []
       try {
@@ -853,7 +1096,7 @@ export async function runScenario(app: FastifyInstance, scenario: Scenario, opts
       } else if (type !== TEXT) fail(i, req, `error with content-type ${type}`, res)
       const prefix = expect.message === '[' ? '[\n' : `${expect.message} [`
       if (!message.startsWith(prefix)) fail(i, req, `message does not start with ${JSON.stringify(prefix)}`, res)
-      const email = p === null ? null : `[user_email=${p.email}]`
+      const email = known === null ? null : `[user_email=${known.email}]`
       if (email === null ? message.includes('[user_email=') : !message.includes(email)) fail(i, req, `the context should ${email === null ? 'not name a user' : `hold ${email}`}`, res)
       continue
     }
@@ -866,6 +1109,8 @@ export async function runScenario(app: FastifyInstance, scenario: Scenario, opts
     if (expect.kind === 'list') {
       const want = expect.records.map((r) => Model.view(r))
       if (!isDeepStrictEqual(body, { objects: want })) fail(i, req, `list differs from the model: ${JSON.stringify(want).slice(0, 600)}`, res)
+      // The next page starts from this one, as the official clients' auto-pagination does.
+      if (expect.records.length > 0) model.lastPage = expect.records.map((r) => r.id)
       continue
     }
     if (expect.isNew) {
@@ -881,6 +1126,21 @@ export async function runScenario(app: FastifyInstance, scenario: Scenario, opts
     if (expect.foundExisting === false && found !== undefined) fail(i, req, `x-bt-found-existing: ${String(found)} on a new secret`, res)
     const want = Model.view(expect.record)
     if (!isDeepStrictEqual(body, want)) fail(i, req, `record differs from the model: ${JSON.stringify(want)}`, res)
+  }
+
+  // The journal: each request's real status (a forced one when a rule answered before the
+  // handler; null when it dropped the connection there) and what the rules did.
+  if (problems.length === 0 && app.control.journal.capacity >= journaled.length) {
+    const entries = (await app.inject({ method: 'GET', url: '/_mock/requests' })).json<{ requests: { status: number | null; faults: MActed[] }[] }>().requests
+    const got = entries.map((e) => ({ status: e.status, faults: e.faults }))
+    if (!isDeepStrictEqual(got, journaled)) problems.push(`the journal differs from the model:\n  server ${JSON.stringify(got)}\n  model  ${JSON.stringify(journaled)}`)
+  }
+  // The rules' counts.
+  if (problems.length === 0 && model.rules.length > 0) {
+    const rules = (await app.inject({ method: 'GET', url: '/_mock/faults' })).json<{ faults: { id: string; matched: number; applied: number }[] }>().faults
+    const got = rules.map((r) => [r.id, r.matched, r.applied])
+    const want = model.rules.map((r) => [r.id, r.matched, r.applied])
+    if (!isDeepStrictEqual(got, want)) problems.push(`fault rule counts differ from the model:\n  server ${JSON.stringify(got)}\n  model  ${JSON.stringify(want)}`)
   }
 
   // The final state, secret values included.
@@ -910,6 +1170,7 @@ export async function runScenario(app: FastifyInstance, scenario: Scenario, opts
 export function reseed(app: FastifyInstance, world: WorldSpec): void {
   const { repo, clock, ids } = app.mock
   clock.reset()
+  app.control.faults.reset()
   repo.transaction(() => {
     repo.clearAll()
     applySeed(repo, new World(world).seed(), { now: () => clock.now(), newId: () => ids.newId() })

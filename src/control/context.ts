@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events'
 import { ApiError } from '../errors.js'
 import type { MockContext } from '../plugins/store.js'
 import type { StoreState } from '../repository.js'
@@ -25,7 +26,18 @@ export interface ControlContext {
   faults: FaultStore
   limiter: RateLimiter | null
   adminToken: string | null
-  /** Back to the configured seed in one transaction; empties the journal, the fault rules and the rate-limit counters. */
+  /**
+   * Counts resets. A /v1 request remembers the epoch it arrived in; one that reaches its
+   * handler (or its answer) in a later epoch is ended without an answer (CONTRACT section 7),
+   * so nothing admitted before a reset changes the state after it.
+   */
+  readonly epoch: number
+  /** Aborted by the next reset: wakes the requests of this epoch that a delay holds, so that they end at once. */
+  readonly resetSignal: AbortSignal
+  /**
+   * Back to the configured seed in one synchronous transaction; empties the journal, the
+   * fault rules (their ids restart) and the rate-limit counters, and starts a new epoch.
+   */
   reset(): SeedResult
   /** Adds seed-format data in one transaction; throws SeedError naming the JSON path. */
   seed(data: unknown): SeedResult
@@ -50,6 +62,13 @@ export function checkControlOptions(opts: ControlOptions): void {
   }
 }
 
+function newResetController(): AbortController {
+  const c = new AbortController()
+  // Every request a delay holds listens: no "possible leak" warning past 10 of them.
+  setMaxListeners(0, c.signal)
+  return c
+}
+
 /** The control plane (CONTRACT section 7) over the store: journal, fault rules, rate limit, reset, seed, state, clock. */
 export function createControlContext(mock: MockContext, opts: ControlOptions): ControlContext {
   checkControlOptions(opts)
@@ -59,12 +78,20 @@ export function createControlContext(mock: MockContext, opts: ControlOptions): C
   const limiter = opts.rateLimitPerMinute ? new RateLimiter(opts.rateLimitPerMinute) : null
   const seedEnv = { now: () => clock.now(), newId: () => ids.newId() }
   const configured = mock.options.seed
+  let epoch = 0
+  let resets = newResetController()
 
   return {
     journal,
     faults,
     limiter,
     adminToken: opts.adminToken ?? null,
+    get epoch() {
+      return epoch
+    },
+    get resetSignal() {
+      return resets.signal
+    },
     reset() {
       // One synchronous transaction: no other request runs in between (better-sqlite3
       // blocks the event loop), so every request sees the old state or the new one.
@@ -75,8 +102,12 @@ export function createControlContext(mock: MockContext, opts: ControlOptions): C
         return configured === null ? EMPTY_SEED_RESULT : applySeed(repo, configured, seedEnv)
       })
       journal.clear()
-      faults.clear()
+      faults.reset()
       limiter?.reset()
+      // In the same synchronous step as the transaction: no request runs in between.
+      epoch++
+      resets.abort()
+      resets = newResetController()
       return result
     },
     seed: (data) => applySeed(repo, data, seedEnv),

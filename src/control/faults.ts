@@ -1,20 +1,29 @@
 import { Type, type Static } from '@sinclair/typebox'
-import { hashKey } from '../auth.js'
-import { ApiError, INJECTABLE, INJECTABLE_STATUSES } from '../errors.js'
+import { hashKey, keyProblem } from '../auth.js'
+import { ApiError, FORCEABLE, forcedError, isForceable } from '../errors.js'
 import { previewSecret } from '../preview.js'
 import { pathMatches } from './journal.js'
 
 // Fault rules (CONTRACT section 7) and the per-request `Prefer` header, as Prism reads it.
 // They act on /v1 requests before anything else, authentication included, so a forced
-// answer changes nothing in the store.
+// answer changes nothing in the store; a rule with `when: "after"` acts on the answer
+// instead, once the request has run for real.
 
 /** The longest delay a rule or `Prefer: delay=` may add. */
 export const MAX_DELAY_MS = 60_000
 
-const Status = Type.Unsafe<number>({
-  type: 'integer',
-  enum: INJECTABLE_STATUSES,
-  description: `A status the operations document, answered in their documented shape: ${INJECTABLE_STATUSES.join(', ')}`,
+const Status = Type.Integer({
+  ...FORCEABLE,
+  description:
+    'Answer this status, from 400 to 599. Those the operations document (400, 401, 403, 413, 429, 500) come in their documented shape; the rest in the text shape, 502, 503 and 504 worded as a gateway in front of the API would',
+})
+
+// An enum, not a union of literals: answers are serialized without anyOf (see schemas/mock.ts).
+const When = Type.Unsafe<'before' | 'after'>({
+  type: 'string',
+  enum: ['before', 'after'],
+  description:
+    '`before` (default): act before authentication and any handler, so nothing changes. `after`: let the request run for real, then act on its answer (drop it, replace it with `status`, or hold it for `delay_ms`), so the change stands',
 })
 
 export const FaultRuleInput = Type.Object(
@@ -23,13 +32,14 @@ export const FaultRuleInput = Type.Object(
     path: Type.Optional(Type.String({ description: 'Path to match, without the query; may end in `*` to match a prefix; absent: any /v1 path' })),
     key: Type.Optional(Type.String({ description: 'Only requests with `Authorization: Bearer <key>`; shown back as a preview' })),
     status: Type.Optional(Status),
-    retry_after: Type.Optional(Type.Integer({ minimum: 0, description: 'The `Retry-After` header in seconds (default 1 for a 429)' })),
+    retry_after: Type.Optional(Type.Integer({ minimum: 0, description: 'The `Retry-After` header in seconds, with any status (default 1 for a 429)' })),
     retry_after_ms: Type.Optional(Type.Integer({ minimum: 0, description: 'A `retry-after-ms` header, which the official client prefers' })),
     should_retry: Type.Optional(Type.Boolean({ description: 'An `x-should-retry: true|false` header, which overrides the official client\u2019s choice' })),
     delay_ms: Type.Optional(Type.Integer({ minimum: 0, maximum: MAX_DELAY_MS, description: 'Wait this long first (with or without a status)' })),
     drop: Type.Optional(Type.Boolean({ description: 'Close the connection without an answer' })),
-    times: Type.Optional(Type.Integer({ minimum: 1, description: 'Apply to this many matches only; absent: unlimited' })),
-    after: Type.Optional(Type.Integer({ minimum: 0, description: 'Let this many matches through first' })),
+    when: Type.Optional(When),
+    times: Type.Optional(Type.Integer({ minimum: 1, description: 'Act on this many of the requests the rule sees, then let them through; absent: unlimited' })),
+    after: Type.Optional(Type.Integer({ minimum: 0, description: 'Let this many of the requests the rule sees through first' })),
   },
   { additionalProperties: false, description: 'A fault rule: which /v1 requests it matches and what it does to them' },
 )
@@ -47,10 +57,11 @@ export const FaultRule = Type.Object(
     should_retry: Type.Optional(Type.Boolean()),
     delay_ms: Type.Optional(Type.Integer()),
     drop: Type.Optional(Type.Boolean()),
+    when: Type.Optional(When),
     times: Type.Optional(Type.Integer()),
     after: Type.Optional(Type.Integer()),
-    matched: Type.Integer({ description: 'How many requests have matched so far' }),
-    applied: Type.Integer({ description: 'How many of them the rule acted on' }),
+    matched: Type.Integer({ description: 'How many requests the rule has seen: those it matched that no earlier rule had answered' }),
+    applied: Type.Integer({ description: 'How many of them it acted on: answered, changed the answer of, or delayed' }),
   },
   { description: 'A fault rule as stored' },
 )
@@ -79,10 +90,17 @@ export function checkRule(input: unknown): FaultRuleInput {
         if (typeof v !== 'string' || !v.startsWith('/')) problem(path, 'must be a path starting with "/" (it may end in "*")')
         break
       case 'key':
-        if (typeof v !== 'string' || v === '') problem(path, 'must be an API key')
+        if (typeof v !== 'string') problem(path, 'must be an API key')
+        else {
+          const why = keyProblem(v)
+          if (why !== null) problem(path, `must be an API key (${why})`)
+        }
         break
       case 'status':
-        if (!INJECTABLE_STATUSES.includes(v as number)) problem(path, `must be one of ${INJECTABLE_STATUSES.join(', ')}`)
+        if (!isForceable(v)) problem(path, `must be a whole number from ${FORCEABLE.minimum} to ${FORCEABLE.maximum}`)
+        break
+      case 'when':
+        if (v !== 'before' && v !== 'after') problem(path, 'must be "before" or "after"')
         break
       case 'should_retry':
       case 'drop':
@@ -110,15 +128,31 @@ interface StoredRule {
   keyHash?: string
 }
 
-/** What the matching rules ask of one request. */
-export interface FaultAction {
+/** What the rules do to a request at one point: before its handler, or to its answer after it. */
+export interface FaultPhase {
+  /** The delays of every rule that acted here, added up (at most MAX_DELAY_MS). */
   delayMs: number
+  /** Close the connection without an answer. */
   drop: boolean
+  /** Answer this instead. */
   error: ApiError | null
 }
 
-function injectedError(status: keyof typeof INJECTABLE, source: string, headers: Record<string, string>, retryAfter: number) {
-  return new ApiError(INJECTABLE[status], { source, retry_after: retryAfter }, headers)
+/** What one rule did to a request, as the journal shows it. */
+export interface FaultActed {
+  id: string
+  when: 'before' | 'after'
+  delay_ms?: number
+  status?: number
+  drop?: true
+}
+
+/** What the rules ask of one request: null phases when no rule acts there. */
+export interface FaultDecision {
+  before: FaultPhase | null
+  after: FaultPhase | null
+  /** Every rule that acted, in order. */
+  acted: FaultActed[]
 }
 
 export class FaultStore {
@@ -155,47 +189,73 @@ export class FaultStore {
     return this.rules.length < before
   }
 
+  /** Removes every rule (DELETE /_mock/faults); ids keep counting, so an old id never names a new rule. */
   clear(): void {
     this.rules = []
   }
 
+  /** Back to the start (POST /_mock/reset): no rules, and the next id is fault_1 again. */
+  reset(): void {
+    this.rules = []
+    this.nextId = 1
+  }
+
   /**
-   * Every rule that matches counts the request (so `after` and `times` count matches of
-   * that rule, whatever other rules do). The delays of all rules that act add up; the first
-   * one that answers (a status or a drop) ends the request.
+   * Runs a request through the rules, a pipeline in the order they were added (CONTRACT
+   * section 7; as WireMock scenarios and MockServer's `times` script sequences). A rule sees
+   * the request only if no earlier rule has answered it (a status or a drop answers; a delay
+   * alone does not). `after` counts the requests a rule sees and lets through first; `times`
+   * the ones it acts on. `matched` counts what a rule saw, `applied` what it acted on.
    */
-  match(method: string, path: string, keyHash: string | null): FaultAction | null {
-    let action: FaultAction | null = null
+  match(method: string, path: string, keyHash: string | null): FaultDecision | null {
+    let decision: FaultDecision | null = null
     for (const rule of this.rules) {
       if (rule.method !== undefined && rule.method !== method) continue
       if (rule.path !== undefined && !pathMatches(rule.path, path)) continue
       if (rule.keyHash !== undefined && rule.keyHash !== keyHash) continue
       const v = rule.view
-      const n = ++v.matched
-      const after = v.after ?? 0
-      if (n <= after || (v.times !== undefined && n > after + v.times)) continue
+      v.matched++
+      if (v.matched <= (v.after ?? 0) || (v.times !== undefined && v.applied >= v.times)) continue
       v.applied++
-      action ??= { delayMs: 0, drop: false, error: null }
-      action.delayMs = Math.min(MAX_DELAY_MS, action.delayMs + (v.delay_ms ?? 0))
-      if (action.drop || action.error !== null) continue
-      if (v.drop === true) action.drop = true
-      else if (v.status !== undefined) action.error = ruleError(v)
+      decision ??= { before: null, after: null, acted: [] }
+      const when = v.when ?? 'before'
+      const phase = when === 'after' ? (decision.after ??= { delayMs: 0, drop: false, error: null }) : (decision.before ??= { delayMs: 0, drop: false, error: null })
+      const acted: FaultActed = { id: v.id, when }
+      decision.acted.push(acted)
+      if (v.delay_ms !== undefined) {
+        phase.delayMs = Math.min(MAX_DELAY_MS, phase.delayMs + v.delay_ms)
+        acted.delay_ms = v.delay_ms
+      }
+      if (v.drop === true) {
+        phase.drop = true
+        acted.drop = true
+        break
+      }
+      if (v.status !== undefined) {
+        phase.error = ruleError(v)
+        acted.status = v.status
+        break
+      }
     }
-    return action
+    return decision
   }
 }
 
 function ruleError(v: FaultRule): ApiError {
-  const status = v.status as keyof typeof INJECTABLE
+  const status = v.status!
   const headers: Record<string, string> = {}
   const retryAfter = v.retry_after ?? (status === 429 ? 1 : undefined)
   if (retryAfter !== undefined) headers['retry-after'] = String(retryAfter)
   if (v.retry_after_ms !== undefined) headers['retry-after-ms'] = String(v.retry_after_ms)
   if (v.should_retry !== undefined) headers['x-should-retry'] = String(v.should_retry)
-  return injectedError(status, `mock fault rule ${v.id}`, headers, retryAfter ?? 1)
+  return forcedError(status, `mock fault rule ${v.id}`, headers, retryAfter ?? 1)
 }
 
-/** What a `Prefer` header asks (RFC 7240 syntax: `code=429, delay=250`); other preferences are ignored. */
+/**
+ * What a `Prefer` header asks (RFC 7240 syntax: `code=429, delay=250`); other preferences are
+ * ignored. `code` from 400 to 599 forces that status; a 2xx code asks for the normal answer,
+ * as in Prism, so it is no preference here; any other code is a 400 (prefer_invalid).
+ */
 export interface Preference {
   code?: number
   delayMs?: number
@@ -211,9 +271,8 @@ export function parsePrefer(header: string | string[] | undefined): Preference |
     const value = m[2]!
     if (name === 'code') {
       const code = /^\d{3}$/.test(value) ? Number(value) : NaN
-      if (!INJECTABLE_STATUSES.includes(code)) {
-        throw new ApiError('prefer_invalid', { code: value.slice(0, 20), allowed: INJECTABLE_STATUSES.join(', ') })
-      }
+      if (code >= 200 && code <= 299) continue
+      if (!isForceable(code)) throw new ApiError('prefer_invalid', { code: value.slice(0, 20) })
       out.code = code
     } else if (/^\d+$/.test(value)) {
       out.delayMs = Math.min(MAX_DELAY_MS, Number(value))
@@ -222,8 +281,7 @@ export function parsePrefer(header: string | string[] | undefined): Preference |
   return out.code === undefined && out.delayMs === undefined ? null : out
 }
 
-/** The answer `Prefer: code=<status>` forces. */
+/** The answer `Prefer: code=<status>` forces (429 with `Retry-After: 1`). */
 export function preferError(code: number): ApiError {
-  const status = code as keyof typeof INJECTABLE
-  return injectedError(status, `Prefer: code=${code}`, status === 429 ? { 'retry-after': '1' } : {}, 1)
+  return forcedError(code, `Prefer: code=${code}`, code === 429 ? { 'retry-after': '1' } : {}, 1)
 }

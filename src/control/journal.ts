@@ -1,4 +1,6 @@
+import { bearerToken } from '../auth.js'
 import { previewSecret } from '../preview.js'
+import type { FaultActed } from './faults.js'
 
 // The journal of /v1 requests (CONTRACT section 7): what a test's code sent, so the test
 // can assert on it. Bounded: a ring buffer that drops the oldest entry when full.
@@ -15,7 +17,11 @@ export interface JournalEntry {
   headers: Record<string, string | string[]>
   /** The parsed JSON body with every `secret` property redacted; null when there was none or it was never read (a 401, a forced fault). */
   body: unknown
-  /** null when a fault rule dropped the connection without an answer. */
+  /**
+   * The status the mock answered: with a `when: "after"` fault rule, the real status of the
+   * request, which ran, whatever the rule then did to the answer (see `faults`); null when a
+   * rule dropped the connection before any handler ran.
+   */
   status: number | null
   duration_ms: number
   /**
@@ -25,6 +31,8 @@ export interface JournalEntry {
    * parallel workers, one organization each, read only their own requests.
    */
   org: string | null
+  /** What each fault rule that acted on the request did to it, in pipeline order; empty when none did. */
+  faults: FaultActed[]
 }
 
 export interface JournalFilter {
@@ -39,12 +47,10 @@ export const REDACTED = '[redacted]'
 /** Bodies bigger than this (as JSON) are not kept whole: a full journal of 1 MiB bodies would hold a gigabyte. */
 export const MAX_BODY_CHARS = 64 * 1024
 
-const BEARER = /^(Bearer) +(\S+) *$/i
-
-/** `Bearer sk-...ner`: enough to tell which key was used, never the key. */
+/** `Bearer sk-...ner` (the scheme as sent): enough to tell which key was used, never the key. */
 export function redactAuthorization(value: string): string {
-  const m = BEARER.exec(value)
-  return m === null ? REDACTED : `${m[1]} ${previewSecret(m[2]!)}`
+  const token = bearerToken(value)
+  return token === null ? REDACTED : `${value.slice(0, 6)} ${previewSecret(token)}`
 }
 
 /** A copy of a JSON value with every property named `secret` (at any depth) replaced by `[redacted]`. */
@@ -112,6 +118,8 @@ export interface JournalRecord {
   status: number | null
   duration_ms: number
   org: string | null
+  /** Set when fault rules acted on the request. */
+  faults?: FaultActed[] | null
 }
 
 /** The path of a url, without its query string. */
@@ -133,6 +141,7 @@ export function format(r: JournalRecord): JournalEntry {
     status: r.status,
     duration_ms: r.duration_ms,
     org: r.org,
+    faults: r.faults ?? [],
   }
 }
 

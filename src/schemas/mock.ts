@@ -105,12 +105,27 @@ export const JournalEntry = Type.Object({
   query: HeaderValues,
   headers: Type.Unsafe<Record<string, string | string[]>>({ ...HeaderValues, description: 'Authorization shows a preview of the token; Cookie is redacted' }),
   body: Type.Unsafe<unknown>({ ...AnyValue, description: 'The parsed JSON body, every `secret` property redacted; null when none was read' }),
-  status: Nullable(Type.Integer({ description: 'null while in flight, or when a fault rule dropped the connection' })),
+  status: Nullable(
+    Type.Integer({
+      description:
+        'The status the mock answered; for a request a `when: "after"` fault rule acted on, the real status of the request, which ran (see `faults`). null while in flight, or when a rule dropped the connection before any handler ran',
+    }),
+  ),
   duration_ms: Type.Number(),
   org: Nullable(
     Type.String({
       description: 'The organization the request acted in or, for one answered before that (a forced fault, the rate limit), the only organization of its key',
     }),
+  ),
+  faults: Type.Array(
+    Type.Object({
+      id: Type.String({ description: 'The rule' }),
+      when: Type.Unsafe<'before' | 'after'>({ type: 'string', enum: ['before', 'after'] }),
+      delay_ms: Optional(Type.Integer({ description: 'It held the request (before) or its answer (after) this long' })),
+      status: Optional(Type.Integer({ description: 'It answered this status instead' })),
+      drop: Optional(Type.Boolean({ description: 'It closed the connection without an answer' })),
+    }),
+    { description: 'What each fault rule that acted on the request did to it, in pipeline order; empty when none did' },
   ),
 })
 

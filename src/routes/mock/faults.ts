@@ -18,7 +18,7 @@ const faultRoutes: FastifyPluginAsyncTypebox = async (app) => {
         tags,
         summary: 'Add a fault rule',
         description:
-          'Matching /v1 requests (by method, path and key) get a documented status in the documented shape, a delay, or a dropped connection, before authentication and before any handler runs, so nothing changes. `times` limits the rule to that many matches; `after` lets that many through first. Rules are checked in the order they were added: every matching rule counts the request, their delays add up, and the first one with a status or drop answers.',
+          'Matching /v1 requests (by method, path and key) get a status from 400 to 599, a delay, or a dropped connection, before authentication and before any handler runs, so nothing changes. Rules form a pipeline in the order they were added: a rule sees a request only if no earlier rule has answered it (a status or a drop answers; a delay alone does not); `after` lets that many of the requests it sees through first, `times` limits it to acting on that many. So stacked rules script a sequence.',
         security: adminSecurity,
         body: FaultRuleInput,
         response: {

@@ -1,5 +1,6 @@
 import { createHash, timingSafeEqual } from 'node:crypto'
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import { bearerToken } from '../../auth.js'
 import { ApiError } from '../../errors.js'
 import clockRoutes from './clock.js'
 import faultRoutes from './faults.js'
@@ -9,7 +10,6 @@ import resetRoutes from './reset.js'
 import seedRoutes from './seed.js'
 import stateRoutes from './state.js'
 
-const BEARER = /^Bearer +(\S+) *$/i
 const digest = (s: string) => createHash('sha256').update(s).digest()
 
 /**
@@ -22,8 +22,8 @@ const mockRoutes: FastifyPluginAsyncTypebox = async (app) => {
 
   app.addHook('onRequest', async (request) => {
     if (admin === null || request.url === '/_mock/health' || request.url.startsWith('/_mock/health?')) return
-    const token = BEARER.exec(request.headers.authorization ?? '')?.[1]
-    if (token === undefined || !timingSafeEqual(digest(token), admin)) throw new ApiError('admin_unauthorized')
+    const token = bearerToken(request.headers.authorization)
+    if (token === null || !timingSafeEqual(digest(token), admin)) throw new ApiError('admin_unauthorized')
   })
 
   await app.register(healthRoutes)

@@ -1,5 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from '@sinclair/typebox'
+import { ORG_NAME_HEADER, requestedOrg } from '../../auth.js'
 import { REQUEST_BODY_DESCRIPTION } from '../../plugins/docs.js'
 import { AISecret, AiSecretIdParam, PatchAISecret } from '../../schemas/ai-secret.js'
 import { Ref, bearerSecurity, corsOptions, errorResponses, jsonResponse } from '../../schemas/responses.js'
@@ -27,7 +28,7 @@ const aiSecretIdRoutes: FastifyPluginAsyncTypebox = async (app) => {
       },
     },
     async (request) => {
-      const { secret, org } = secrets.get(request.principal!, request.params.ai_secret_id)
+      const { secret, org } = secrets.get(request.principal!, request.params.ai_secret_id, requestedOrg(undefined, request.headers[ORG_NAME_HEADER]))
       request.org = org
       return secret
     },
@@ -54,7 +55,7 @@ const aiSecretIdRoutes: FastifyPluginAsyncTypebox = async (app) => {
       },
     },
     async (request) => {
-      const { secret, org } = secrets.patch(request.principal!, request.params.ai_secret_id, request.body)
+      const { secret, org } = secrets.patch(request.principal!, request.params.ai_secret_id, request.body, requestedOrg(undefined, request.headers[ORG_NAME_HEADER]))
       request.org = org
       return secret
     },
@@ -76,7 +77,7 @@ const aiSecretIdRoutes: FastifyPluginAsyncTypebox = async (app) => {
       },
     },
     async (request) => {
-      const { secret, org } = secrets.deleteById(request.principal!, request.params.ai_secret_id)
+      const { secret, org } = secrets.deleteById(request.principal!, request.params.ai_secret_id, requestedOrg(undefined, request.headers[ORG_NAME_HEADER]))
       request.org = org
       return secret
     },

@@ -1,6 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from '@sinclair/typebox'
-import { resolveOrg } from '../../auth.js'
+import { ORG_NAME_HEADER, requestedOrg, resolveOrg } from '../../auth.js'
 import { ApiError } from '../../errors.js'
 import { ALLOW_RESERVED, REQUEST_BODY_DESCRIPTION } from '../../plugins/docs.js'
 import {
@@ -40,7 +40,7 @@ const aiSecretRoutes: FastifyPluginAsyncTypebox = async (app) => {
       },
     },
     async (request, reply) => {
-      const org = (request.org = resolveOrg(request.principal!, request.body.org_name))
+      const org = (request.org = resolveOrg(request.principal!, requestedOrg(request.body.org_name, request.headers[ORG_NAME_HEADER])))
       const { secret, existing } = secrets.create(request.principal!, org, request.body)
       if (existing) reply.header('x-bt-found-existing', 'true')
       return secret
@@ -63,7 +63,7 @@ const aiSecretRoutes: FastifyPluginAsyncTypebox = async (app) => {
       },
     },
     async (request) => {
-      const org = (request.org = resolveOrg(request.principal!, request.body.org_name))
+      const org = (request.org = resolveOrg(request.principal!, requestedOrg(request.body.org_name, request.headers[ORG_NAME_HEADER])))
       return secrets.replace(request.principal!, org, request.body)
     },
   )
@@ -83,7 +83,7 @@ const aiSecretRoutes: FastifyPluginAsyncTypebox = async (app) => {
       },
     },
     async (request) => {
-      const org = (request.org = resolveOrg(request.principal!, request.body.org_name))
+      const org = (request.org = resolveOrg(request.principal!, requestedOrg(request.body.org_name, request.headers[ORG_NAME_HEADER])))
       return secrets.deleteByName(org, request.body.name)
     },
   )
@@ -132,9 +132,10 @@ const aiSecretRoutes: FastifyPluginAsyncTypebox = async (app) => {
     async (request) => {
       const q = request.query
       const principal = request.principal!
-      // Without org_name, a key lists across every organization it spans.
+      // Without org_name (or the x-bt-org-name header), a key lists across every organization it spans.
       let orgs = principal.orgs
-      if (q.org_name !== undefined) orgs = [(request.org = resolveOrg(principal, q.org_name))]
+      const named = requestedOrg(q.org_name, request.headers[ORG_NAME_HEADER])
+      if (named !== null) orgs = [(request.org = resolveOrg(principal, named))]
       else if (orgs.length === 0) throw new ApiError('no_org')
       const asArray = (v: string | string[] | undefined) => (v === undefined ? undefined : Array.isArray(v) ? v : [v])
       return {

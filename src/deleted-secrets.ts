@@ -1,0 +1,58 @@
+/** Where a secret stands in lists: its organization and its sort key (created, seq); a deleted one's seq may be a half (see DeletedSecrets). */
+export interface ListPosition {
+  org_id: string
+  created: string
+  seq: number
+}
+
+/** How many deleted positions are kept by default. */
+export const DELETED_POSITIONS_LIMIT = 10_000
+
+/**
+ * The list positions of deleted secrets, so that a `starting_after` / `ending_before` cursor
+ * naming a secret deleted since keeps its place (CONTRACT section 5): the official clients'
+ * auto-pagination with a delete inside the loop names the secret it has just deleted.
+ *
+ * GUESS: upstream's behaviour for such a cursor is unrecorded; the mock keeps it working,
+ * since the clean-up jobs the mock exists to test depend on it.
+ *
+ * Kept in memory, from the row each DELETE ... RETURNING already gives, so a delete costs one
+ * map insertion and no SQL. Bounded: past `limit`, the oldest deletion is forgotten first
+ * (its cursor becomes a 400 again); at the default limit they hold about 2 MiB of heap.
+ * Emptied by a reset. Limitations: a restarted mock with
+ * a file database has forgotten them, and two processes on one file each know only their
+ * own deletes.
+ */
+export class DeletedSecrets {
+  private readonly byId = new Map<string, ListPosition>()
+  /** One string per organization id: each row read from SQLite brings its own copy. */
+  private readonly orgIds = new Map<string, string>()
+
+  constructor(readonly limit: number = DELETED_POSITIONS_LIMIT) {}
+
+  get size(): number {
+    return this.byId.size
+  }
+
+  /** Remembers a deleted row (ids are lowercase uuids, as stored). */
+  remember(row: ListPosition & { id: string }): void {
+    if (this.byId.size >= this.limit) this.byId.delete(this.byId.keys().next().value!)
+    let org = this.orgIds.get(row.org_id)
+    if (org === undefined) this.orgIds.set(row.org_id, (org = row.org_id))
+    // Just before its seq: ai_secrets.seq is an INTEGER PRIMARY KEY without AUTOINCREMENT, so
+    // SQLite gives the next secret the largest seq + 1, which is this one's again when it was
+    // the newest. Such a secret came later: with the same created time (a clock that stands
+    // still, or the same millisecond), it must sort after the deleted one, not at its place.
+    this.byId.set(row.id, { org_id: org, created: row.created, seq: row.seq - 0.5 })
+  }
+
+  /** Where the deleted secret with this id stood, or null when it is not remembered. */
+  position(id: string): ListPosition | null {
+    return this.byId.get(id) ?? null
+  }
+
+  clear(): void {
+    this.byId.clear()
+    this.orgIds.clear()
+  }
+}
