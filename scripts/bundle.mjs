@@ -109,10 +109,16 @@ const results = await Promise.all([
   build({
     ...common,
     stdin: {
+      // The code cache is kept from runs that built a mock (see CodeCacheOptions.worthKeeping).
       contents:
         "const { join } = require('node:path')\n" +
         "const { codeCacheDir, loadWithCodeCache } = require('./code-cache.ts')\n" +
-        "module.exports = loadWithCodeCache(join(__dirname, 'core.cjs'), codeCacheDir(), () => require('./core.cjs'))\n",
+        'let built = false\n' +
+        "const core = loadWithCodeCache(join(__dirname, 'core.cjs'), codeCacheDir(), () => require('./core.cjs'), { worthKeeping: () => built })\n" +
+        'module.exports = Object.assign({}, core, {\n' +
+        '  buildApp: (options) => core.buildApp(options).then((app) => ((built = true), app)),\n' +
+        '  startMockServer: (options) => core.startMockServer(options).then((mock) => ((built = true), mock)),\n' +
+        '})\n',
       resolveDir: join(ROOT, 'src'),
       sourcefile: 'index.cjs',
       loader: 'js',

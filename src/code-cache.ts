@@ -60,10 +60,23 @@ export interface CodeCacheReport {
   file: string | null
 }
 
+/** What the caller of loadWithCodeCache may add. */
+export interface CodeCacheOptions {
+  /** Told how the load went. */
+  report?: (r: CodeCacheReport) => void
+  /**
+   * Asked at exit whether this run is worth caching; default yes. The package's entry says
+   * yes once a mock was built: a run that only printed --help compiled a fraction of what a
+   * start needs, and its cache would stand in for a better one.
+   */
+  worthKeeping?: () => boolean
+}
+
 /**
  * Loads a CommonJS file, compiled with a V8 code cache from `cacheDir` when there is one
  * (see CodeCacheReport). The cache is written at process exit, so that it holds every
- * function the run compiled (start-up, the first answers), not only the top level.
+ * function the run compiled (start-up, the first answers), not only the top level; only
+ * when there was none or V8 refused it, and the run was worth keeping.
  *
  * Calls `plainRequire` instead (the caller's own `require` of the same file) when there is no
  * usable cache directory, and when this module runs in a vm context of its own (Jest,
@@ -71,7 +84,8 @@ export interface CodeCacheReport {
  * than the test's, and the runner's module registry would not know it. The file must be
  * ASCII (the bundle is built so): it is read as latin1, much faster than UTF-8 for a large file.
  */
-export function loadWithCodeCache(file: string, cacheDir: string | null, plainRequire: () => unknown, report?: (r: CodeCacheReport) => void): unknown {
+export function loadWithCodeCache(file: string, cacheDir: string | null, plainRequire: () => unknown, options: CodeCacheOptions = {}): unknown {
+  const { report, worthKeeping = () => true } = options
   const dir = cacheDir === null || runInThisContext('globalThis') !== globalThis ? null : privateDir(cacheDir)
   if (dir === null) {
     report?.({ state: 'off', file: null })
@@ -91,7 +105,7 @@ export function loadWithCodeCache(file: string, cacheDir: string | null, plainRe
   report?.({ state, file: cacheFile })
   const mod = { exports: {} as unknown }
   ;(script.runInThisContext() as (...args: unknown[]) => void).call(mod.exports, mod.exports, createRequire(file), mod, file, dirname(file))
-  if (state !== 'hit') process.once('exit', () => writeCache(cacheFile, script))
+  if (state !== 'hit') process.once('exit', () => worthKeeping() && writeCache(cacheFile, script))
   return mod.exports
 }
 

@@ -21,15 +21,21 @@ function fixture(): { dir: string; file: string } {
 }
 
 /** Loads `file` in a fresh process through loadWithCodeCache; returns what it reported and answered. */
-function loadInChild(file: string, cacheDir: string | null): { state: string; answer: number; dir: string; file: string; line: string } {
+function loadInChild(file: string, cacheDir: string | null, worthKeeping = true): { state: string; answer: number; dir: string; file: string; line: string } {
   const script = `
     import { loadWithCodeCache } from ${JSON.stringify(join(PACKAGE_ROOT, 'src', 'code-cache.ts'))}
     import { createRequire } from 'node:module'
     let state
-    const m = loadWithCodeCache(${JSON.stringify(file)}, ${JSON.stringify(cacheDir)}, () => createRequire(${JSON.stringify(file)})(${JSON.stringify(file)}), (r) => (state = r.state))
+    const m = loadWithCodeCache(${JSON.stringify(file)}, ${JSON.stringify(cacheDir)}, () => createRequire(${JSON.stringify(file)})(${JSON.stringify(file)}), {
+      report: (r) => (state = r.state),
+      worthKeeping: () => process.env.WORTH_KEEPING !== 'no',
+    })
     process.stdout.write(JSON.stringify({ state, answer: m.answer(), dir: m.dir, file: m.file, line: m.line }))
   `
-  const r = spawnSync(process.execPath, ['--import', tsx, '--input-type=module', '-e', script], { encoding: 'utf8' })
+  const r = spawnSync(process.execPath, ['--import', tsx, '--input-type=module', '-e', script], {
+    encoding: 'utf8',
+    env: { ...process.env, WORTH_KEEPING: worthKeeping ? 'yes' : 'no' },
+  })
   if (r.status !== 0) throw new Error(r.stderr)
   return JSON.parse(r.stdout) as ReturnType<typeof loadInChild>
 }
@@ -49,6 +55,16 @@ t.test('a miss writes the cache at exit; the next process uses it; a damaged fil
   t.match(loadInChild(file, cache), { state: 'rejected', answer: 42 }, 'V8 refuses a damaged file; the module still loads')
   t.match(loadInChild(file, cache), { state: 'hit', answer: 42 }, 'and it was rewritten at exit')
   t.same(readdirSync(cache), written, 'no temporary file left behind')
+})
+
+t.test('a run not worth keeping writes no cache', async (t) => {
+  const { dir, file } = fixture()
+  const cache = join(dir, 'cache')
+  t.match(loadInChild(file, cache, false), { state: 'miss', answer: 42 })
+  t.same(readdirSync(cache), [])
+  t.match(loadInChild(file, cache, false), { state: 'miss' }, 'still none')
+  t.match(loadInChild(file, cache), { state: 'miss' })
+  t.match(loadInChild(file, cache), { state: 'hit' })
 })
 
 t.test('a changed file gets a cache of its own', async (t) => {
