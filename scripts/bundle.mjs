@@ -99,11 +99,18 @@ const swaggerUiDirname = {
   },
 }
 
-/** The CLI takes buildApp and SeedError from the library entry: one copy of the mock, one code cache. */
+/**
+ * The CLI takes buildApp and SeedError from the library entry: one copy of the mock, one code
+ * cache. Any module of the CLI's that imports src/app.ts or src/seed.ts gets dist/index.cjs
+ * (which exports both); checkCliHoldsNoMock fails the build if the mock got in another way.
+ */
 const cliUsesLibrary = {
   name: 'cli-uses-library',
   setup(b) {
-    b.onResolve({ filter: /^\.\/(app|seed)\.js$/ }, (args) => (args.importer.endsWith(join('src', 'cli.ts')) ? { path: './index.cjs', external: true } : undefined))
+    b.onResolve({ filter: /^\.\.?\/.*(app|seed)\.js$/ }, (args) => {
+      const target = join(args.resolveDir, args.path).replace(/\.js$/, '.ts')
+      return [join(ROOT, 'src', 'app.ts'), join(ROOT, 'src', 'seed.ts')].includes(target) ? { path: './index.cjs', external: true } : undefined
+    })
   },
 }
 
@@ -147,6 +154,7 @@ cpSync(join(SWAGGER_UI, 'static'), join(DIST, 'swagger-ui', 'static'), { recursi
 checkAscii(join(DIST, 'core.cjs'))
 checkOnly(results[0].metafile, 'dist/core.cjs', ['better-sqlite3', './swagger-ui.cjs'])
 checkOnly(results[2].metafile, 'dist/cli.cjs', ['./index.cjs'])
+checkCliHoldsNoMock(results[2].metafile)
 
 // The `import` entry: the CommonJS module through createRequire (importing it would make Node
 // scan the whole 2 MB file for its export names first), its exports by name.
@@ -187,6 +195,12 @@ function checkOnly(metafile, output, allowed) {
   const imports = Object.values(metafile.outputs)[0].imports.filter((i) => i.external && !i.path.startsWith('node:') && !builtin.has(i.path))
   const unexpected = imports.map((i) => i.path).filter((p) => !allowed.includes(p))
   if (unexpected.length > 0) throw new Error(`${output} requires ${unexpected.join(', ')} at run time; only ${allowed.join(', ')} may stay outside`)
+}
+
+/** dist/cli.cjs must take the mock from index.cjs, not bundle a second copy of it. */
+function checkCliHoldsNoMock(metafile) {
+  const inside = Object.keys(metafile.inputs).filter((f) => f === 'src/app.ts' || f.includes('node_modules/fastify/'))
+  if (inside.length > 0) throw new Error(`dist/cli.cjs bundles ${inside.join(', ')}: import buildApp from src/app.ts or src/index.ts's exports so that it comes from index.cjs`)
 }
 
 /** The licence texts of every package inside the bundles, which their MIT/ISC/BSD/Apache terms ask to ship with them. */
