@@ -227,7 +227,7 @@ in_runners() {
 }
 
 suites() {
-  in_runners "node --test" node --test node-test/
+  in_runners "node --test" sh -c "node --test node-test/*.test.mjs"
   in_runners "Jest" npx --no-install jest --ci
   local pool
   for pool in forks threads vmThreads vmForks; do in_runners "Vitest --pool=$pool" npx --no-install vitest run --pool="$pool"; done

@@ -1,4 +1,4 @@
-// node-test/secrets.test.mjs: node --test node-test/
+// node-test/secrets.test.mjs: node --test node-test/*.test.mjs
 import assert from 'node:assert/strict'
 import { after, before, beforeEach, test } from 'node:test'
 import { startMockServer } from 'ai-secret-mock'
