@@ -24,7 +24,10 @@ WORKDIR /app
 COPY package.json package-lock.json ./
 # npm 11 runs dependency install scripts only when allowed (package.json
 # "allowScripts"); fail here, not at run time, if better-sqlite3 was not built.
-RUN npm ci --no-audit --no-fund \
+# --ignore-scripts, then the two dependencies' own: the package's prepare script
+# (npm run build) needs src/, which comes later, so that this layer stays cached.
+RUN npm ci --no-audit --no-fund --ignore-scripts \
+ && npm rebuild better-sqlite3 esbuild \
  && node -e "new (require('better-sqlite3'))(':memory:').prepare('select 1').get()"
 
 COPY tsconfig.json tsconfig.build.json ./

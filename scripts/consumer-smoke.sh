@@ -23,7 +23,7 @@
 #
 # Environment: CONSUMER_NODE_VERSIONS (default "20 22 24"); CONSUMER_CACHE_DIR (default
 # ~/.cache/ai-secret-mock/consumer); CONSUMER_TARBALL: a tarball to test instead of packing
-# this checkout (npm pack, whose prepack builds).
+# this checkout (npm pack, whose prepare script builds).
 set -euo pipefail
 
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -237,7 +237,7 @@ suites() {
 }
 
 timed "README shows the examples of test/consumer/ verbatim" readme_examples
-timed "npm pack (prepack builds)" pack
+timed "npm pack (prepare builds)" pack
 for V in $VERSIONS; do
   timed "Node $V: the binary and its headers" use_node "$V"
   timed "Node $V: install the tarball alone: no warnings, nothing unbundled" clean_install
