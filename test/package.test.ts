@@ -35,6 +35,7 @@ const pkg = JSON.parse(readFileSync(join(PACKAGE_ROOT, 'package.json'), 'utf8'))
   bin: Record<string, string>
   engines: { node: string }
   dependencies: Record<string, string>
+  scripts: Record<string, string>
   exports: Record<string, string | Record<string, { types: string; default: string }>>
 }
 
@@ -73,6 +74,8 @@ t.test('npm pack ships what runs, and only that', async (t) => {
     for (const [, rel] of source.matchAll(/require\("(\.\/[^"]+)"\)|require\('(\.\/[^']+)'\)/g)) t.ok(files.includes(join('dist', rel!)), `${file} loads ${rel}: shipped`)
   }
   t.match(readFileSync(join(PACKAGE_ROOT, 'LICENSE'), 'utf8'), /^Apache License\s+Version 2\.0, January 2004/)
+  // npm pack and a git-URL install run prepare (a git dependency runs no other script of its own).
+  t.equal(pkg.scripts.prepare, 'npm run build', 'prepare builds dist/')
 })
 
 t.test('runtime dependencies: better-sqlite3 alone; engines as it runs', async (t) => {
