@@ -24,20 +24,24 @@ WORKDIR /app
 COPY package.json package-lock.json ./
 # npm 11 runs dependency install scripts only when allowed (package.json
 # "allowScripts"); fail here, not at run time, if better-sqlite3 was not built.
-RUN npm ci --no-audit --no-fund \
+# --ignore-scripts, then the two dependencies' own: the package's prepare script
+# (npm run build) needs src/, which comes later, so that this layer stays cached.
+RUN npm ci --no-audit --no-fund --ignore-scripts \
+ && npm rebuild better-sqlite3 esbuild \
  && node -e "new (require('better-sqlite3'))(':memory:').prepare('select 1').get()"
 
 COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
 COPY scripts/bundle.mjs ./scripts/
-# Then keep only what runs: production dependencies (npm prune gives what
-# `npm ci --omit=dev` would, without compiling better-sqlite3 a second time);
+# Then keep only what runs: the bundles (not tsc's dist/src or the declarations);
+# production dependencies, better-sqlite3 alone since the rest is bundled (npm
+# prune gives what `npm ci --omit=dev` would, without compiling it a second time);
 # better-sqlite3 without its sources and build intermediates (about 20 MB: only
 # build/Release/better_sqlite3.node is loaded); no type declarations, source
 # maps or READMEs in node_modules (about 8 MB; licences stay). Then check that
 # the pruned addon still loads.
 RUN npm run build \
- && find dist -name '*.d.ts' -delete -o -name '*.d.ts.map' -delete \
+ && rm -rf dist/src dist/index.d.ts dist/index.d.cts \
  && npm prune --omit=dev --no-audit --no-fund \
  && cd node_modules/better-sqlite3 \
  && mv build/Release/better_sqlite3.node /tmp/ \
@@ -62,7 +66,9 @@ COPY package.json ./
 COPY migrations ./migrations
 COPY seed ./seed
 COPY --from=build /app/node_modules ./node_modules
-COPY --from=build /app/dist/cli.mjs ./dist/cli.mjs
+# The bundles (the bin, the library it loads, Swagger UI and its files): better-sqlite3 is
+# the one package they load from node_modules.
+COPY --from=build /app/dist ./dist
 
 # /data for a file database (DB_PATH=/data/mock.db with a volume); not declared
 # as a VOLUME, since the default database is in memory and an anonymous volume

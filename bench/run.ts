@@ -1,7 +1,7 @@
 // npm run bench        the full run (about three minutes): table on stdout, bench/results.json
 // npm run bench:quick  the same code with short runs and a small store (CI: proves it works)
 //
-// Flags (after `--`): --quick; --only a,b (target ids below, plus cold-start and seed);
+// Flags (after `--`): --quick; --only a,b (target ids below, plus cold-start, startup and seed);
 // --profile (node --cpu-prof on the server children of --profile-targets a,b, default
 // delete-memory; summarise with bench/profile.ts); --connections 10,100; --out FILE.
 //
@@ -515,9 +515,9 @@ async function health(base: string): Promise<number> {
 }
 
 /** Spawn of `node <bin> --port 0` (demo seed, docs enabled) to the first 200 of /_mock/health. */
-async function coldStart(): Promise<{ ms: number; rss: number | null }> {
+async function coldStart(env: NodeJS.ProcessEnv = process.env): Promise<{ ms: number; rss: number | null }> {
   const t0 = performance.now()
-  const child = spawn(process.execPath, [CLI, '--port', '0', '--log-level', LOG_LEVEL], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] })
+  const child = spawn(process.execPath, [CLI, '--port', '0', '--log-level', LOG_LEVEL], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] })
   children.add(child)
   const exited = new Promise<void>((resolve) => child.on('exit', () => (children.delete(child), resolve())))
   try {
@@ -548,6 +548,95 @@ async function coldStart(): Promise<{ ms: number; rss: number | null }> {
     const timer = setTimeout(() => child.kill('SIGKILL'), 5000)
     await exited
     clearTimeout(timer)
+  }
+}
+
+// --- start-up against an empty Node process ----------------------------------------------
+
+/** Spawn to exit of a command, in ms. */
+function timeToExit(args: string[], env: NodeJS.ProcessEnv): Promise<number> {
+  const t0 = performance.now()
+  const child = spawn(process.execPath, args, { cwd: ROOT, env, stdio: 'ignore' })
+  children.add(child)
+  return new Promise((resolve, reject) => {
+    child.on('error', reject)
+    child.on('exit', (code) => {
+      children.delete(child)
+      if (code === 0) resolve(performance.now() - t0)
+      else reject(new Error(`node ${args.join(' ')} exited with ${code}`))
+    })
+  })
+}
+
+/** Spawn of the probe to its line "answered": import the package, startMockServer, the first answer of /_mock/health. */
+function libraryToFirstAnswer(probe: string, env: NodeJS.ProcessEnv): Promise<number> {
+  const t0 = performance.now()
+  const child = spawn(process.execPath, [probe], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] })
+  children.add(child)
+  let err = ''
+  child.stderr!.on('data', (d: Buffer) => (err += d.toString()))
+  return new Promise((resolve, reject) => {
+    child.stdout!.once('data', () => resolve(performance.now() - t0))
+    child.on('exit', (code) => {
+      children.delete(child)
+      reject(new Error(`the library probe exited (${code}) before answering: ${err}`))
+    })
+  })
+}
+
+interface StartupRatio {
+  /** Median of the pairwise ratios (each run over the empty process run next to it). */
+  ratio: number
+  medianMs: number
+  runs: number[]
+  /** The first, unrecorded run: no code cache yet (what the first test file of a run pays). */
+  firstMs: number
+}
+
+/**
+ * The package's two start-up paths, each against an empty `node -e ""` spawned next to it
+ * (pairs taken in turn, so that a machine busy with other work slows both alike):
+ *   library: a fresh process that imports ai-secret-mock (its `import` entry, as a user's test
+ *            file does), calls startMockServer() and gets its first answer of /_mock/health
+ *            (over node:http); timed from spawn to that answer
+ *   cli:     spawn of the bin to the first 200 of /_mock/health (as coldStart)
+ * Both use a code cache folder of their own, filled by the first (unrecorded) run.
+ */
+async function startupRatios(runs: number): Promise<{ emptyMs: number; library: StartupRatio; cli: StartupRatio }> {
+  const dir = mkdtempSync(join(tmpdir(), 'bench-startup-'))
+  tempDirs.add(dir)
+  const env = { ...process.env, AI_SECRET_MOCK_CODE_CACHE: join(dir, 'code-cache') }
+  // In the package's folder, so that `ai-secret-mock` names the package itself (package.json exports).
+  const probe = join(BENCH_DIR, '.build', 'startup-probe.mjs')
+  mkdirSync(dirname(probe), { recursive: true })
+  writeFileSync(
+    probe,
+    "import { request } from 'node:http'\n" +
+      "import { startMockServer } from 'ai-secret-mock'\n" +
+      'const mock = await startMockServer()\n' +
+      "await new Promise((resolve, reject) => request(`${mock.url}/_mock/health`, (res) => (res.statusCode === 200 ? res.resume().on('end', resolve) : reject(new Error(`status ${res.statusCode}`)))).on('error', reject).end())\n" +
+      "process.stdout.write('answered\\n')\n" +
+      'await mock.close()\n',
+  )
+  const empty = () => timeToExit(['-e', ''], env)
+  await empty()
+  const firstLibrary = await libraryToFirstAnswer(probe, env)
+  const firstCli = (await coldStart(env)).ms
+  const pairs = { library: [] as [number, number][], cli: [] as [number, number][] }
+  for (let i = 0; i < runs; i++) {
+    pairs.library.push([await libraryToFirstAnswer(probe, env), await empty()])
+    pairs.cli.push([(await coldStart(env)).ms, await empty()])
+  }
+  const summary = (p: [number, number][], firstMs: number): StartupRatio => ({
+    ratio: round(median(p.map(([a, b]) => a / b)), 2),
+    medianMs: round(median(p.map(([a]) => a)), 1),
+    runs: p.map(([a]) => round(a, 1)),
+    firstMs: round(firstMs, 1),
+  })
+  return {
+    emptyMs: round(median([...pairs.library, ...pairs.cli].map(([, b]) => b)), 1),
+    library: summary(pairs.library, firstLibrary),
+    cli: summary(pairs.cli, firstCli),
   }
 }
 
@@ -678,6 +767,16 @@ async function main(): Promise<void> {
     }
   }
 
+  let startup: Awaited<ReturnType<typeof startupRatios>> | null = null
+  if (wanted('startup')) {
+    note(`  start-up: ${SETTINGS.coldRuns} pairs of (library | CLI) to the first answer and an empty node -e ""`)
+    try {
+      startup = await startupRatios(SETTINGS.coldRuns)
+    } catch (err) {
+      fail(`start-up: ${(err as Error).message}`)
+    }
+  }
+
   let seed: { secrets: number; bulkInsertMs: number; applySeedMs: number; rssAfterMB: number; perMillion: { bulkInsertS: number; applySeedS: number } } | null = null
   if (wanted('seed')) {
     note(`  seeding ${SETTINGS.seedSecrets} secrets (bulk insert, then applySeed)`)
@@ -720,6 +819,12 @@ async function main(): Promise<void> {
   checks.push({ target: 'full DELETE (memory) p99 @10 connections', measured: del === undefined ? 'n/a' : `${del.p99.toFixed(2)} ms`, goal: '≤ 2 ms', pass: del === undefined ? null : del.p99 <= 2 })
   ratioCheck('full DELETE (file db) @10 connections', file, 0.4)
   checks.push({ target: 'cold start, median of ' + SETTINGS.coldRuns, measured: cold === null ? 'n/a' : `${cold.medianMs.toFixed(0)} ms`, goal: '≤ 250 ms', pass: cold === null ? null : cold.medianMs <= 250 })
+  for (const [name, r] of [
+    ['library: import + startMockServer + first answer', startup?.library],
+    ['CLI: spawn to first /_mock/health', startup?.cli],
+  ] as const) {
+    checks.push({ target: name, measured: r === undefined ? 'n/a' : `${r.ratio.toFixed(2)} × node -e ""`, goal: '≤ 2 × node -e ""', pass: r === undefined ? null : r.ratio <= 2 })
+  }
   checks.push({
     target: 'RSS after start-up (CLI, demo seed)',
     measured: cold?.medianRssMB == null ? 'n/a' : `${cold.medianRssMB.toFixed(1)} MB`,
@@ -756,6 +861,12 @@ async function main(): Promise<void> {
   for (const s of skipped) lines.push(`note: ${s}`)
   lines.push('')
   if (cold !== null) lines.push(`cold start (spawn → first 200 of /_mock/health): median ${cold.medianMs} ms of [${cold.runs.join(', ')}]; RSS after start-up median ${cold.medianRssMB} MB`)
+  if (startup !== null) {
+    lines.push(
+      `start-up against an empty node -e "" (median ${startup.emptyMs} ms): library ${startup.library.ratio} × (median ${startup.library.medianMs} ms; ` +
+        `first run, no code cache yet: ${startup.library.firstMs} ms), CLI ${startup.cli.ratio} × (median ${startup.cli.medianMs} ms; first run: ${startup.cli.firstMs} ms)`,
+    )
+  }
   if (seed !== null) {
     lines.push(
       `seeding ${seed.secrets.toLocaleString('en-US')} secrets: bulk insert (Repository.insertSecrets, one transaction) ${seed.bulkInsertMs} ms; applySeed (seed-file path) ${seed.applySeedMs} ms` +
@@ -783,6 +894,7 @@ async function main(): Promise<void> {
         appRoutes: routes,
         skipped,
         coldStart: cold,
+        startup,
         seed,
         targets: checks,
         failures,

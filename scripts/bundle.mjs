@@ -1,21 +1,227 @@
-// Bundles the built CLI into one file, dist/cli.mjs: the package's bin.
+// Builds what the package ships (package.json "files"): the library in both module formats,
+// the CLI, Swagger UI and the bundled declaration file. Runs after `tsc -p tsconfig.build.json`
+// (whose dist/src/ is for the tests and the bench, and is not shipped).
 //
-// Why: the CLI's cold start was mostly Node resolving and loading ~1 000 module files
-// (fastify, TypeBox, Ajv, pino...). One bundled file loads in a fraction of that. Two
-// dependencies stay outside: better-sqlite3 (a native addon) and @fastify/swagger-ui
-// (it serves Swagger UI's files from its own folder).
+//   dist/core.cjs         the whole mock, one CommonJS file: src/index.ts and every runtime
+//                         dependency but better-sqlite3 (a native addon), so that an install
+//                         pulls no ESM-only package (Jest and Vitest's vm pools cannot
+//                         require() one) and no package whose `engines` excludes Node 20
+//   dist/index.cjs        the `require` entry: loads core.cjs with a V8 code cache (src/code-cache.ts)
+//   dist/index.mjs        the `import` entry: the same module, its exports by name
+//   dist/index.d.ts       the declarations, bundled from src/index.ts; they import nothing,
+//   dist/index.d.cts      so a consumer needs neither fastify nor @types/better-sqlite3
+//   dist/cli.cjs          the bin's code (src/cli.ts), which takes buildApp from index.cjs
+//   dist/cli.mjs          the bin (package.json "bin")
+//   dist/swagger-ui.cjs   @fastify/swagger-ui and what it needs, loaded on the first /docs
+//   dist/swagger-ui/      request, and the Swagger UI files it serves (static/)
+//   dist/THIRD-PARTY-LICENSES.txt  the licences of the bundled packages
+//
+// Why one bundled file: a cold start was mostly Node resolving and loading ~1 000 module files.
+import { execFileSync } from 'node:child_process'
+import { chmodSync, cpSync, existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { builtinModules, createRequire } from 'node:module'
+import { dirname, join, relative } from 'node:path'
+import { fileURLToPath } from 'node:url'
 import { build } from 'esbuild'
 
-await build({
-  entryPoints: ['dist/src/cli.js'],
-  outfile: 'dist/cli.mjs',
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..')
+const DIST = join(ROOT, 'dist')
+const SWAGGER_UI = join(ROOT, 'node_modules', '@fastify', 'swagger-ui')
+process.chdir(ROOT)
+
+for (const f of ['core.cjs', 'core.cjs.map', 'index.cjs', 'index.cjs.map', 'cli.cjs.map', 'swagger-ui.cjs.map', 'index.mjs', 'index.d.ts', 'index.d.cts', 'cli.cjs', 'cli.mjs', 'swagger-ui.cjs', 'swagger-ui', 'THIRD-PARTY-LICENSES.txt']) {
+  rmSync(join(DIST, f), { recursive: true, force: true })
+}
+
+const common = {
   bundle: true,
   platform: 'node',
-  format: 'esm',
+  format: 'cjs',
   target: 'node20',
-  external: ['better-sqlite3', '@fastify/swagger-ui'],
-  // The CommonJS packages inside call require(): give the ES module one.
-  banner: { js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);" },
+  // ASCII only: src/code-cache.ts reads core.cjs as latin1 (see checkAscii).
+  charset: 'ascii',
+  // The licences are in THIRD-PARTY-LICENSES.txt.
   legalComments: 'none',
   logLevel: 'warning',
-})
+  metafile: true,
+  // BUNDLE_SOURCEMAP=1: dist/*.cjs.map beside the bundles, for profiling (`node --cpu-prof`, then
+  // map positions back to src/ and node_modules/); not referenced from the files, not shipped.
+  sourcemap: process.env.BUNDLE_SOURCEMAP === '1' ? 'external' : false,
+  // src/paths.ts finds the package root from import.meta.url, which a CommonJS file does not have.
+  define: { 'import.meta.url': '__import_meta_url' },
+  banner: { js: "var __import_meta_url = require('node:url').pathToFileURL(__filename).href;" },
+}
+
+/** Swagger UI is loaded on the first /docs request (src/plugins/docs.ts), from a bundle of its own. */
+const swaggerUiOutside = {
+  name: 'swagger-ui-outside',
+  setup(b) {
+    b.onResolve({ filter: /^@fastify\/swagger-ui$/ }, () => ({ path: 'swagger-ui', namespace: 'swagger-ui-outside' }))
+    b.onResolve({ filter: /^\.\/swagger-ui\.cjs$/ }, () => ({ path: './swagger-ui.cjs', external: true }))
+    // A CommonJS module of the bundle, so that import() of it becomes a require() on first use.
+    b.onLoad({ filter: /.*/, namespace: 'swagger-ui-outside' }, () => ({ contents: "module.exports = require('./swagger-ui.cjs')", loader: 'js' }))
+  },
+}
+
+/**
+ * fastify/lib/server.js requires node:https and node:http2 at load time, for servers the mock
+ * never makes; loading them is ~10 % of a fresh process's start-up. Here they load on first use.
+ */
+const lazyServerModules = {
+  name: 'lazy-https-http2',
+  setup(b) {
+    b.onLoad({ filter: /[\\/]node_modules[\\/]fastify[\\/]lib[\\/]server\.js$/ }, (args) => {
+      let contents = readFileSync(args.path, 'utf8')
+      for (const name of ['https', 'http2']) {
+        const line = `const ${name} = require('node:${name}')`
+        if (!contents.includes(line)) {
+          return { contents, loader: 'js', warnings: [{ text: `fastify/lib/server.js no longer has "${line}": node:${name} is loaded at start-up again` }] }
+        }
+        contents = contents.replace(line, `const ${name} = new Proxy({}, { get: (_, key) => require('node:${name}')[key] })`)
+      }
+      return { contents, loader: 'js' }
+    })
+  },
+}
+
+/**
+ * In the Swagger UI bundle, `__dirname` is dist/: each file of @fastify/swagger-ui gets the
+ * folder it had in the package, under dist/swagger-ui/, where its static/ files are copied.
+ */
+const swaggerUiDirname = {
+  name: 'swagger-ui-dirname',
+  setup(b) {
+    b.onLoad({ filter: /[\\/]node_modules[\\/]@fastify[\\/]swagger-ui[\\/].*\.js$/ }, (args) => {
+      const dir = relative(SWAGGER_UI, dirname(args.path)).split('\\').join('/') || '.'
+      const contents = readFileSync(args.path, 'utf8').replace(/\b__dirname\b/g, `require('node:path').join(__dirname, 'swagger-ui', ${JSON.stringify(dir)})`)
+      return { contents, loader: 'js' }
+    })
+  },
+}
+
+/**
+ * The CLI takes buildApp and SeedError from the library entry: one copy of the mock, one code
+ * cache. Any module of the CLI's that imports src/app.ts or src/seed.ts gets dist/index.cjs
+ * (which exports both); checkCliHoldsNoMock fails the build if the mock got in another way.
+ */
+const cliUsesLibrary = {
+  name: 'cli-uses-library',
+  setup(b) {
+    b.onResolve({ filter: /^\.\.?\/.*(app|seed)\.js$/ }, (args) => {
+      const target = join(args.resolveDir, args.path).replace(/\.js$/, '.ts')
+      return [join(ROOT, 'src', 'app.ts'), join(ROOT, 'src', 'seed.ts')].includes(target) ? { path: './index.cjs', external: true } : undefined
+    })
+  },
+}
+
+const results = await Promise.all([
+  build({
+    ...common,
+    entryPoints: ['src/index.ts'],
+    outfile: 'dist/core.cjs',
+    external: ['better-sqlite3'],
+    plugins: [swaggerUiOutside, lazyServerModules],
+    // A third less to read, decode and keep in memory at each start; names stay, so stack traces still read.
+    minifyWhitespace: true,
+    minifySyntax: true,
+  }),
+  build({
+    ...common,
+    stdin: {
+      // The code cache is kept from runs that built a mock (see CodeCacheOptions.worthKeeping).
+      contents:
+        "const { join } = require('node:path')\n" +
+        "const { codeCacheDir, loadWithCodeCache } = require('./code-cache.ts')\n" +
+        'let built = false\n' +
+        "const core = loadWithCodeCache(join(__dirname, 'core.cjs'), codeCacheDir(), () => require('./core.cjs'), { worthKeeping: () => built })\n" +
+        'module.exports = Object.assign({}, core, {\n' +
+        '  buildApp: (options) => core.buildApp(options).then((app) => ((built = true), app)),\n' +
+        '  startMockServer: (options) => core.startMockServer(options).then((mock) => ((built = true), mock)),\n' +
+        '})\n',
+      resolveDir: join(ROOT, 'src'),
+      sourcefile: 'index.cjs',
+      loader: 'js',
+    },
+    outfile: 'dist/index.cjs',
+    external: ['./core.cjs'],
+  }),
+  build({ ...common, entryPoints: ['src/cli.ts'], outfile: 'dist/cli.cjs', plugins: [cliUsesLibrary] }),
+  build({ ...common, entryPoints: [join(SWAGGER_UI, 'index.js')], outfile: 'dist/swagger-ui.cjs', plugins: [swaggerUiDirname] }),
+])
+// Swagger UI's own files, but swagger-ui.js: the page loads swagger-ui-bundle.js, which holds it.
+cpSync(join(SWAGGER_UI, 'static'), join(DIST, 'swagger-ui', 'static'), { recursive: true, filter: (f) => !f.endsWith(join('static', 'swagger-ui.js')) })
+
+checkAscii(join(DIST, 'core.cjs'))
+checkOnly(results[0].metafile, 'dist/core.cjs', ['better-sqlite3', './swagger-ui.cjs'])
+checkOnly(results[2].metafile, 'dist/cli.cjs', ['./index.cjs'])
+checkCliHoldsNoMock(results[2].metafile)
+
+// The `import` entry: the CommonJS module through createRequire (importing it would make Node
+// scan the whole 2 MB file for its export names first), its exports by name.
+const names = Object.keys(createRequire(import.meta.url)(join(DIST, 'core.cjs'))).sort()
+writeFileSync(
+  join(DIST, 'index.mjs'),
+  "import { createRequire } from 'node:module'\n\n" +
+    "const mock = createRequire(import.meta.url)('./index.cjs')\n\n" +
+    `export const { ${names.join(', ')} } = mock\n`,
+)
+writeFileSync(join(DIST, 'cli.mjs'), "#!/usr/bin/env node\nimport { createRequire } from 'node:module'\n\ncreateRequire(import.meta.url)('./cli.cjs')\n")
+chmodSync(join(DIST, 'cli.mjs'), 0o755)
+
+// The declarations: one file that imports nothing (checked here and by test/package.test.ts;
+// `tsc --noEmit -p .` has type-checked the sources).
+execFileSync(
+  process.execPath,
+  [join(ROOT, 'node_modules', 'dts-bundle-generator', 'dist', 'bin', 'dts-bundle-generator.js'), '--silent', '--no-banner', '--no-check', '-o', 'dist/index.d.ts', 'src/index.ts'],
+  { stdio: 'inherit' },
+)
+const dts = readFileSync(join(DIST, 'index.d.ts'), 'utf8')
+const imports = dts.match(/^\s*(import|export .* from|\/\/\/ <reference)\b.*$/gm)
+if (imports !== null) throw new Error(`dist/index.d.ts must import nothing, but has:\n${imports.join('\n')}`)
+writeFileSync(join(DIST, 'index.d.cts'), dts)
+
+writeFileSync(join(DIST, 'THIRD-PARTY-LICENSES.txt'), thirdPartyLicenses(results.map((r) => r.metafile)))
+
+/** core.cjs is read as latin1 (src/code-cache.ts): a byte over 0x7f would be read wrong. */
+function checkAscii(file) {
+  const bytes = readFileSync(file)
+  const at = bytes.findIndex((b) => b > 0x7f)
+  if (at !== -1) throw new Error(`${relative(ROOT, file)} is not ASCII (byte ${at}): the code cache reads it as latin1`)
+}
+
+/** Fails when an output imports a package the bundle was meant to hold. */
+function checkOnly(metafile, output, allowed) {
+  const builtin = new Set(builtinModules)
+  const imports = Object.values(metafile.outputs)[0].imports.filter((i) => i.external && !i.path.startsWith('node:') && !builtin.has(i.path))
+  const unexpected = imports.map((i) => i.path).filter((p) => !allowed.includes(p))
+  if (unexpected.length > 0) throw new Error(`${output} requires ${unexpected.join(', ')} at run time; only ${allowed.join(', ')} may stay outside`)
+}
+
+/** dist/cli.cjs must take the mock from index.cjs, not bundle a second copy of it. */
+function checkCliHoldsNoMock(metafile) {
+  const inside = Object.keys(metafile.inputs).filter((f) => f === 'src/app.ts' || f.includes('node_modules/fastify/'))
+  if (inside.length > 0) throw new Error(`dist/cli.cjs bundles ${inside.join(', ')}: import buildApp from src/app.ts or src/index.ts's exports so that it comes from index.cjs`)
+}
+
+/** The licence texts of every package inside the bundles, which their MIT/ISC/BSD/Apache terms ask to ship with them. */
+function thirdPartyLicenses(metafiles) {
+  const packages = new Map()
+  for (const metafile of metafiles) {
+    for (const input of Object.keys(metafile.inputs)) {
+      const m = /^(.*node_modules\/(?:@[^/]+\/)?[^/]+)\//.exec(input)
+      if (m === null || packages.has(m[1])) continue
+      const pkg = JSON.parse(readFileSync(join(ROOT, m[1], 'package.json'), 'utf8'))
+      const file = readdirSync(join(ROOT, m[1])).find((f) => /^licen[cs]e/i.test(f))
+      packages.set(m[1], { name: pkg.name, version: pkg.version, license: pkg.license, text: file === undefined ? null : readFileSync(join(ROOT, m[1], file), 'utf8').trim() })
+    }
+  }
+  const list = [...packages.values()].sort((a, b) => a.name.localeCompare(b.name) || a.version.localeCompare(b.version))
+  const seen = new Set()
+  const unique = list.filter((p) => !seen.has(`${p.name}@${p.version}`) && seen.add(`${p.name}@${p.version}`))
+  return (
+    'ai-secret-mock bundles these packages into dist/*.cjs; their licences follow.\n' +
+    'dist/swagger-ui/static/ holds the files of Swagger UI (swagger-ui-dist, Apache-2.0, the licence\n' +
+    "in LICENSE), as @fastify/swagger-ui ships them.\n\n" +
+    unique.map((p) => `${'-'.repeat(78)}\n${p.name}@${p.version} (${p.license})\n\n${p.text ?? `(no licence file in the package; its package.json says ${p.license})`}\n`).join('\n')
+  )
+}

@@ -12,6 +12,7 @@ import mockRoutes from './routes/mock/index.js'
 import aiSecretRoutes from './routes/v1/ai-secret.js'
 import { sharedSchemas } from './schemas/ai-secret.js'
 import { readSeedFile } from './seed.js'
+import type { LoggerOptions } from './types.js'
 import { createValidators, lazySerializerFactory } from './validation.js'
 import SerializerSelector from '@fastify/fast-json-stringify-compiler'
 
@@ -21,7 +22,7 @@ export interface AppOptions {
   /** Seed data for a new database: an object in the seed-file format, a path to a seed file, or false for none. Default: the demo seed. */
   seed?: object | string | false
   /** false (default), true (info), a pino level, or Fastify logger options. Authorization and secret values are always redacted. */
-  logger?: boolean | string | Exclude<FastifyServerOptions['logger'], boolean>
+  logger?: boolean | string | LoggerOptions
   /** Deterministic ids, request ids and a clock that stands still: answers that snapshot the same every run. */
   deterministic?: boolean
   /** Secret for HS256 JWT bearer tokens (JWT_SECRET); unset, JWTs are refused with a 401. */
@@ -54,7 +55,7 @@ export const REDACT = [
 function loggerOptions(logger: AppOptions['logger']): FastifyServerOptions['logger'] {
   if (logger === undefined || logger === false) return false
   const base = typeof logger === 'object' ? logger : { level: logger === true ? 'info' : logger }
-  return { ...base, redact: { paths: REDACT, censor: '[redacted]' } }
+  return { ...base, redact: { paths: REDACT, censor: '[redacted]' } } as FastifyServerOptions['logger']
 }
 
 function resolveSeed(seed: AppOptions['seed']): { data: unknown; source?: string } {

@@ -3,11 +3,12 @@ import type { Db } from './db/database.js'
 import { DeletedSecrets, type ListPosition } from './deleted-secrets.js'
 import { previewSecret } from './preview.js'
 import type { AISecret } from './schemas/ai-secret.js'
+import type { Role } from './types.js'
 
 // Every SQL statement of the application lives here (and in migrations/): prepared once,
 // named parameters, rows mapped to API field names at this boundary.
 
-export type Role = 'owner' | 'member'
+export type { Role }
 
 export interface OrgAccess {
   id: string

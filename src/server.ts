@@ -1,11 +1,9 @@
 import type { AddressInfo } from 'node:net'
-import type { FastifyInstance, InjectOptions } from 'fastify'
+import type { InjectOptions } from 'fastify'
 import { buildApp, type AppOptions } from './app.js'
-import type { FaultRule, FaultRuleInput } from './control/faults.js'
 import type { JournalEntry, JournalFilter } from './control/journal.js'
-import type { SeedData } from './schemas/mock.js'
-import type { Role } from './repository.js'
 import type { SeedResult } from './seed.js'
+import type { FaultRule, FaultRuleInput, MockApp, Role, SeedData } from './types.js'
 
 export interface MockServerOptions extends AppOptions {
   /** Default 0: a free port. */
@@ -46,9 +44,12 @@ export interface MockServer {
   /** `http://127.0.0.1:<port>`, without a trailing slash. */
   url: string
   apiKeys: MockApiKeys
-  /** The Fastify instance, for `inject()` or anything else. */
-  app: FastifyInstance
-  /** Stops listening and closes the database. Requests still open after 1 s are cut. */
+  /** The app, for `inject()` (the Fastify instance; see MockApp). */
+  app: MockApp
+  /**
+   * Stops listening and closes the database. Requests still open after 1 s are cut. Calling
+   * it again resolves at once; every other method then rejects with an Error that says so.
+   */
   close(): Promise<void>
   /** POST /_mock/reset: back to the configured seed. */
   reset(): Promise<SeedResult>
@@ -119,8 +120,11 @@ export async function startMockServer(options: MockServerOptions = {}): Promise<
   if (app.mock.seeded !== null) add(apiKeys, plainKeys(configured, app.mock.seeded))
 
   const admin = app.control.adminToken === null ? {} : { authorization: `Bearer ${app.control.adminToken}` }
+  let closing: Promise<void> | null = null
   // The helpers go through the /_mock routes themselves: the same checks, the same answers.
-  const control = async (opts: InjectOptions & { url: string }) => {
+  const control = async (helper: string, opts: InjectOptions & { url: string }) => {
+    // (Fastify would throw FST_ERR_REOPENED_CLOSE_SERVER, which names no cause.)
+    if (closing !== null) throw new Error(`ai-secret-mock: ${helper}() was called after close(): the mock server is closed`)
     const res = await app.inject({ ...opts, headers: { ...admin, ...opts.headers } })
     if (res.statusCode >= 400) throw new MockControlError(res.statusCode, res.body)
     return res
@@ -130,22 +134,25 @@ export async function startMockServer(options: MockServerOptions = {}): Promise<
     url,
     apiKeys,
     app,
-    async close() {
-      const cut = setTimeout(() => app.server.closeAllConnections(), 1000)
-      cut.unref()
-      try {
-        await app.close()
-      } finally {
-        clearTimeout(cut)
-      }
+    close() {
+      closing ??= (async () => {
+        const cut = setTimeout(() => app.server.closeAllConnections(), 1000)
+        cut.unref()
+        try {
+          await app.close()
+        } finally {
+          clearTimeout(cut)
+        }
+      })()
+      return closing
     },
     async reset() {
-      const result = (await control({ method: 'POST', url: '/_mock/reset' })).json<SeedResult>()
+      const result = (await control('reset', { method: 'POST', url: '/_mock/reset' })).json<SeedResult>()
       rebuild(apiKeys, plainKeys(configured, result))
       return result
     },
     async seed(data) {
-      const result = (await control({ method: 'POST', url: '/_mock/seed', payload: data })).json<SeedResult>()
+      const result = (await control('seed', { method: 'POST', url: '/_mock/seed', payload: data })).json<SeedResult>()
       const keys = plainKeys(data, result)
       add(apiKeys, keys)
       return { ...result, keys }
@@ -155,13 +162,13 @@ export async function startMockServer(options: MockServerOptions = {}): Promise<
       if (filter.method !== undefined) query.method = filter.method
       if (filter.path !== undefined) query.path = filter.path
       if (filter.org !== undefined) query.org = filter.org
-      return (await control({ method: 'GET', url: '/_mock/requests', query })).json<{ requests: JournalEntry[] }>().requests
+      return (await control('requests', { method: 'GET', url: '/_mock/requests', query })).json<{ requests: JournalEntry[] }>().requests
     },
     async fault(rule) {
-      return (await control({ method: 'POST', url: '/_mock/faults', payload: rule })).json<FaultRule>()
+      return (await control('fault', { method: 'POST', url: '/_mock/faults', payload: rule })).json<FaultRule>()
     },
     async clearFaults() {
-      await control({ method: 'DELETE', url: '/_mock/faults' })
+      await control('clearFaults', { method: 'DELETE', url: '/_mock/faults' })
     },
   }
 }

@@ -1,10 +1,11 @@
 import { Writable } from 'node:stream'
 import t, { type Test } from 'tap'
 import { prettyDestination } from '../src/logging.js'
+import type { LoggerOptions } from '../src/types.js'
 import { DEMO_SECRETS, KEYS, build, call, headers } from './helper.js'
 
 /** Sends requests that carry every demo key, an unknown key and secret values (in JSON and in broken JSON). */
-async function exercise(t: Test, logger: object) {
+async function exercise(t: Test, logger: LoggerOptions) {
   const app = await build(t, { logger })
   const bodies = [
     { name: 'OPENAI_API_KEY' },

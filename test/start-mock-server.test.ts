@@ -207,6 +207,33 @@ t.test('close() does not wait for a long delay', async (t) => {
   t.ok(['network error', 200].includes(await pending))
 })
 
+t.test('after close(), the helpers reject with an error that says so, and close() again resolves', async (t) => {
+  const server = await startMockServer({ logger: false })
+  await server.close()
+  const calls: [string, () => Promise<unknown>][] = [
+    ['reset', () => server.reset()],
+    ['seed', () => server.seed({ organizations: [{ name: 'late' }] })],
+    ['requests', () => server.requests()],
+    ['fault', () => server.fault({ status: 500 })],
+    ['clearFaults', () => server.clearFaults()],
+  ]
+  for (const [name, call] of calls) {
+    const err = (await call().then(
+      () => null,
+      (e: unknown) => e,
+    )) as Error & { code?: string }
+    t.type(err, Error, `${name}() rejects`)
+    t.equal(err.message, `ai-secret-mock: ${name}() was called after close(): the mock server is closed`, `${name}(): a message that names the cause`)
+    t.not(err.code, 'FST_ERR_REOPENED_CLOSE_SERVER')
+  }
+  await t.resolves(server.close(), 'a second close() resolves')
+  const res = await fetch(`${server.url}/_mock/health`).then(
+    () => 'answered',
+    () => 'refused',
+  )
+  t.equal(res, 'refused', 'nothing listens any more')
+})
+
 t.test('the package exports them by name (package.json exports, after npm run build)', async (t) => {
   // A variable specifier: tsc checks this file before the build has written dist/.
   const name = 'ai-secret-mock'
