@@ -1,6 +1,9 @@
 // Bounded memory: a soak of many requests (autocannon) against the CLI child process, a
 // mix of list, get, create, replace, patch and delete with errors among them (401, 400,
-// 403, 404), over a bounded set of names so that the data itself stays the same size.
+// 403, 404), over a bounded set of names so that the data itself stays the same size. The
+// control plane's per-request paths run too: the rate limit is on (a limit never reached, so
+// every key's window of request times is kept), a fault rule answers 429 after a 2 ms delay
+// (a timer per request), and requests carry `Prefer: code=429` and `Prefer: delay=1`.
 //
 // What is judged: the child's RSS right after a full garbage collection, which a probe loaded
 // into it (memory-probe.mjs) forces and reads every (requests after warm-up / 20) answers, from
@@ -66,6 +69,10 @@ export interface SoakReport {
 }
 
 const NAMES = 500
+/** The most RATE_LIMIT_PER_MINUTE takes, more than the soak sends in a minute: it keeps the limiter's state, not its 429s. */
+const RATE_LIMIT = 1_000_000
+/** The path the soak's fault rule answers (a secret that does not exist). */
+const FAULTED = '/v1/ai_secret/00000000-0000-4000-8000-00000000fa17'
 const MiB = 1024 * 1024
 /** Readings (each after a forced full collection) spread over the requests after warm-up. */
 const READINGS = 20
@@ -90,7 +97,7 @@ export async function soak(o: { total: number; warmup: number; connections: numb
   const memoryFile = join(dir, 'memory.jsonl')
   const server = await startCli(
     ['--seed', writeSeed(dir, NAMES, 'soak'), '--log-level', 'warn'],
-    { SOAK_MEMORY_FILE: memoryFile },
+    { SOAK_MEMORY_FILE: memoryFile, RATE_LIMIT_PER_MINUTE: String(RATE_LIMIT) },
     20_000,
     ['--expose-gc', '--import', PROBE],
   )
@@ -111,6 +118,12 @@ export async function soak(o: { total: number; warmup: number; connections: numb
   leaks.add('sk-rel-soak-unknown-key', 'unknown key')
 
   try {
+    const rule = await fetch(`${server.url}/_mock/faults`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ method: 'GET', path: FAULTED, status: 429, retry_after: 1, delay_ms: 2 }),
+    })
+    if (rule.status !== 201) problems.push(`the fault rule was refused: ${rule.status} ${await rule.text()}`)
     const list = await http(server.port, { method: 'GET', path: '/v1/ai_secret', headers: { authorization: `Bearer ${RACE_KEY}` } })
     const ids = list.kind === 'answer' ? (JSON.parse(list.body) as { objects: { id: string }[] }).objects.map((s) => s.id) : []
     let n = 0
@@ -134,6 +147,9 @@ export async function soak(o: { total: number; warmup: number; connections: numb
       { method: 'GET', path: '/nowhere', headers: a() },
       { method: 'GET', path: `/v1/ai_secret?ai_secret_name=soak-1&ai_secret_type=openai,anthropic`, headers: a() },
       { method: 'DELETE', path: '/v1/ai_secret/not-a-uuid', headers: a() },
+      { method: 'GET', path: FAULTED, headers: a() },
+      { method: 'GET', path: '/v1/ai_secret?limit=1', headers: { ...a(), prefer: 'code=429' } },
+      { method: 'GET', path: '/v1/ai_secret?limit=1', headers: { ...a(), prefer: 'delay=1' } },
     ]
     const readingsSoFar = () => (existsSync(memoryFile) ? readFileSync(memoryFile, 'utf8').split('\n').length - 1 : 0)
     /** A reading while the load is paused: signal the probe, wait until its line is written. */
