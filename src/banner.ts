@@ -1,3 +1,5 @@
+import { DEMO_SEED_FILE } from './paths.js'
+import type { StoreOptions } from './plugins/store.js'
 import type { SeedResult } from './seed.js'
 
 /** What each key can do, in words: "owner of acme", "member of acme (read-only)". */
@@ -11,23 +13,46 @@ function table(rows: string[][]): string[] {
   return rows.map((r) => '  ' + r.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd())
 }
 
+/** "1 organization", "2 organizations": a count with its noun in the right number. */
+function count(n: number, one: string, many = `${one}s`): string {
+  return `${n} ${n === 1 ? one : many}`
+}
+
 /**
- * The start-up text: where the mock listens, its docs, and the API keys the seed created,
- * in plain text (they are the user's own test fixtures, read from the seed file).
+ * The start-up text: where the mock listens, its docs, what the seed created, and its API keys.
+ *
+ * The keys of the built-in demo seed (`seed/demo.json`) are printed in full: they are public by
+ * design, the same in every copy and in the README. The keys of any other seed are the user's
+ * own and may look like real ones, so they are shown as previews (`sk-...ner`, as the journal
+ * and `/_mock/state` show them); their plain values are in the seed file. The README's
+ * "Configuration" section says the same.
+ *
+ * @param url where the server listens, `http://host:port`
+ * @param db the database path, or `:memory:`
+ * @param seed the store's options: the seed data and the file it came from (`seedSource`)
+ * @param seeded what the seed created, or null when it was not applied
  */
-export function banner(url: string, db: string, seedData: unknown, seeded: SeedResult | null): string {
+export function banner(url: string, db: string, seed: Pick<StoreOptions, 'seed' | 'seedSource'>, seeded: SeedResult | null): string {
   const lines = [`ai-secret-mock listening on ${url}`, `  docs:     ${url}/docs  (OpenAPI: ${url}/openapi.json)`, `  database: ${db}`]
   if (seeded === null) {
     lines.push('  seed:     not applied (no seed, or the database already held data)')
     return lines.join('\n') + '\n'
   }
-  const plain = ((seedData as { api_keys?: { key: string }[] }).api_keys ?? []).map((k) => k.key)
+  const demo = seed.seedSource === DEMO_SEED_FILE
+  const c = seeded
   lines.push(
-    `  seeded:   ${seeded.organizations.length} organizations, ${seeded.users.length} users, ${seeded.api_keys.length} API keys, ${seeded.ai_secrets.length} AI secrets`,
+    `  seeded:   ${count(c.organizations.length, 'organization')}, ${count(c.users.length, 'user')}, ${count(c.api_keys.length, 'API key')}, ${count(c.ai_secrets.length, 'AI secret')}` +
+      (demo ? ' (the demo seed)' : seed.seedSource === undefined ? '' : ` from ${seed.seedSource}`),
   )
   if (seeded.api_keys.length > 0) {
-    lines.push('', '  API keys (Authorization: Bearer <key>):')
-    const rows = [['key', 'user', 'scope', 'can'], ...seeded.api_keys.map((k, i) => [plain[i]!, k.user, k.org ?? 'all its orgs', abilities(k.orgs)])]
+    const plain = ((seed.seed as { api_keys?: { key: string }[] }).api_keys ?? []).map((k) => k.key)
+    lines.push(
+      '',
+      demo
+        ? '  API keys (Authorization: Bearer <key>; the demo keys are public):'
+        : '  API keys (Authorization: Bearer <key>; previews only, the keys are in the seed file):',
+    )
+    const rows = [['key', 'user', 'scope', 'can'], ...seeded.api_keys.map((k, i) => [demo ? plain[i]! : k.preview, k.user, k.org ?? 'all its orgs', abilities(k.orgs)])]
     lines.push(...table(rows))
   }
   return lines.join('\n') + '\n'

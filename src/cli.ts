@@ -76,15 +76,19 @@ async function main() {
   process.on('SIGTERM', () => shutdown('SIGTERM'))
   process.on('SIGINT', () => shutdown('SIGINT'))
 
+  // The banner comes first, on the server's 'listening' event: this listener runs before the one
+  // Fastify adds in listen(), which logs its JSON "Server listening at …" line for log readers.
+  app.server.once('listening', () => {
+    const { port } = app.server.address() as AddressInfo
+    const host = config.host.includes(':') ? `[${config.host}]` : config.host
+    process.stdout.write(banner(`http://${host}:${port}`, config.db, app.mock.options, app.mock.seeded))
+  })
   try {
     await app.listen({ port: config.port, host: config.host })
   } catch (err) {
     await app.close()
     fail(`cannot listen on ${config.host}:${config.port}: ${(err as Error).message}`, 1)
   }
-  const { port } = app.server.address() as AddressInfo
-  const host = config.host.includes(':') ? `[${config.host}]` : config.host
-  process.stdout.write(banner(`http://${host}:${port}`, config.db, app.mock.options.seed, app.mock.seeded))
 }
 
 main().catch((err: Error) => fail(err.message, 1))

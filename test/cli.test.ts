@@ -61,9 +61,12 @@ const del = (url: string, body: object, key: string = KEYS.owner) =>
   fetch(`${url}/v1/ai_secret`, { method: 'DELETE', headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' }, body: JSON.stringify(body) })
 
 t.test('started on port 0 from another directory: banner, real HTTP, docs, SIGTERM', async (t) => {
-  const s = await start([])
+  const s = await start([], { LOG_LEVEL: 'info' })
+  t.match(s.stdout(), /^ai-secret-mock listening on http:\/\/127\.0\.0\.1:\d+\n/, 'at the default log level the banner comes before any JSON log line')
   t.match(s.stdout(), /docs: +http:\/\/127\.0\.0\.1:\d+\/docs/)
-  for (const k of Object.values(KEYS)) t.match(s.stdout(), k, `banner lists ${k}`)
+  t.match(s.stdout(), /seeded: +2 organizations, 3 users, 4 API keys, 2 AI secrets \(the demo seed\)\n/)
+  t.match(s.stdout(), 'the demo keys are public')
+  for (const k of Object.values(KEYS)) t.match(s.stdout(), k, `banner lists the demo key ${k} in full`)
   t.match(s.stdout(), /sk-mock-acme-member +val@acme\.test +all its orgs +member of acme \(read-only\)/)
   t.match(s.stdout(), /sk-mock-globex-only +bob@multi\.test +globex +owner of globex/)
   const first = await del(s.url, { name: 'OPENAI_API_KEY' })
@@ -108,7 +111,10 @@ t.test('a user seed file, by flag or SEED_FILE; --no-seed starts empty', async (
     ai_secrets: [{ org: 'initech', name: 'ANTHROPIC_API_KEY', type: 'anthropic', secret: 'sk-ant-xyz123456' }],
   }))
   const s = await start([], { SEED_FILE: file })
-  t.match(s.stdout(), /sk-initech +peter@initech\.test/)
+  t.match(s.stdout(), `seeded:   1 organization, 1 user, 1 API key, 1 AI secret from ${file}\n`, 'counts in the singular')
+  t.match(s.stdout(), /sk\.\.\.ch +peter@initech\.test/, "a user's key is shown as a preview")
+  t.notMatch(s.stdout(), 'sk-initech', "a user's key is never printed in full")
+  t.match(s.stdout(), 'previews only, the keys are in the seed file')
   t.notMatch(s.stdout(), 'sk-mock-acme-owner')
   const res = await del(s.url, { name: 'ANTHROPIC_API_KEY' }, 'sk-initech')
   t.equal(res.status, 200)

@@ -1,6 +1,6 @@
 // The built CLI (dist/src/cli.js) as a child process, as a user runs it: port 0, a file
-// database, a seed file. Its JSON log lines are kept apart from its banner (which prints
-// the seed's API keys by design) for the secrets check.
+// database, a seed file. Its JSON log lines are kept apart from its banner for the secrets
+// check (the banner prints the demo seed's keys in full, by design, and previews of others).
 
 import { spawn, type ChildProcess } from 'node:child_process'
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
@@ -28,9 +28,16 @@ export interface Child {
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null; at: number }>
 }
 
-export async function startCli(args: string[], env: Record<string, string> = {}, timeoutMs = 20_000): Promise<Child> {
+/**
+ * Starts the bin on a free port and resolves once its banner names the address.
+ * @param args CLI flags after `--port 0 --host 127.0.0.1`
+ * @param env added to this process's environment (LOG_LEVEL defaults to warn)
+ * @param timeoutMs how long to wait for the banner
+ * @param nodeArgs options for node itself, before the bin (the soak's `--expose-gc --import probe`)
+ */
+export async function startCli(args: string[], env: Record<string, string> = {}, timeoutMs = 20_000, nodeArgs: string[] = []): Promise<Child> {
   requireBuilt()
-  const child = spawn(process.execPath, [BIN, '--port', '0', '--host', '127.0.0.1', ...args], {
+  const child = spawn(process.execPath, [...nodeArgs, BIN, '--port', '0', '--host', '127.0.0.1', ...args], {
     cwd: mkdtempSync(join(tmpdir(), 'rel-cwd-')),
     env: { ...process.env, LOG_LEVEL: 'warn', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

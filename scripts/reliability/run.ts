@@ -45,8 +45,8 @@ const cfg = {
   storm: n('storm', 10_000, 1000),
   kills: n('kills', 20, 3),
   stops: n('stops', 5, 2),
-  soak: n('soak', 1_000_000, 60_000),
-  soakWarmup: n('soak-warmup', 100_000, 10_000),
+  soak: n('soak', 1_000_000, 90_000),
+  soakWarmup: n('soak-warmup', 100_000, 30_000),
 }
 
 const log = (s: string) => process.stdout.write(`${s}\n`)
@@ -254,8 +254,11 @@ await phase('soak', async () => {
     rps: r.rps,
     statuses: r.byStatus,
     errors: r.errors,
-    rssMiB: { start: +r.rssStartMiB.toFixed(1), afterWarmup: +r.rssAfterWarmupMiB.toFixed(1), max: +r.rssMaxMiB.toFixed(1), end: +r.rssEndMiB.toFixed(1) },
+    rssMiB: { start: +r.rssStartMiB.toFixed(1), maxBetweenCollections: +r.rssMaxBetweenGcMiB.toFixed(1) },
+    rssAfterFullGcMiB: { afterWarmup: +r.rssAfterWarmupMiB.toFixed(1), max: +r.rssMaxMiB.toFixed(1), end: +r.rssEndMiB.toFixed(1), readings: r.readingsAfterWarmup },
     growthOverWarmupPct: +r.growthPct.toFixed(1),
+    trendMiBPer100kRequests: +r.trendMiBPer100k.toFixed(2),
+    heapUsedAfterFullGcMiB: { afterWarmup: +r.heapUsedMiB.level.toFixed(1), max: +r.heapUsedMiB.max.toFixed(1), end: +r.heapUsedMiB.end.toFixed(1) },
   }
 })
 

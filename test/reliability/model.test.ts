@@ -12,7 +12,7 @@ const SEED = Number(process.env.RELIABILITY_SEED ?? Date.now() % 2 ** 31)
 
 t.test(`model: ${RUNS} random scenarios agree with the model of the rules (seed ${SEED})`, async (t) => {
   const r = await modelCampaign({ runs: RUNS, seed: SEED })
-  t.equal(r.failure, null, `reproduce with RELIABILITY_SEED=${SEED} npx tap test/reliability/model.test.ts`)
+  t.equal(r.failure, null, `reproduce with RELIABILITY_SEED=${SEED} npx tap --disable-coverage test/reliability/model.test.ts`)
   if (r.failure !== null) return
   t.ok(r.scenarios >= RUNS, `${r.scenarios} scenarios (${r.fresh} on a freshly built app), ${r.stats.requests} requests in ${r.ms} ms`)
   t.comment(`outcomes ${JSON.stringify(r.stats.byOutcome)}`)
