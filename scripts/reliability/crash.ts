@@ -57,6 +57,11 @@ export async function crashRuns(o: { kills: number; secrets: number; workers: nu
     const inFlight = new Set<Pending>()
     let dead = false
     const agent = new Agent({ keepAlive: true, maxSockets: o.workers })
+    // The kill's random moment counts from the round's first confirmed write, not from the
+    // start: on a loaded machine the first answers can take longer than the shortest lifetime,
+    // and a kill before any write was confirmed checks nothing.
+    let firstWrite!: () => void
+    const flowing = new Promise<void>((res) => (firstWrite = res))
 
     const worker = async () => {
       while (!dead) {
@@ -77,6 +82,7 @@ export async function crashRuns(o: { kills: number; secrets: number; workers: nu
           report.problems.push(`round ${round}: ${p.op} ${p.name}: ${res.status} ${res.body.slice(0, 200)}`)
           continue
         }
+        firstWrite()
         if (p.op === 'delete') {
           report.confirmedDeletes++
           mustBeGone.add(p.name)
@@ -88,6 +94,7 @@ export async function crashRuns(o: { kills: number; secrets: number; workers: nu
     }
     const workers = Array.from({ length: o.workers }, worker)
     const lifetime = r.range(o.minMs, o.maxMs)
+    await Promise.race([flowing, new Promise((res) => setTimeout(res, 10_000))])
     await new Promise((res) => setTimeout(res, lifetime))
     server.child.kill('SIGKILL')
     dead = true
