@@ -54,6 +54,18 @@ const ERRORS = {
     shape: 'text',
     message: () => `Request body is larger than the limit of ${BODY_LIMIT} bytes`,
   },
+  // RFC 9110 section 8.4: a content coding the server does not know is a 415, sent with
+  // `Accept-Encoding` naming those it does (section 12.5.3).
+  encoding_unsupported: {
+    status: 415,
+    shape: 'text',
+    message: (p) => `Unsupported Content-Encoding ${p.coding}: request bodies may be sent as ${p.accepted}, or not encoded`,
+  },
+  encoding_invalid: {
+    status: 400,
+    shape: 'text',
+    message: (p) => `Request body does not decode as its Content-Encoding (${p.coding}) declares`,
+  },
 
   // GUESS: the answers for a key in several organizations without org_name, for an org the
   // key does not span, and for a key in no organization are unconfirmed. The 403 is alike
