@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs'
+import { parseDateTime } from './datetime.js'
 import { hashKey } from './auth.js'
 import { loneSurrogateAt } from './unicode.js'
 import { previewSecret } from './preview.js'
@@ -40,7 +41,6 @@ export interface SeedResult {
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
-const ISO_DATE_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})$/
 const ROLES: readonly string[] = ['owner', 'member']
 
 type Json = Record<string, unknown>
@@ -96,10 +96,9 @@ function id(o: Json, path: string, repo: Repository, taken: Set<string>, env: Se
 function timestamp(o: Json, field: string, path: string, fallback: string): string {
   const v = o[field]
   if (v === undefined || v === null) return fallback
-  if (typeof v !== 'string' || !ISO_DATE_TIME.test(v) || Number.isNaN(Date.parse(v))) {
-    throw new SeedError(key(path, field), 'must be an ISO 8601 date-time, such as 2026-01-31T12:00:00Z')
-  }
-  return new Date(v).toISOString()
+  const t = typeof v === 'string' ? parseDateTime(v) : null
+  if (t === null) throw new SeedError(key(path, field), 'must be an ISO 8601 date-time, such as 2026-01-31T12:00:00Z')
+  return t.toISOString()
 }
 
 export function readSeedFile(file: string): unknown {
