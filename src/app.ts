@@ -11,6 +11,7 @@ import aiSecretIdRoutes from './routes/v1/ai-secret-id.js'
 import mockRoutes from './routes/mock/index.js'
 import aiSecretRoutes from './routes/v1/ai-secret.js'
 import { sharedSchemas } from './schemas/ai-secret.js'
+import { parseQueryString } from './querystring.js'
 import { readSeedFile } from './seed.js'
 import { createValidators, lazySerializerFactory } from './validation.js'
 import SerializerSelector from '@fastify/fast-json-stringify-compiler'
@@ -78,8 +79,12 @@ export async function buildApp(options: AppOptions = {}): Promise<FastifyInstanc
     // One line per answer, written by the onResponse hook below, instead of two per request.
     logController: new LogController({ disableRequestLogging: true, requestIdLogLabel: 'request_id' }),
     bodyLimit: BODY_LIMIT,
-    // ids up to this long still reach the route, which answers a 400 for a bad one rather than a 404
-    routerOptions: { maxParamLength: 2048 },
+    // ids up to this long still reach the route, which answers a 400 for a bad one rather than a 404.
+    // GUESS: a trailing slash names the same route (`/v1/ai_secret/` is `/v1/ai_secret`), as
+    // Express-style servers answer; upstream's own answer is unrecorded. An empty id never
+    // reaches the by-id operations (see routes/v1/ai-secret-id.ts).
+    // `ids[]=a` and `ids[0]=a` mean `ids=a` (CONTRACT section 5): see querystring.ts.
+    routerOptions: { maxParamLength: 2048, ignoreTrailingSlash: true, querystringParser: parseQueryString },
     // Response serializers are built on first use, as validators are (see validation.ts).
     schemaController: { compilersFactory: { buildSerializer: lazySerializerFactory(SerializerSelector()) } },
     // A path the router cannot decode, or a parameter past maxParamLength, is refused before

@@ -7,7 +7,12 @@ import { preflight } from './ai-secret.js'
 
 const tags = ['AiSecrets']
 const params = Type.Object({ ai_secret_id: Ref(AiSecretIdParam) })
-const PATH = '/v1/ai_secret/:ai_secret_id'
+/**
+ * `(.+)`: an id is never empty. With the trailing-slash rule (app.ts), `/v1/ai_secret/` is
+ * the list and create path; `/v1/ai_secret//` is no route at all (404), never this one
+ * with an empty id. GUESS: upstream's answer to either is unrecorded.
+ */
+const PATH = '/v1/ai_secret/:ai_secret_id(.+)'
 
 /** `/v1/ai_secret/{ai_secret_id}`: the operations addressed by id. */
 const aiSecretIdRoutes: FastifyPluginAsyncTypebox = async (app) => {
