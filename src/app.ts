@@ -3,6 +3,7 @@ import Fastify, { LogController, type FastifyInstance, type FastifyServerOptions
 import { ApiError, BODY_LIMIT } from './errors.js'
 import { DEMO_SEED_FILE } from './paths.js'
 import bodyPlugin from './plugins/body.js'
+import corsPlugin from './plugins/cors.js'
 import docsPlugin from './plugins/docs.js'
 import errorsPlugin, { incomingRequestId, sendApiError } from './plugins/errors.js'
 import interceptPlugin from './plugins/intercept.js'
@@ -116,17 +117,9 @@ export async function buildApp(options: AppOptions = {}): Promise<FastifyInstanc
     })
   }
 
-  // As the real API does: lets a browser read these headers of a cross-origin /v1 answer,
-  // forced answers of the control plane (faults, Prefer, rate limit) included.
-  // Callback hooks (no promise per request) on the /v1 hot path.
-  app.addHook('onRequest', (request, reply, done) => {
-    if (request.url.startsWith('/v1/')) {
-      reply.header('access-control-expose-headers', 'x-bt-cursor,x-bt-found-existing,x-bt-query-plan')
-      const origin = request.headers.origin
-      if (origin !== undefined) reply.header('access-control-allow-origin', origin).header('access-control-allow-credentials', 'true')
-    }
-    done()
-  })
+  // CORS for every route (src/plugins/cors.ts): its hook runs before the control plane's, so
+  // a browser can read forced answers (faults, Prefer, rate limit) too.
+  await app.register(corsPlugin)
 
   // The journal, Prefer, fault rules and the rate limit act on /v1 requests ahead of authentication.
   await app.register(interceptPlugin, {

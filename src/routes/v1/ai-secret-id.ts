@@ -1,9 +1,9 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from '@sinclair/typebox'
+import { preflight } from '../../plugins/cors.js'
 import { REQUEST_BODY_DESCRIPTION } from '../../plugins/docs.js'
 import { AISecret, AiSecretIdParam, PatchAISecret } from '../../schemas/ai-secret.js'
 import { ErrorResponses, Ref, bearerSecurity, corsOptions, jsonResponse } from '../../schemas/responses.js'
-import { preflight } from './ai-secret.js'
 
 const tags = ['AiSecrets']
 const params = Type.Object({ ai_secret_id: Ref(AiSecretIdParam) })
@@ -90,7 +90,7 @@ const aiSecretIdRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.options(
     PATH,
     { schema: corsOptions('optionsAiSecretId', 'Enable CORS (`/v1/ai_secret/{ai_secret_id}`)', params) },
-    async (request, reply) => preflight(request.headers, reply),
+    async (request, reply) => preflight(request, reply),
   )
 }
 
