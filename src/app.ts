@@ -5,7 +5,7 @@ import { DEMO_SEED_FILE } from './paths.js'
 import bodyPlugin from './plugins/body.js'
 import corsPlugin from './plugins/cors.js'
 import docsPlugin from './plugins/docs.js'
-import errorsPlugin, { incomingRequestId, sendApiError } from './plugins/errors.js'
+import errorsPlugin, { clientErrorHandler, incomingRequestId, sendApiError } from './plugins/errors.js'
 import interceptPlugin from './plugins/intercept.js'
 import storePlugin from './plugins/store.js'
 import aiSecretIdRoutes from './routes/v1/ai-secret-id.js'
@@ -94,6 +94,9 @@ export async function buildApp(options: AppOptions = {}): Promise<FastifyInstanc
       reply.header('x-request-id', request.id).header('x-bt-internal-trace-id', request.id)
       sendApiError(request, reply, new ApiError('bad_request', { reason: error.code ?? 'malformed request' }))
     },
+    // What Node's HTTP parser refuses (oversized request lines and headers, broken syntax) is
+    // answered in the documented shape too, with the request id headers.
+    clientErrorHandler,
     genReqId: (req) => incomingRequestId(req.headers['x-request-id']) ?? nextRequestId(),
   }).withTypeProvider<TypeBoxTypeProvider>()
 

@@ -91,6 +91,19 @@ const ERRORS = {
   },
 
   bad_request: { status: 400, shape: 'text', message: (p) => `Malformed request (${p.reason})` },
+  // Refused by Node's HTTP parser before any route (src/plugins/errors.ts, clientErrorHandler):
+  // its limit counts the request line and the headers together (RFC 9110 15.5.15, RFC 6585 section 5).
+  uri_too_long: {
+    status: 414,
+    shape: 'text',
+    message: (p) => `URI too long: the request line and its headers may hold ${p.limit} bytes together, and the request line alone is longer`,
+  },
+  headers_too_large: {
+    status: 431,
+    shape: 'text',
+    message: (p) => `Request header fields too large: the request line and its headers may hold ${p.limit} bytes together`,
+  },
+  request_timeout: { status: 408, shape: 'text', message: () => 'Request timeout: the request did not arrive in time' },
   // By id: the real server was recorded answering a read of a missing object with this 403
   // JSON, and a delete with the 400 text (RECORDED-BEHAVIOUR.md). GUESS: update as delete.
   missing_read_access_id: {
