@@ -134,11 +134,21 @@ export async function buildApp(options: AppOptions = {}): Promise<FastifyInstanc
     v1.addHook('onRequest', (request, _reply, done) => {
       // CORS preflight needs no authentication (upstream declares `security: []`).
       if (request.method === 'OPTIONS') return done()
+      let principal
       try {
-        request.principal = app.mock.auth.authenticate(request.headers.authorization)
+        principal = app.mock.auth.authenticate(request.headers.authorization)
       } catch (err) {
         return done(err as Error)
       }
+      // A JWT is verified asynchronously; an API key is known at once.
+      if (principal instanceof Promise) {
+        principal.then((p) => {
+          request.principal = p
+          done()
+        }, done)
+        return
+      }
+      request.principal = principal
       done()
     })
     await v1.register(aiSecretRoutes)

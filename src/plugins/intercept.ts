@@ -1,6 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
 import { hashKey } from '../auth.js'
+import type { Principal } from '../repository.js'
 import { ApiError } from '../errors.js'
 import { createControlContext, type ControlContext, type ControlOptions } from '../control/context.js'
 import { parsePrefer, preferError } from '../control/faults.js'
@@ -99,7 +100,7 @@ async function interceptPlugin(app: FastifyInstance, opts: ControlOptions) {
         const entry = request.journalEntry
         if (entry !== null) {
           entry.duration_ms = Math.round(reply.elapsedTime * 10) / 10
-          entry.org = orgOf(request)
+          entry.org = orgOf(request, entry)
         }
         request.log.info({ method: request.method, url: request.url }, 'connection dropped by a fault rule')
         request.journalEntry = null
@@ -132,7 +133,7 @@ async function interceptPlugin(app: FastifyInstance, opts: ControlOptions) {
       } else entry.body = journalBody(request.body)
       entry.status = reply.statusCode
       entry.duration_ms = Math.round(reply.elapsedTime * 10) / 10
-      entry.org = orgOf(request)
+      entry.org = orgOf(request, entry)
     }
     done()
   })
@@ -141,17 +142,20 @@ async function interceptPlugin(app: FastifyInstance, opts: ControlOptions) {
    * The organization the request acted in; for one answered before that (a forced fault, the
    * rate limit), the only organization of its key. Lets each parallel worker find its own.
    */
-  function orgOf(request: FastifyRequest): string | null {
+  function orgOf(request: FastifyRequest, entry: JournalRecord): string | null {
     if (request.org !== null) return request.org.name
-    let principal = request.principal
-    if (principal === null) {
-      try {
-        principal = app.mock.auth.authenticate(request.headers.authorization)
-      } catch {
-        return null
-      }
+    const onlyOrg = (p: Principal) => (p.orgs.length === 1 ? p.orgs[0]!.name : null)
+    if (request.principal !== null) return onlyOrg(request.principal)
+    let found
+    try {
+      found = app.mock.auth.authenticate(request.headers.authorization)
+    } catch {
+      return null
     }
-    return principal.orgs.length === 1 ? principal.orgs[0]!.name : null
+    if (!(found instanceof Promise)) return onlyOrg(found)
+    // A JWT is verified asynchronously: the entry learns its organization when it is.
+    found.then((p) => (entry.org = onlyOrg(p)), () => {})
+    return null
   }
 }
 
