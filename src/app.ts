@@ -1,3 +1,4 @@
+import type { Server } from 'node:http'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import Fastify, { LogController, type FastifyInstance, type FastifyServerOptions } from 'fastify'
 import { ApiError, BODY_LIMIT } from './errors.js'
@@ -155,6 +156,14 @@ export async function buildApp(options: AppOptions = {}): Promise<FastifyInstanc
     await v1.register(aiSecretIdRoutes)
   })
   await app.register(mockRoutes)
+
+  // Servers beside app.server that hand their requests to this app (listen.ts: the second
+  // loopback address) stop with it: no new connections, idle ones closed.
+  app.decorate('secondaryServers', new Set<Server>())
+  app.addHook('preClose', (done) => {
+    for (const server of app.secondaryServers) server.close()
+    done()
+  })
 
   await app.ready()
   return app as unknown as FastifyInstance

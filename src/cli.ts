@@ -1,10 +1,10 @@
 #!/usr/bin/env node
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
-import type { AddressInfo } from 'node:net'
 import { buildApp } from './app.js'
 import { banner } from './banner.js'
 import { ConfigError, USAGE, parseConfig } from './config.js'
+import { LOOPBACKS, connectableHost, listen, type Listening } from './listen.js'
 import { PACKAGE_ROOT } from './paths.js'
 import { SeedError } from './seed.js'
 
@@ -49,13 +49,14 @@ async function main() {
   }
 
   let closing = false
+  let listening: Listening | null = null
   const shutdown = (signal: string) => {
     if (closing) return
     closing = true
     app.log.info({ signal }, 'shutting down')
     // In-flight requests finish and idle keep-alive connections close (Fastify's
     // forceCloseConnections: 'idle'); whatever is still open after the grace period is cut.
-    setTimeout(() => app.server.closeAllConnections(), SHUTDOWN_GRACE_MS).unref()
+    setTimeout(() => (listening === null ? app.server.closeAllConnections() : listening.closeAllConnections()), SHUTDOWN_GRACE_MS).unref()
     app.close().then(
       () => process.exit(0),
       (err: Error) => fail(`error while closing: ${err.message}`, 1),
@@ -65,14 +66,14 @@ async function main() {
   process.on('SIGINT', () => shutdown('SIGINT'))
 
   try {
-    await app.listen({ port: config.port, host: config.host })
+    listening = await listen(app, { port: config.port, host: config.host })
   } catch (err) {
     await app.close()
-    fail(`cannot listen on ${config.host}:${config.port}: ${(err as Error).message}`, 1)
+    const e = err as NodeJS.ErrnoException & { address?: string; port?: number }
+    const where = e.address === undefined ? (config.host ?? LOOPBACKS[0]) : e.address
+    fail(`cannot listen on ${connectableHost(where)}:${e.port ?? config.port}: ${e.message}`, 1)
   }
-  const { port } = app.server.address() as AddressInfo
-  const host = config.host.includes(':') ? `[${config.host}]` : config.host
-  process.stdout.write(banner(`http://${host}:${port}`, config.db, app.mock.options.seed, app.mock.seeded))
+  process.stdout.write(banner(listening.displayUrl, config.db, app.mock.options.seed, app.mock.seeded))
 }
 
 main().catch((err: Error) => fail(err.message, 1))

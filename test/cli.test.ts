@@ -62,7 +62,10 @@ const del = (url: string, body: object, key: string = KEYS.owner) =>
 
 t.test('started on port 0 from another directory: banner, real HTTP, docs, SIGTERM', async (t) => {
   const s = await start([])
-  t.match(s.stdout(), /docs: +http:\/\/127\.0\.0\.1:\d+\/docs/)
+  t.match(s.url, /^http:\/\/localhost:\d+$/, 'printed as localhost: both loopback addresses are served')
+  t.match(s.stdout(), /docs: +http:\/\/localhost:\d+\/docs/)
+  const port = new URL(s.url).port
+  for (const host of ['127.0.0.1', '[::1]']) t.equal((await fetch(`http://${host}:${port}/_mock/health`)).status, 200, `${host} answers`)
   for (const k of Object.values(KEYS)) t.match(s.stdout(), k, `banner lists ${k}`)
   t.match(s.stdout(), /sk-mock-acme-member +val@acme\.test +all its orgs +member of acme \(read-only\)/)
   t.match(s.stdout(), /sk-mock-globex-only +bob@multi\.test +globex +owner of globex/)
@@ -151,7 +154,12 @@ t.test('a port in use: one line, exit 1', async (t) => {
   const s = await start([])
   const r = run(['--port', new URL(s.url).port])
   t.equal(await r.exited, 1)
-  t.match(r.err(), /^ai-secret-mock: cannot listen on 127\.0\.0\.1:\d+: .*EADDRINUSE/)
+  t.match(r.err(), /^ai-secret-mock: cannot listen on (127\.0\.0\.1|\[::1\]):\d+: .*EADDRINUSE/)
+  // HOST wins: one address, printed as it is.
+  const only = await start([], { HOST: '127.0.0.1' })
+  t.match(only.url, /^http:\/\/127\.0\.0\.1:\d+$/)
+  await t.rejects(fetch(`http://[::1]:${new URL(only.url).port}/_mock/health`), 'not on ::1')
+  await stop(t, only)
   await stop(t, s)
 })
 
