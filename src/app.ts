@@ -37,6 +37,8 @@ export interface AppOptions {
   rateLimitPerMinute?: number
   /** How many /v1 requests GET /_mock/requests keeps (env MOCK_JOURNAL_SIZE); default 1000, 0 keeps none. */
   journalSize?: number
+  /** Aborts the build (the CLI's SIGTERM during start-up): a seed being applied is rolled back, and buildApp rejects with the signal's reason. */
+  signal?: AbortSignal
 }
 
 /** Paths pino never writes out, whatever the level. */
@@ -81,6 +83,9 @@ export async function buildApp(options: AppOptions = {}): Promise<FastifyInstanc
     // One line per answer, written by the onResponse hook below, instead of two per request.
     logController: new LogController({ disableRequestLogging: true, requestIdLogLabel: 'request_id' }),
     bodyLimit: BODY_LIMIT,
+    // A big seed is applied in steps at start-up (it yields to the event loop, so that a
+    // signal can stop it) and may take longer than Fastify's default 10 s per plugin.
+    pluginTimeout: 0,
     // ids up to this long still reach the route, which answers a 400 for a bad one rather than a 404.
     // GUESS: a trailing slash names the same route (`/v1/ai_secret/` is `/v1/ai_secret`), as
     // Express-style servers answer; upstream's own answer is unrecorded. An empty id never
@@ -104,7 +109,7 @@ export async function buildApp(options: AppOptions = {}): Promise<FastifyInstanc
   app.setValidatorCompiler(createValidators(sharedSchemas))
   for (const schema of sharedSchemas) app.addSchema(schema)
 
-  await app.register(storePlugin, { db: options.db ?? ':memory:', seed: seed.data, seedSource: seed.source, deterministic, jwtSecret: options.jwtSecret })
+  await app.register(storePlugin, { db: options.db ?? ':memory:', seed: seed.data, seedSource: seed.source, deterministic, jwtSecret: options.jwtSecret, signal: options.signal })
   nextRequestId = () => app.mock.ids.requestId()
   await app.register(errorsPlugin)
   await app.register(bodyPlugin)

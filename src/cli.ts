@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-import { readFileSync } from 'node:fs'
+import { existsSync, readFileSync, rmSync } from 'node:fs'
 import { join } from 'node:path'
 import { buildApp } from './app.js'
 import { banner } from './banner.js'
@@ -16,7 +16,38 @@ function fail(message: string, code: number): never {
   process.exit(code)
 }
 
+/**
+ * The files of a file database that do not exist yet: this start-up creates them. Removed
+ * again when start-up does not finish (stopped by a signal, or a bad seed), so that no
+ * half-written database is left behind; an existing database is never removed.
+ */
+function filesToCreate(db: string): string[] {
+  if (db === ':memory:' || db === '' || db.startsWith('file:') || existsSync(db)) return []
+  return [db, `${db}-wal`, `${db}-shm`, `${db}-journal`].filter((f) => !existsSync(f))
+}
+
+function removeFiles(files: string[]): void {
+  for (const f of files) rmSync(f, { force: true })
+}
+
 async function main() {
+  // The signal handlers come first: SIGTERM or SIGINT at any point of start-up (a big seed
+  // takes seconds) stops it with exit 0 instead of killing the process (exit 143), and as
+  // PID 1 in a container the signal is not ignored until the engine's SIGKILL.
+  const startup = new AbortController()
+  let stopRequested: string | null = null
+  let onSignal = (signal: string) => {
+    stopRequested ??= signal
+    startup.abort(new Error(`stopped by ${signal} during start-up`))
+  }
+  process.on('SIGTERM', () => onSignal('SIGTERM'))
+  process.on('SIGINT', () => onSignal('SIGINT'))
+  const stoppedDuringStartup = (created: string[]): never => {
+    removeFiles(created)
+    process.stderr.write(`ai-secret-mock: stopped by ${stopRequested} during start-up${created.length > 0 ? '; the database it had begun was removed' : ''}\n`)
+    process.exit(0)
+  }
+
   let config
   try {
     config = parseConfig(process.argv.slice(2), process.env)
@@ -30,6 +61,7 @@ async function main() {
     return void process.stdout.write(`${pkg.version}\n`)
   }
 
+  const created = filesToCreate(config.db)
   let app
   try {
     app = await buildApp({
@@ -41,11 +73,20 @@ async function main() {
       rateLimitPerMinute: config.rateLimitPerMinute,
       journalSize: config.journalSize,
       jwtSecret: config.jwtSecret,
+      // Aborted by a signal: the seed being applied is rolled back.
+      signal: startup.signal,
     })
   } catch (err) {
-    // One line that names the file, the JSON path and the problem; nothing was started.
+    if (stopRequested !== null) stoppedDuringStartup(created)
+    // One line that names the file, the JSON path and the problem; nothing was started, nor kept.
+    removeFiles(created)
     if (err instanceof SeedError) fail(err.message, 1)
     fail((err as Error).message, 1)
+  }
+  if (stopRequested !== null) {
+    // Stopped once the seed was whole: the database is kept.
+    await app.close()
+    stoppedDuringStartup([])
   }
 
   let closing = false
@@ -62,8 +103,10 @@ async function main() {
       (err: Error) => fail(`error while closing: ${err.message}`, 1),
     )
   }
-  process.on('SIGTERM', () => shutdown('SIGTERM'))
-  process.on('SIGINT', () => shutdown('SIGINT'))
+  // While it starts to listen, a signal is noted; once it listens, it shuts down.
+  onSignal = (signal) => {
+    stopRequested ??= signal
+  }
 
   try {
     listening = await listen(app, { port: config.port, host: config.host })
@@ -73,6 +116,8 @@ async function main() {
     const where = e.address === undefined ? (config.host ?? LOOPBACKS[0]) : e.address
     fail(`cannot listen on ${connectableHost(where)}:${e.port ?? config.port}: ${e.message}`, 1)
   }
+  onSignal = shutdown
+  if (stopRequested !== null) return shutdown(stopRequested)
   process.stdout.write(banner(listening.displayUrl, config.db, app.mock.options.seed, app.mock.seeded))
 }
 

@@ -1,8 +1,9 @@
 import { spawn, type ChildProcess } from 'node:child_process'
-import { mkdtempSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, readdirSync, writeFileSync } from 'node:fs'
 import { Agent, request } from 'node:http'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import Database from 'better-sqlite3'
 import t, { type Test } from 'tap'
 import { PACKAGE_ROOT } from '../src/paths.js'
 import { signJwt } from '../src/jwt.js'
@@ -183,4 +184,58 @@ t.test("the package's bin, the bundled dist/cli.mjs, answers as the CLI does", a
   t.equal((await del(s.url, { name: 'OPENAI_API_KEY' })).status, 400)
   t.equal((await fetch(`${s.url}/docs`)).status, 200, 'Swagger UI, served from outside the bundle')
   await stop(t, s)
+})
+
+/** A seed big enough to take seconds: `n` secrets in one organization. */
+function bigSeedFile(n: number): string {
+  const file = join(mkdtempSync(join(tmpdir(), 'big-seed-')), 'seed.json')
+  writeFileSync(file, JSON.stringify({
+    organizations: [{ name: 'big' }],
+    users: [{ email: 'u@big.test', memberships: { big: 'owner' } }],
+    api_keys: [{ key: 'sk-big-owner', user: 'u@big.test' }],
+    ai_secrets: Array.from({ length: n }, (_, i) => ({ org: 'big', name: `SECRET_${i}`, type: 'openai', secret: `sk-${i}-abcdefghij` })),
+  }))
+  return file
+}
+
+/** Starts the CLI on a big seed and sends `signal` once it says it is seeding. */
+async function stopWhileSeeding(db: string, seed: string, signal: NodeJS.Signals) {
+  const r = run(['--port', '0', '--db', db, '--seed', seed], { LOG_LEVEL: 'debug' })
+  await new Promise<void>((resolve, reject) => {
+    r.child.stdout!.on('data', () => {
+      if (r.out().includes('"msg":"seeding a new database"')) resolve()
+    })
+    r.exited.then(() => reject(new Error(`exited before seeding: ${r.err()}`)))
+  })
+  r.child.kill(signal)
+  return { code: await r.exited, signal: r.child.signalCode, out: r.out(), err: r.err() }
+}
+
+t.test('SIGTERM or SIGINT during a big seed: exit 0, the seed rolled back, no half-written database left', async (t) => {
+  const seed = bigSeedFile(200_000)
+  const dir = mkdtempSync(join(tmpdir(), 'db-'))
+  const fresh = join(dir, 'fresh.db')
+  const term = await stopWhileSeeding(fresh, seed, 'SIGTERM')
+  t.equal(term.signal, null, 'not killed by the signal')
+  t.equal(term.code, 0, 'exit code 0')
+  t.notMatch(term.out, 'listening on', 'never listened')
+  t.equal(term.err, 'ai-secret-mock: stopped by SIGTERM during start-up; the database it had begun was removed\n')
+  t.same(readdirSync(dir), [], 'the database file this start-up created is gone, -wal and -shm too')
+
+  // A database that existed before (empty: made by an earlier start without a seed) is kept, as it was.
+  const existing = join(dir, 'existing.db')
+  const empty = await start(['--no-seed', '--db', existing])
+  await stop(t, empty)
+  const int = await stopWhileSeeding(existing, seed, 'SIGINT')
+  t.equal(int.code, 0, 'SIGINT: exit code 0')
+  t.equal(int.err, 'ai-secret-mock: stopped by SIGINT during start-up\n')
+  const db = new Database(existing, { readonly: true })
+  t.equal(db.pragma('integrity_check', { simple: true }), 'ok')
+  t.equal(db.prepare('SELECT count(*) FROM ai_secrets').pluck().get(), 0, 'nothing of the seed stayed')
+  t.equal(db.prepare('SELECT count(*) FROM organizations').pluck().get(), 0)
+  db.close()
+  // And the next start seeds it as a new database.
+  const next = await start(['--db', existing])
+  t.match(next.stdout(), /seeded: +2 organizations/)
+  await stop(t, next)
 })
