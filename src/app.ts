@@ -105,6 +105,9 @@ export async function buildApp(options: AppOptions = {}): Promise<FastifyInstanc
     clientErrorHandler,
     genReqId: (req) => incomingRequestId(req.headers['x-request-id']) ?? nextRequestId(),
   }).withTypeProvider<TypeBoxTypeProvider>()
+  // An Expect other than 100-continue: Node would answer a bare 417 of its own; the request
+  // is answered as if it had none instead (RFC 9110 section 10.1.1 allows either).
+  app.server.on('checkExpectation', (req, res) => app.routing(req, res))
 
   app.setValidatorCompiler(createValidators(sharedSchemas))
   for (const schema of sharedSchemas) app.addSchema(schema)

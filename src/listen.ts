@@ -52,7 +52,7 @@ function listenOn(server: Server, port: number, host: string): Promise<number> {
   })
 }
 
-/** A server for another address that hands every request to the app, with the app's own server's limits and clientError handling. */
+/** A server for another address that hands every request to the app, with the app's own server's limits, clientError and checkExpectation handling. */
 function secondaryServer(app: FastifyInstance): Server {
   const main = app.server
   const server = createServer({ maxHeaderSize: (main as { maxHeaderSize?: number }).maxHeaderSize }, app.routing)
@@ -62,7 +62,9 @@ function secondaryServer(app: FastifyInstance): Server {
   server.requestTimeout = main.requestTimeout
   server.maxHeadersCount = main.maxHeadersCount
   server.maxRequestsPerSocket = main.maxRequestsPerSocket
-  for (const listener of main.listeners('clientError')) server.on('clientError', listener as (...args: unknown[]) => void)
+  for (const event of ['clientError', 'checkExpectation']) {
+    for (const listener of main.listeners(event)) server.on(event, listener as (...args: unknown[]) => void)
+  }
   return server
 }
 

@@ -138,3 +138,13 @@ t.test('a body that breaks off inside a request the app is handling, and a reque
   const after = await app.inject({ method: 'GET', url: '/v1/ai_secret', headers: { authorization: `Bearer ${KEYS.owner}` } })
   t.equal(after.statusCode, 200, 'the mock goes on answering')
 })
+
+t.test('an Expect other than 100-continue is answered as if absent, never with Node\u2019s bare 417', async (t) => {
+  const { port } = await listening(t)
+  for (const expect of ['x', 'something-else', '100-continue, x']) {
+    const res = await exchange(port, [`GET /v1/ai_secret HTTP/1.1\r\nhost: x\r\n${AUTH}expect: ${expect}\r\nconnection: close\r\n\r\n`])
+    t.equal(res.status, 200, expect)
+    t.match(header(res, 'x-request-id'), /^mock::/)
+    t.match(res.body, /^\{"objects":\[/)
+  }
+})

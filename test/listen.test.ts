@@ -55,6 +55,8 @@ t.test(`by default both loopback addresses answer, on one port (this machine ${I
     const big = await rawExchange(port, [Buffer.from(`GET /v1/ai_secret HTTP/1.1\r\nhost: x\r\nx-big: ${'b'.repeat(20_000)}\r\n\r\n`)], { end: false, timeoutMs: 5000, expect: 1, host: '::1' })
     t.equal(big.responses[0]?.status, 431)
     t.match(big.responses[0]?.head, /x-request-id: mock::/)
+    // And an odd Expect is answered as over 127.0.0.1, not with Node's bare 417.
+    t.match(await get('::1', port, '/_mock/health', { headers: { expect: 'x' } }), { status: 200 })
   } else {
     t.match(v6, { error: /^(ECONNREFUSED|EADDRNOTAVAIL|ENETUNREACH|EAFNOSUPPORT)$/ }, 'without IPv6, 127.0.0.1 alone (the documented fallback)')
   }

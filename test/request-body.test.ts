@@ -148,6 +148,11 @@ t.test('a body that does not decode as declared is a 400, and nothing is created
     ['gzip', encode(body, ['br'])],
     ['gzip', encode(body, ['gzip']).subarray(0, 20)],
     ['gzip', Buffer.concat([encode(body, ['gzip']), Buffer.from('trailing garbage')])],
+    // deflate and br decoders stop at the end of their data and would drop what follows.
+    ['deflate', Buffer.concat([encode(body, ['deflate']), Buffer.from('trailing garbage')])],
+    ['deflate', Buffer.concat([deflateRawSync(Buffer.from(body)), Buffer.from('x')])],
+    ['br', Buffer.concat([encode(body, ['br']), Buffer.from('trailing garbage')])],
+    ['gzip, br', Buffer.concat([encode(encode(body, ['gzip']), ['br']), Buffer.from('!')])],
     ['gzip, br', encode(body, ['br', 'gzip'])],
     ['gzip, gzip', encode(body, ['gzip'])],
   ]

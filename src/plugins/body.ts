@@ -61,15 +61,23 @@ interface Stage {
   destroy(): void
 }
 
-/** Undoes one coding, passing what it decodes to `out`; its decoder is made on the first bytes. */
+/**
+ * Undoes one coding, passing what it decodes to `out`; its decoder is made on the first
+ * bytes. Bytes after the end of the coded data (which deflate and br decoders would drop
+ * without a word) mean the body is not what it says: an error, as for gzip.
+ */
 function stage(coding: Coding, out: Sink): Stage {
-  let z: Transform | null = null
+  let z: (Transform & { bytesWritten: number }) | null = null
+  let fed = 0
   return {
     write(chunk) {
       if (z === null) {
-        z = decoder(coding, chunk)
-        z.on('data', out.data).on('end', out.end).on('error', out.error)
+        const d = (z = decoder(coding, chunk) as Transform & { bytesWritten: number })
+        d.on('data', out.data)
+          .on('end', () => (d.bytesWritten < fed ? out.error() : out.end()))
+          .on('error', out.error)
       }
+      fed += chunk.length
       z.write(chunk)
     },
     // No bytes came: there is nothing to decode.
