@@ -140,6 +140,11 @@ t.test('a bad seed file: one line naming file, path and problem; exit 1; never l
   t.equal(await r.exited, 1)
   t.equal(r.err(), `ai-secret-mock: seed file ${file}: $.users[0].memberships.b: unknown organization "b"\n`)
   t.notMatch(r.out(), 'listening')
+  // On a new file database: the file it had begun is removed, nothing half-started is left.
+  const dbDir = mkdtempSync(join(tmpdir(), 'db-'))
+  const onFile = run(['--port', '0', '--seed', file, '--db', join(dbDir, 'new.db')])
+  t.equal(await onFile.exited, 1)
+  t.same(readdirSync(dbDir), [], 'no database file left')
 })
 
 t.test('bad configuration: one line, exit 2', async (t) => {
