@@ -55,7 +55,8 @@ const ERRORS = {
     message: () => `Request body is larger than the limit of ${BODY_LIMIT} bytes`,
   },
   // RFC 9110 section 8.4: a content coding the server does not know is a 415, sent with
-  // `Accept-Encoding` naming those it does (section 12.5.3).
+  // `Accept-Encoding` naming those it does (section 12.5.3). GUESS: how the real API treats
+  // Content-Encoding is unrecorded; these two answers follow RFC 9110, in the mock's words.
   encoding_unsupported: {
     status: 415,
     shape: 'text',
@@ -92,7 +93,8 @@ const ERRORS = {
 
   bad_request: { status: 400, shape: 'text', message: (p) => `Malformed request (${p.reason})` },
   // Refused by Node's HTTP parser before any route (src/plugins/errors.ts, clientErrorHandler):
-  // its limit counts the request line and the headers together (RFC 9110 15.5.15, RFC 6585 section 5).
+  // its limit counts the request line and the headers together (RFC 9110 15.5.15, RFC 6585
+  // section 5). GUESS: the real API's limits and wording for these are unrecorded.
   uri_too_long: {
     status: 414,
     shape: 'text',
