@@ -98,9 +98,13 @@ t.test('a JWT request answered before authentication is journaled under its user
   const token = signJwt(alice, SECRET)
   const forced = await app.inject({ method: 'GET', url: '/v1/ai_secret', headers: { ...headers(token), prefer: 'code=429' } })
   t.equal(forced.statusCode, 429)
-  await new Promise((resolve) => setImmediate(resolve))
+  t.notMatch(forced.body, 'user_email', 'a forced answer comes before authentication, as for an API key')
   const journal = (await app.inject({ method: 'GET', url: '/_mock/requests' })).json<{ requests: { status: number; org: string | null }[] }>().requests
   t.same(journal.map((r) => [r.status, r.org]), [[429, 'acme']])
+  const bad = await app.inject({ method: 'GET', url: '/v1/ai_secret', headers: { ...headers(signJwt(alice, 'wrong')), prefer: 'code=429' } })
+  t.equal(bad.statusCode, 429, 'a forced answer stays forced, whatever the token')
   const key = await app.inject({ method: 'GET', url: '/v1/ai_secret', headers: { ...headers(KEYS.owner), prefer: 'code=429' } })
   t.equal(key.statusCode, 429)
+  const all = (await app.inject({ method: 'GET', url: '/_mock/requests' })).json<{ requests: { status: number; org: string | null }[] }>().requests
+  t.same(all.map((r) => [r.status, r.org]), [[429, 'acme'], [429, null], [429, 'acme']])
 })

@@ -74,7 +74,12 @@ async function interceptPlugin(app: FastifyInstance, opts: ControlOptions) {
       journal.add(record)
     }
     if (request.headers.prefer === undefined && faults.size === 0 && limiter === null) return done()
-    forced(request, reply).then(() => done(), done)
+    forced(request, reply).then(
+      () => done(),
+      // A forced answer to a JWT request: its token is verified (asynchronously) first, so
+      // that the journal entry knows its organization by the time the client has the answer.
+      (err: Error) => journalJwtOrg(request).then(() => done(err)),
+    )
   })
 
   /** Prefer, fault rules, then the rate limit: answers (or delays) a request before it reaches the store. */
@@ -138,6 +143,21 @@ async function interceptPlugin(app: FastifyInstance, opts: ControlOptions) {
     done()
   })
 
+  /** The journal entry's organization, for a JWT bearer token it can verify (an API key's is known at once, in orgOf). */
+  async function journalJwtOrg(request: FastifyRequest): Promise<void> {
+    const entry = request.journalEntry
+    if (entry === null || request.principal !== null) return
+    try {
+      const found = app.mock.auth.authenticate(request.headers.authorization)
+      if (found instanceof Promise) {
+        const p = await found
+        entry.org = p.orgs.length === 1 ? p.orgs[0]!.name : null
+      }
+    } catch {
+      // Not a valid token: the entry has no organization, as for a bad API key.
+    }
+  }
+
   /**
    * The organization the request acted in; for one answered before that (a forced fault, the
    * rate limit), the only organization of its key. Lets each parallel worker find its own.
@@ -153,9 +173,10 @@ async function interceptPlugin(app: FastifyInstance, opts: ControlOptions) {
       return null
     }
     if (!(found instanceof Promise)) return onlyOrg(found)
-    // A JWT is verified asynchronously: the entry learns its organization when it is.
+    // A JWT is verified asynchronously: the entry keeps what it knows (journalJwtOrg), and
+    // learns its organization when the token is verified.
     found.then((p) => (entry.org = onlyOrg(p)), () => {})
-    return null
+    return entry.org
   }
 }
 
