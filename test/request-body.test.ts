@@ -5,6 +5,7 @@ import type { AddressInfo } from 'node:net'
 import { brotliCompressSync, constants as zlibConstants, deflateRawSync, deflateSync, gzipSync } from 'node:zlib'
 import t from 'tap'
 import { BODY_LIMIT } from '../src/errors.js'
+import { rawExchange } from '../scripts/reliability/net.js'
 import { KEYS, build, call, headers } from './helper.js'
 
 /** Content-Type values real clients send for JSON (.NET StringContent, OkHttp, Java HttpClient, older axios, JSON:API, ...). */
@@ -218,6 +219,20 @@ t.test('the 1 MiB limit counts decoded bytes: a small compressed bomb gets 413 w
   const brRes = await app.inject({ method: 'PUT', url: '/v1/ai_secret', headers: headers(KEYS.owner, { 'content-encoding': 'br' }), payload: br })
   t.equal(brRes.statusCode, 413, `8 MiB in ${br.length} bytes of brotli`)
   t.same(await names(app), ['OPENAI_API_KEY'], 'nothing was created')
+})
+
+t.test('over a real socket, a body read a byte at a time decodes as a whole one', async (t) => {
+  const app = await build(t)
+  await app.listen({ port: 0, host: '127.0.0.1' })
+  const { port } = app.server.address() as AddressInfo
+  for (const [coding, body] of [['deflate', deflateSync(Buffer.from('{"name":"BYTE_1"}'))], ['deflate', deflateRawSync(Buffer.from('{"name":"BYTE_2"}'))], ['gzip, br', encode('{"name":"BYTE_3"}', ['gzip', 'br'])], ['gzip', Buffer.from([0x1f])]] as const) {
+    const head = `POST /v1/ai_secret HTTP/1.1\r\nhost: x\r\nauthorization: Bearer ${KEYS.owner}\r\ncontent-type: application/json\r\ncontent-encoding: ${coding}\r\ncontent-length: ${body.length}\r\nconnection: close\r\n\r\n`
+    const chunks: (Buffer | number)[] = [Buffer.from(head)]
+    for (const byte of body) chunks.push(Buffer.from([byte]), 2)
+    const ex = await rawExchange(port, chunks, { end: false, timeoutMs: 10_000, expect: 1 })
+    t.equal(ex.responses[0]?.status, body.length === 1 ? 400 : 200, `${coding}, ${body.length} bytes one by one`)
+  }
+  t.same((await names(app)).filter((n) => n.startsWith('BYTE_')), ['BYTE_1', 'BYTE_2', 'BYTE_3'])
 })
 
 t.test('over a real socket: the 413 for a bomb is a complete answer, and the connection was drained', async (t) => {

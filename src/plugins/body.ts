@@ -69,19 +69,28 @@ interface Stage {
 function stage(coding: Coding, out: Sink): Stage {
   let z: (Transform & { bytesWritten: number }) | null = null
   let fed = 0
+  /** The first bytes, kept until there are two: deflate's header is told by both. */
+  let first = Buffer.alloc(0)
+  const open = () => {
+    const d = (z = decoder(coding, first) as Transform & { bytesWritten: number })
+    d.on('data', out.data)
+      .on('end', () => (d.bytesWritten < fed ? out.error() : out.end()))
+      .on('error', out.error)
+    d.write(first)
+  }
   return {
     write(chunk) {
-      if (z === null) {
-        const d = (z = decoder(coding, chunk) as Transform & { bytesWritten: number })
-        d.on('data', out.data)
-          .on('end', () => (d.bytesWritten < fed ? out.error() : out.end()))
-          .on('error', out.error)
-      }
       fed += chunk.length
-      z.write(chunk)
+      if (z !== null) return void z.write(chunk)
+      first = Buffer.concat([first, chunk])
+      if (first.length >= 2) open()
     },
-    // No bytes came: there is nothing to decode.
-    end: () => (z === null ? out.end() : z.end()),
+    end() {
+      // No bytes came: there is nothing to decode.
+      if (z === null && first.length === 0) return out.end()
+      if (z === null) open()
+      z!.end()
+    },
     destroy() {
       if (z === null) return
       z.removeAllListeners().on('error', () => {})
