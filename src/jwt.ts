@@ -1,6 +1,10 @@
 import { createHmac } from 'node:crypto'
-import { errors, jwtVerify } from 'jose'
 import { ApiError } from './errors.js'
+
+type Jose = typeof import('jose')
+let jose: Promise<Jose> | null = null
+/** jose, loaded on the first JWT: importing it costs ~60 ms that a start-up without JWTs need not pay. */
+const loadJose = () => (jose ??= import('jose'))
 
 const invalid = (reason: string) => new ApiError('auth_invalid_token', { reason })
 
@@ -8,7 +12,7 @@ const invalid = (reason: string) => new ApiError('auth_invalid_token', { reason 
 const keys = new Map<string, Uint8Array>()
 
 /** Why jose refused a token, in the words of the 401 (the words the mock used before jose). */
-function reasonOf(err: unknown): string {
+function reasonOf(errors: Jose['errors'], err: unknown): string {
   if (err instanceof errors.JWTExpired) return 'expired'
   if (err instanceof errors.JWTClaimValidationFailed) return err.claim === 'nbf' && err.reason === 'check_failed' ? 'not valid yet' : `invalid ${err.claim} claim`
   if (err instanceof errors.JOSEAlgNotAllowed) return 'only HS256-signed JWTs are accepted'
@@ -36,11 +40,12 @@ export async function verifyJwt(token: string, secret: string | undefined, now: 
     key = new TextEncoder().encode(secret)
     keys.set(secret, key)
   }
+  const { errors, jwtVerify } = await loadJose()
   let claims: Record<string, unknown>
   try {
     ;({ payload: claims } = await jwtVerify(token, key, { algorithms: ['HS256'], currentDate: now, clockTolerance: 0 }))
   } catch (err) {
-    throw invalid(reasonOf(err))
+    throw invalid(reasonOf(errors, err))
   }
   if (typeof claims.email !== 'string' || claims.email === '') throw invalid('no email claim')
   return claims.email
