@@ -1,18 +1,21 @@
+import type { Server } from 'node:http'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import Fastify, { LogController, type FastifyInstance, type FastifyServerOptions } from 'fastify'
 import { ApiError, BODY_LIMIT } from './errors.js'
 import { DEMO_SEED_FILE } from './paths.js'
 import bodyPlugin from './plugins/body.js'
+import corsPlugin from './plugins/cors.js'
 import docsPlugin from './plugins/docs.js'
-import errorsPlugin, { incomingRequestId, sendApiError } from './plugins/errors.js'
+import errorsPlugin, { clientErrorHandler, incomingRequestId, sendApiError } from './plugins/errors.js'
 import interceptPlugin from './plugins/intercept.js'
 import storePlugin from './plugins/store.js'
 import aiSecretIdRoutes from './routes/v1/ai-secret-id.js'
 import mockRoutes from './routes/mock/index.js'
 import aiSecretRoutes from './routes/v1/ai-secret.js'
 import { sharedSchemas } from './schemas/ai-secret.js'
+import { parseQueryString } from './querystring.js'
 import { readSeedFile } from './seed.js'
-import type { LoggerOptions } from './types.js'
+import type { AbortSignalLike, LoggerOptions } from './types.js'
 import { createValidators, lazySerializerFactory } from './validation.js'
 import SerializerSelector from '@fastify/fast-json-stringify-compiler'
 
@@ -35,6 +38,8 @@ export interface AppOptions {
   rateLimitPerMinute?: number
   /** How many /v1 requests GET /_mock/requests keeps (env MOCK_JOURNAL_SIZE); default 1000, 0 keeps none. */
   journalSize?: number
+  /** Aborts the build (the CLI's SIGTERM during start-up): a seed being applied is rolled back, and buildApp rejects with the signal's reason. */
+  signal?: AbortSignalLike
 }
 
 /** Paths pino never writes out, whatever the level. */
@@ -79,8 +84,15 @@ export async function buildApp(options: AppOptions = {}): Promise<FastifyInstanc
     // One line per answer, written by the onResponse hook below, instead of two per request.
     logController: new LogController({ disableRequestLogging: true, requestIdLogLabel: 'request_id' }),
     bodyLimit: BODY_LIMIT,
-    // ids up to this long still reach the route, which answers a 400 for a bad one rather than a 404
-    routerOptions: { maxParamLength: 2048 },
+    // A big seed is applied in steps at start-up (it yields to the event loop, so that a
+    // signal can stop it) and may take longer than Fastify's default 10 s per plugin.
+    pluginTimeout: 0,
+    // ids up to this long still reach the route, which answers a 400 for a bad one rather than a 404.
+    // GUESS: a trailing slash names the same route (`/v1/ai_secret/` is `/v1/ai_secret`), as
+    // Express-style servers answer; upstream's own answer is unrecorded. An empty id never
+    // reaches the by-id operations (see routes/v1/ai-secret-id.ts).
+    // `ids[]=a` and `ids[0]=a` mean `ids=a` (CONTRACT section 5): see querystring.ts.
+    routerOptions: { maxParamLength: 2048, ignoreTrailingSlash: true, querystringParser: parseQueryString },
     // Response serializers are built on first use, as validators are (see validation.ts).
     schemaController: { compilersFactory: { buildSerializer: lazySerializerFactory(SerializerSelector()) } },
     // A path the router cannot decode, or a parameter past maxParamLength, is refused before
@@ -89,13 +101,19 @@ export async function buildApp(options: AppOptions = {}): Promise<FastifyInstanc
       reply.header('x-request-id', request.id).header('x-bt-internal-trace-id', request.id)
       sendApiError(request, reply, new ApiError('bad_request', { reason: error.code ?? 'malformed request' }))
     },
+    // What Node's HTTP parser refuses (oversized request lines and headers, broken syntax) is
+    // answered in the documented shape too, with the request id headers.
+    clientErrorHandler,
     genReqId: (req) => incomingRequestId(req.headers['x-request-id']) ?? nextRequestId(),
   }).withTypeProvider<TypeBoxTypeProvider>()
+  // An Expect other than 100-continue: Node would answer a bare 417 of its own; the request
+  // is answered as if it had none instead (RFC 9110 section 10.1.1 allows either).
+  app.server.on('checkExpectation', (req, res) => app.routing(req, res))
 
   app.setValidatorCompiler(createValidators(sharedSchemas))
   for (const schema of sharedSchemas) app.addSchema(schema)
 
-  await app.register(storePlugin, { db: options.db ?? ':memory:', seed: seed.data, seedSource: seed.source, deterministic, jwtSecret: options.jwtSecret })
+  await app.register(storePlugin, { db: options.db ?? ':memory:', seed: seed.data, seedSource: seed.source, deterministic, jwtSecret: options.jwtSecret, signal: options.signal })
   nextRequestId = () => app.mock.ids.requestId()
   await app.register(errorsPlugin)
   await app.register(bodyPlugin)
@@ -112,17 +130,9 @@ export async function buildApp(options: AppOptions = {}): Promise<FastifyInstanc
     })
   }
 
-  // As the real API does: lets a browser read these headers of a cross-origin /v1 answer,
-  // forced answers of the control plane (faults, Prefer, rate limit) included.
-  // Callback hooks (no promise per request) on the /v1 hot path.
-  app.addHook('onRequest', (request, reply, done) => {
-    if (request.url.startsWith('/v1/')) {
-      reply.header('access-control-expose-headers', 'x-bt-cursor,x-bt-found-existing,x-bt-query-plan')
-      const origin = request.headers.origin
-      if (origin !== undefined) reply.header('access-control-allow-origin', origin).header('access-control-allow-credentials', 'true')
-    }
-    done()
-  })
+  // CORS for every route (src/plugins/cors.ts): its hook runs before the control plane's, so
+  // a browser can read forced answers (faults, Prefer, rate limit) too.
+  await app.register(corsPlugin)
 
   // The journal, Prefer, fault rules and the rate limit act on /v1 requests ahead of authentication.
   await app.register(interceptPlugin, {
@@ -134,17 +144,35 @@ export async function buildApp(options: AppOptions = {}): Promise<FastifyInstanc
     v1.addHook('onRequest', (request, _reply, done) => {
       // CORS preflight needs no authentication (upstream declares `security: []`).
       if (request.method === 'OPTIONS') return done()
+      let principal
       try {
-        request.principal = app.mock.auth.authenticate(request.headers.authorization)
+        principal = app.mock.auth.authenticate(request.headers.authorization)
       } catch (err) {
         return done(err as Error)
       }
+      // A JWT is verified asynchronously; an API key is known at once.
+      if (principal instanceof Promise) {
+        principal.then((p) => {
+          request.principal = p
+          done()
+        }, done)
+        return
+      }
+      request.principal = principal
       done()
     })
     await v1.register(aiSecretRoutes)
     await v1.register(aiSecretIdRoutes)
   })
   await app.register(mockRoutes)
+
+  // Servers beside app.server that hand their requests to this app (listen.ts: the second
+  // loopback address) stop with it: no new connections, idle ones closed.
+  app.decorate('secondaryServers', new Set<Server>())
+  app.addHook('preClose', (done) => {
+    for (const server of app.secondaryServers) server.close()
+    done()
+  })
 
   await app.ready()
   return app as unknown as FastifyInstance

@@ -66,7 +66,13 @@ export class Authenticator {
     private readonly jwt: { secret?: string; now: () => Date } = { now: () => new Date() },
   ) {}
 
-  authenticate(header: string | undefined): Principal {
+  /**
+   * The principal of an `Authorization` header, or throws the 401 ApiError. An API key is
+   * answered synchronously (the hot path needs no promise); a JWT (three dot-separated
+   * parts) is verified asynchronously (jose), so its principal comes as a promise that
+   * rejects with the 401.
+   */
+  authenticate(header: string | undefined): Principal | Promise<Principal> {
     if (header === undefined || header === '') throw new ApiError('auth_missing')
     const token = bearerToken(header)
     if (token === null) throw new ApiError('auth_scheme')
@@ -78,17 +84,19 @@ export class Authenticator {
     const cached = this.cache.get(token)
     if (cached === null) throw new ApiError('auth_invalid_key')
     if (cached !== undefined) return cached
-    if (isJwtShaped(token)) {
-      const email = verifyJwt(token, this.jwt.secret, this.jwt.now())
-      const user = this.repo.principalByEmail(email)
-      if (user === null) throw new ApiError('auth_invalid_token', { reason: 'no such user' })
-      return user
-    }
+    if (isJwtShaped(token)) return this.authenticateJwt(token)
     const found = this.repo.principalByKeyHash(hashKey(token))
     if (this.cache.size >= CACHE_LIMIT) this.cache.clear()
     this.cache.set(token, found)
     if (found === null) throw new ApiError('auth_invalid_key')
     return found
+  }
+
+  private async authenticateJwt(token: string): Promise<Principal> {
+    const email = await verifyJwt(token, this.jwt.secret, this.jwt.now())
+    const user = this.repo.principalByEmail(email)
+    if (user === null) throw new ApiError('auth_invalid_token', { reason: 'no such user' })
+    return user
   }
 }
 

@@ -1,10 +1,10 @@
 #!/usr/bin/env node
-import { readFileSync } from 'node:fs'
+import { existsSync, readFileSync, rmSync } from 'node:fs'
 import { join } from 'node:path'
-import type { AddressInfo } from 'node:net'
 import { buildApp } from './app.js'
 import { banner } from './banner.js'
 import { ConfigError, USAGE, parseConfig } from './config.js'
+import { LOOPBACKS, connectableHost, listen, type Listening } from './listen.js'
 import { prettyDestination } from './logging.js'
 import { PACKAGE_ROOT } from './paths.js'
 import { SeedError } from './seed.js'
@@ -17,14 +17,45 @@ function fail(message: string, code: number): never {
   process.exit(code)
 }
 
+/**
+ * The files of a file database that do not exist yet: this start-up creates them. Removed
+ * again when start-up does not finish (stopped by a signal, or a bad seed), so that no
+ * half-written database is left behind; an existing database is never removed.
+ */
+function filesToCreate(db: string): string[] {
+  if (db === ':memory:' || db === '' || db.startsWith('file:') || existsSync(db)) return []
+  return [db, `${db}-wal`, `${db}-shm`, `${db}-journal`].filter((f) => !existsSync(f))
+}
+
+function removeFiles(files: string[]): void {
+  for (const f of files) rmSync(f, { force: true })
+}
+
 async function main() {
   // The conformance run is a tool of its own: loaded only when asked for, so the mock's
-  // start-up never evaluates it.
+  // start-up never evaluates it (it handles its own signals).
   if (process.argv[2] === 'conformance') {
     const { conformance } = await import('./conformance/cli.js')
     process.exitCode = await conformance(process.argv.slice(3))
     return
   }
+  // The signal handlers come first: SIGTERM or SIGINT at any point of start-up (a big seed
+  // takes seconds) stops it with exit 0 instead of killing the process (exit 143), and as
+  // PID 1 in a container the signal is not ignored until the engine's SIGKILL.
+  const startup = new AbortController()
+  let stopRequested: string | null = null
+  let onSignal = (signal: string) => {
+    stopRequested ??= signal
+    startup.abort(new Error(`stopped by ${signal} during start-up`))
+  }
+  process.on('SIGTERM', () => onSignal('SIGTERM'))
+  process.on('SIGINT', () => onSignal('SIGINT'))
+  const stoppedDuringStartup = (created: string[]): never => {
+    removeFiles(created)
+    process.stderr.write(`ai-secret-mock: stopped by ${stopRequested} during start-up${created.length > 0 ? '; the database it had begun was removed' : ''}\n`)
+    process.exit(0)
+  }
+
   let config
   try {
     config = parseConfig(process.argv.slice(2), process.env, process.stdout.isTTY === true)
@@ -38,6 +69,7 @@ async function main() {
     return void process.stdout.write(`${pkg.version}\n`)
   }
 
+  const created = filesToCreate(config.db)
   let app
   try {
     app = await buildApp({
@@ -53,42 +85,56 @@ async function main() {
       rateLimitPerMinute: config.rateLimitPerMinute,
       journalSize: config.journalSize,
       jwtSecret: config.jwtSecret,
+      // Aborted by a signal: the seed being applied is rolled back.
+      signal: startup.signal,
     })
   } catch (err) {
-    // One line that names the file, the JSON path and the problem; nothing was started.
+    if (stopRequested !== null) stoppedDuringStartup(created)
+    // One line that names the file, the JSON path and the problem; nothing was started, nor kept.
+    removeFiles(created)
     if (err instanceof SeedError) fail(err.message, 1)
     fail((err as Error).message, 1)
   }
+  if (stopRequested !== null) {
+    // Stopped once the seed was whole: the database is kept.
+    await app.close()
+    stoppedDuringStartup([])
+  }
 
   let closing = false
+  let listening: Listening | null = null
   const shutdown = (signal: string) => {
     if (closing) return
     closing = true
     app.log.info({ signal }, 'shutting down')
     // In-flight requests finish and idle keep-alive connections close (Fastify's
     // forceCloseConnections: 'idle'); whatever is still open after the grace period is cut.
-    setTimeout(() => app.server.closeAllConnections(), SHUTDOWN_GRACE_MS).unref()
+    setTimeout(() => (listening === null ? app.server.closeAllConnections() : listening.closeAllConnections()), SHUTDOWN_GRACE_MS).unref()
     app.close().then(
       () => process.exit(0),
       (err: Error) => fail(`error while closing: ${err.message}`, 1),
     )
   }
-  process.on('SIGTERM', () => shutdown('SIGTERM'))
-  process.on('SIGINT', () => shutdown('SIGINT'))
+  // While it starts to listen, a signal is noted; once it listens, it shuts down.
+  onSignal = (signal) => {
+    stopRequested ??= signal
+  }
 
-  // The banner comes first, on the server's 'listening' event: this listener runs before the one
-  // Fastify adds in listen(), which logs its JSON "Server listening at …" line for log readers.
-  app.server.once('listening', () => {
-    const { port } = app.server.address() as AddressInfo
-    const host = config.host.includes(':') ? `[${config.host}]` : config.host
-    process.stdout.write(banner(`http://${host}:${port}`, config.db, app.mock.options, app.mock.seeded))
-  })
+  // The banner comes first, as the server starts listening: before the JSON "Server listening
+  // at …" line Fastify logs for log readers (listen() calls onListening before that).
+  const onListening = (l: Listening) => {
+    if (stopRequested === null) process.stdout.write(banner(l.displayUrl, config.db, app.mock.options, app.mock.seeded))
+  }
   try {
-    await app.listen({ port: config.port, host: config.host })
+    listening = await listen(app, { port: config.port, host: config.host, onListening })
   } catch (err) {
     await app.close()
-    fail(`cannot listen on ${config.host}:${config.port}: ${(err as Error).message}`, 1)
+    const e = err as NodeJS.ErrnoException & { address?: string; port?: number }
+    const where = e.address === undefined ? (config.host ?? LOOPBACKS[0]) : e.address
+    fail(`cannot listen on ${connectableHost(where)}:${e.port ?? config.port}: ${e.message}`, 1)
   }
+  onSignal = shutdown
+  if (stopRequested !== null) return shutdown(stopRequested)
 }
 
 main().catch((err: Error) => fail(err.message, 1))

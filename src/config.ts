@@ -3,7 +3,8 @@ import { parseArgs } from 'node:util'
 /** Configuration of the CLI (CONTRACT section 1): flags win over environment variables, which win over defaults. */
 export interface CliConfig {
   port: number
-  host: string
+  /** Absent: both loopback addresses, 127.0.0.1 and ::1 (see listen.ts). */
+  host?: string
   db: string
   /** A seed file, false for none, undefined for the built-in demo seed. */
   seed: string | false | undefined
@@ -37,7 +38,8 @@ A local, stateful test double of the Braintrust API's AI-secrets resource.
 
 Options (each also read from the environment variable named beside it):
   --port N          PORT       port to listen on; 0 picks a free one (default 8000)
-  --host H          HOST       address to listen on (default 127.0.0.1)
+  --host H          HOST       address to listen on (default: both loopback addresses, 127.0.0.1
+                               and ::1, whatever localhost resolves to; 0.0.0.0 for every interface)
   --db PATH         DB_PATH    SQLite database; a file keeps state across restarts (default :memory:)
   --seed FILE       SEED_FILE  seed file for a new database (default: the built-in demo seed)
   --no-seed                    start with an empty database
@@ -147,7 +149,7 @@ export function parseConfig(argv: string[], env: NodeJS.ProcessEnv, stdoutIsTTY 
 
   return {
     port: values.port !== undefined ? port(values.port, '--port') : env.PORT ? port(env.PORT, 'PORT') : 8000,
-    host: values.host !== undefined ? nonEmpty(values.host, '--host') : env.HOST || '127.0.0.1',
+    ...(values.host !== undefined ? { host: nonEmpty(values.host, '--host') } : env.HOST ? { host: env.HOST } : {}),
     db: values.db !== undefined ? nonEmpty(values.db, '--db') : env.DB_PATH || ':memory:',
     seed,
     logLevel,

@@ -56,6 +56,19 @@ const ERRORS = {
     shape: 'text',
     message: () => `Request body is larger than the limit of ${BODY_LIMIT} bytes`,
   },
+  // RFC 9110 section 8.4: a content coding the server does not know is a 415, sent with
+  // `Accept-Encoding` naming those it does (section 12.5.3). GUESS: how the real API treats
+  // Content-Encoding is unrecorded; these two answers follow RFC 9110, in the mock's words.
+  encoding_unsupported: {
+    status: 415,
+    shape: 'text',
+    message: (p) => `Unsupported Content-Encoding ${p.coding}: request bodies may be sent as ${p.accepted}, or not encoded`,
+  },
+  encoding_invalid: {
+    status: 400,
+    shape: 'text',
+    message: (p) => `Request body does not decode as its Content-Encoding (${p.coding}) declares`,
+  },
 
   // GUESS: the answers for a key in several organizations without org_name, for an org the
   // key does not span, and for a key in no organization are unconfirmed. The 403 is alike
@@ -88,6 +101,20 @@ const ERRORS = {
   },
 
   bad_request: { status: 400, shape: 'text', message: (p) => `Malformed request (${p.reason})` },
+  // Refused by Node's HTTP parser before any route (src/plugins/errors.ts, clientErrorHandler):
+  // its limit counts the request line and the headers together (RFC 9110 15.5.15, RFC 6585
+  // section 5). GUESS: the real API's limits and wording for these are unrecorded.
+  uri_too_long: {
+    status: 414,
+    shape: 'text',
+    message: (p) => `URI too long: the request line and its headers may hold ${p.limit} bytes together, and the request line alone is longer`,
+  },
+  headers_too_large: {
+    status: 431,
+    shape: 'text',
+    message: (p) => `Request header fields too large: the request line and its headers may hold ${p.limit} bytes together`,
+  },
+  request_timeout: { status: 408, shape: 'text', message: () => 'Request timeout: the request did not arrive in time' },
   // By id: the real server was recorded answering a read of a missing object with this 403
   // JSON, and a delete with the 400 text (RECORDED-BEHAVIOUR.md). GUESS: update as delete.
   missing_read_access_id: {

@@ -1,3 +1,4 @@
+import type { AbortSignalLike } from './types.js'
 import type { Statement } from 'better-sqlite3'
 import type { Db } from './db/database.js'
 import { DeletedSecrets, type ListPosition } from './deleted-secrets.js'
@@ -330,6 +331,14 @@ export class Repository {
    * they are rebuilt; the seed checks names and ids before, to name the offending entry.
    */
   insertSecrets(rows: NewSecret[]): void {
+    for (const _ of this.insertSecretsInSteps(rows));
+  }
+
+  /**
+   * insertSecrets in steps: yields after every `chunk` rows and after each index it builds
+   * again, so that a caller driving it (transactionInSteps) can give the event loop a turn.
+   */
+  *insertSecretsInSteps(rows: NewSecret[], chunk = 10_000): Generator<void, void> {
     const b = (this.bulkStmts ??= {
       // Positional parameters: binding ten named ones from an object costs more than the insert.
       insert: this.db.prepare(`
@@ -344,15 +353,47 @@ export class Repository {
     const indexes = rebuild ? (b.indexes.all() as { name: string; sql: string }[]) : []
     for (const i of indexes) this.db.exec(`DROP INDEX "${i.name}"`)
     const seqs = new Map(b.orgSeqs.all() as [string, number][])
-    for (const r of rows) {
+    for (let n = 0; n < rows.length; n++) {
+      if (n > 0 && n % chunk === 0) yield
+      const r = rows[n]!
       b.insert.run(r.id, seqs.get(r.org_id) ?? null, r.name, r.type, r.metadata === null ? null : JSON.stringify(r.metadata), r.secret, r.created, r.updated_at, r.secret_updated_at, r.secret_updated_by_user_id)
     }
-    for (const i of indexes) this.db.exec(i.sql)
+    for (const i of indexes) {
+      yield
+      this.db.exec(i.sql)
+    }
   }
 
   /** Runs fn in one IMMEDIATE transaction: all of it or none of it. */
   transaction<T>(fn: () => T): T {
     return this.db.transaction(fn).immediate()
+  }
+
+  /**
+   * Runs `steps` (a generator that yields between chunks of its work) in one IMMEDIATE
+   * transaction, giving the event loop a turn at each yield, so that a signal can be
+   * handled while a big seed is applied at start-up. Once `signal` is aborted, the
+   * transaction is rolled back (nothing of it stays) and this rejects with the signal's
+   * reason; on any error, rolled back too. Only for start-up: the app serves no request
+   * meanwhile (POST /_mock/reset and /_mock/seed stay one synchronous transaction).
+   */
+  async transactionInSteps<T>(steps: Generator<void, T>, signal?: AbortSignalLike): Promise<T> {
+    signal?.throwIfAborted()
+    this.db.exec('BEGIN IMMEDIATE')
+    try {
+      for (;;) {
+        const step = steps.next()
+        if (step.done === true) {
+          this.db.exec('COMMIT')
+          return step.value
+        }
+        await new Promise((resolve) => setImmediate(resolve))
+        signal?.throwIfAborted()
+      }
+    } catch (err) {
+      if (this.db.inTransaction) this.db.exec('ROLLBACK')
+      throw err
+    }
   }
 
   // --- control plane (POST /_mock/reset, GET /_mock/state) ------------------------------

@@ -1,4 +1,6 @@
+import type { AbortSignalLike } from './types.js'
 import { readFileSync } from 'node:fs'
+import { parseDateTime } from './datetime.js'
 import { hashKey, keyProblem } from './auth.js'
 import { loneSurrogateAt } from './unicode.js'
 import { previewSecret } from './preview.js'
@@ -40,7 +42,6 @@ export interface SeedResult {
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
-const ISO_DATE_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})$/
 const ROLES: readonly string[] = ['owner', 'member']
 
 type Json = Record<string, unknown>
@@ -96,10 +97,9 @@ function id(o: Json, path: string, repo: Repository, taken: Set<string>, env: Se
 function timestamp(o: Json, field: string, path: string, fallback: string): string {
   const v = o[field]
   if (v === undefined || v === null) return fallback
-  if (typeof v !== 'string' || !ISO_DATE_TIME.test(v) || Number.isNaN(Date.parse(v))) {
-    throw new SeedError(key(path, field), 'must be an ISO 8601 date-time, such as 2026-01-31T12:00:00Z')
-  }
-  return new Date(v).toISOString()
+  const t = typeof v === 'string' ? parseDateTime(v) : null
+  if (t === null) throw new SeedError(key(path, field), 'must be an ISO 8601 date-time, such as 2026-01-31T12:00:00Z')
+  return t.toISOString()
 }
 
 export function readSeedFile(file: string): unknown {
@@ -129,14 +129,41 @@ export function readSeedFile(file: string): unknown {
  */
 export function applySeed(repo: Repository, data: unknown, env: SeedEnv, source?: string): SeedResult {
   try {
-    return repo.transaction(() => insertSeed(repo, data, env))
+    return repo.transaction(() => {
+      const steps = seedSteps(repo, data, env)
+      for (;;) {
+        const step = steps.next()
+        if (step.done === true) return step.value
+      }
+    })
   } catch (err) {
-    if (err instanceof SeedError && source !== undefined) throw new SeedError(err.path, err.problem, source)
-    throw err
+    throw withSource(err, source)
   }
 }
 
-function insertSeed(repo: Repository, data: unknown, env: SeedEnv): SeedResult {
+/** How many secrets are checked between two turns of the event loop (applySeedInSteps). */
+const SEED_CHUNK = 5_000
+
+/**
+ * applySeed for start-up: the same checks and the same single transaction, applied in
+ * chunks that give the event loop a turn, so that SIGTERM or SIGINT during a big seed is
+ * handled at once. Aborted by `signal`: rolled back, nothing stays; rejects with the
+ * signal's reason.
+ */
+export async function applySeedInSteps(repo: Repository, data: unknown, env: SeedEnv, source: string | undefined, signal: AbortSignalLike | undefined): Promise<SeedResult> {
+  try {
+    return await repo.transactionInSteps(seedSteps(repo, data, env), signal)
+  } catch (err) {
+    throw withSource(err, source)
+  }
+}
+
+function withSource(err: unknown, source: string | undefined): unknown {
+  return err instanceof SeedError && source !== undefined ? new SeedError(err.path, err.problem, source) : err
+}
+
+/** Checks and inserts a seed, yielding between chunks of secrets (see applySeed, applySeedInSteps). */
+function* seedSteps(repo: Repository, data: unknown, env: SeedEnv): Generator<void, SeedResult> {
   const root = object(data, '$', ['organizations', 'users', 'api_keys', 'ai_secrets'])
   // SQLite would keep such a string as bytes that are not UTF-8 and read back another one.
   const lone = loneSurrogateAt(root)
@@ -220,7 +247,8 @@ function insertSeed(repo: Repository, data: unknown, env: SeedEnv): SeedResult {
   const orgIds = new Map<string, string>()
   const names = new Map<string, { seen: Set<string>; fresh: boolean }>()
   const rows: NewSecret[] = []
-  array(root.ai_secrets, '$.ai_secrets').forEach((v, i) => {
+  for (const [i, v] of array(root.ai_secrets, '$.ai_secrets').entries()) {
+    if (i > 0 && i % SEED_CHUNK === 0) yield
     const path = `$.ai_secrets[${i}]`
     const s = object(v, path, ['org', 'name', 'type', 'secret', 'metadata', 'id', 'created', 'updated_at', 'secret_updated_at'])
     const org = string(s, 'org', path)
@@ -253,8 +281,8 @@ function insertSeed(repo: Repository, data: unknown, env: SeedEnv): SeedResult {
     }
     rows.push(row)
     result.ai_secrets.push({ id: row.id, org, name })
-  })
-  repo.insertSecrets(rows)
+  }
+  yield* repo.insertSecretsInSteps(rows)
 
   return result
 }

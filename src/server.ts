@@ -1,14 +1,14 @@
-import type { AddressInfo } from 'node:net'
 import type { InjectOptions } from 'fastify'
 import { buildApp, type AppOptions } from './app.js'
 import type { JournalEntry, JournalFilter } from './control/journal.js'
+import { listen, type Listening } from './listen.js'
 import type { SeedResult } from './seed.js'
 import type { FaultRule, FaultRuleInput, MockApp, Role, SeedData } from './types.js'
 
 export interface MockServerOptions extends AppOptions {
   /** Default 0: a free port. */
   port?: number
-  /** Default 127.0.0.1. */
+  /** Default: both loopback addresses, 127.0.0.1 and ::1 (127.0.0.1 alone where ::1 cannot be bound), on one port. */
   host?: string
 }
 
@@ -41,7 +41,11 @@ export interface MockApiKeys {
 }
 
 export interface MockServer {
-  /** `http://127.0.0.1:<port>`, without a trailing slash. */
+  /**
+   * A URL to reach the mock from this machine, without a trailing slash: `http://127.0.0.1:<port>`
+   * by default (the mock answers `http://localhost:<port>` and `http://[::1]:<port>` too); for
+   * a `host` given, that host (a wildcard as its loopback: never `0.0.0.0` or `::`).
+   */
   url: string
   apiKeys: MockApiKeys
   /** The app, for `inject()` (the Fastify instance; see MockApp). */
@@ -101,19 +105,19 @@ function add(apiKeys: MockApiKeys, keys: MockApiKey[]): void {
 
 /**
  * Builds the mock and listens on a free port (CONTRACT section 7): for test suites that
- * want a real URL. Defaults: port 0, host 127.0.0.1, an in-memory database, the demo seed.
+ * want a real URL. Defaults: port 0, both loopback addresses, an in-memory database, the demo seed.
  */
 export async function startMockServer(options: MockServerOptions = {}): Promise<MockServer> {
-  const { port = 0, host = '127.0.0.1', ...appOptions } = options
+  const { port = 0, host, ...appOptions } = options
   const app = await buildApp({ db: ':memory:', ...appOptions })
+  let listening: Listening
   try {
-    await app.listen({ port, host })
+    listening = await listen(app, { port, host })
   } catch (err) {
     await app.close()
     throw err
   }
-  const address = app.server.address() as AddressInfo
-  const url = `http://${address.family === 'IPv6' ? `[${address.address}]` : address.address}:${address.port}`
+  const { url } = listening
 
   const configured = app.mock.options.seed
   const apiKeys: MockApiKeys = { list: [], byUser: {}, byOrg: {} }
@@ -136,7 +140,7 @@ export async function startMockServer(options: MockServerOptions = {}): Promise<
     app,
     close() {
       closing ??= (async () => {
-        const cut = setTimeout(() => app.server.closeAllConnections(), 1000)
+        const cut = setTimeout(() => listening.closeAllConnections(), 1000)
         cut.unref()
         try {
           await app.close()

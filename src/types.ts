@@ -200,3 +200,13 @@ export interface LoggerOptions {
   level?: string
   [option: string]: unknown
 }
+
+/**
+ * What buildApp reads of an AbortSignal (Node's own fits): written out so that the package's
+ * public types need neither Node's nor the DOM's typings.
+ */
+export interface AbortSignalLike {
+  readonly aborted: boolean
+  /** Throws the signal's reason when it is aborted. */
+  throwIfAborted(): void
+}

@@ -211,7 +211,7 @@ t.test('OPTIONS: CORS preflight without authentication', async (t) => {
   const bad = await call(t, app, { method: 'OPTIONS', url: '/v1/ai_secret/nope' })
   t.equal(bad.statusCode, 400)
   const cors = await call(t, app, { method: 'GET', url: '/v1/ai_secret', headers: headers(KEYS.owner, { origin: 'https://app.example' }) })
-  t.equal(cors.headers['access-control-expose-headers'], 'x-bt-cursor,x-bt-found-existing,x-bt-query-plan')
+  t.equal(cors.headers['access-control-expose-headers'], 'x-bt-cursor,x-bt-found-existing,x-bt-query-plan,x-request-id,x-bt-internal-trace-id')
   t.equal(cors.headers['access-control-allow-origin'], 'https://app.example')
 })
 
@@ -292,7 +292,7 @@ t.test('CORS headers also ride on answers forced by the control plane', async (t
   const res = await call(t, app, { method: 'GET', url: '/v1/ai_secret', headers: headers(KEYS.owner, { origin: 'https://app.example', prefer: 'code=429' }) })
   t.equal(res.statusCode, 429)
   t.equal(res.headers['access-control-allow-origin'], 'https://app.example')
-  t.equal(res.headers['access-control-expose-headers'], 'x-bt-cursor,x-bt-found-existing,x-bt-query-plan')
+  t.equal(res.headers['access-control-expose-headers'], 'x-bt-cursor,x-bt-found-existing,x-bt-query-plan,x-request-id,x-bt-internal-trace-id')
   const control = await app.inject({ method: 'GET', url: '/_mock/health', headers: { origin: 'https://app.example' } })
-  t.equal(control.headers['access-control-allow-origin'], undefined, 'only /v1 answers')
+  t.equal(control.headers['access-control-allow-origin'], 'https://app.example', 'the control plane too (test/cors.test.ts)')
 })

@@ -1,8 +1,9 @@
 import { spawn, type ChildProcess } from 'node:child_process'
-import { mkdtempSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, readdirSync, writeFileSync } from 'node:fs'
 import { Agent, request } from 'node:http'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import Database from 'better-sqlite3'
 import t, { type Test } from 'tap'
 import { PACKAGE_ROOT } from '../src/paths.js'
 import { signJwt } from '../src/jwt.js'
@@ -62,10 +63,13 @@ const del = (url: string, body: object, key: string = KEYS.owner) =>
 
 t.test('started on port 0 from another directory: banner, real HTTP, docs, SIGTERM', async (t) => {
   const s = await start([], { LOG_LEVEL: 'info' })
-  t.match(s.stdout(), /^ai-secret-mock listening on http:\/\/127\.0\.0\.1:\d+\n/, 'at the default log level the banner comes before any JSON log line')
-  t.match(s.stdout(), /docs: +http:\/\/127\.0\.0\.1:\d+\/docs/)
+  t.match(s.stdout(), /^ai-secret-mock listening on http:\/\/localhost:\d+\n/, 'at the default log level the banner comes before any JSON log line')
+  t.match(s.url, /^http:\/\/localhost:\d+$/, 'printed as localhost: both loopback addresses are served')
+  t.match(s.stdout(), /docs: +http:\/\/localhost:\d+\/docs/)
   t.match(s.stdout(), /seeded: +2 organizations, 3 users, 4 API keys, 2 AI secrets \(the demo seed\)\n/)
   t.match(s.stdout(), 'the demo keys are public')
+  const port = new URL(s.url).port
+  for (const host of ['127.0.0.1', '[::1]']) t.equal((await fetch(`http://${host}:${port}/_mock/health`)).status, 200, `${host} answers`)
   for (const k of Object.values(KEYS)) t.match(s.stdout(), k, `banner lists the demo key ${k} in full`)
   t.match(s.stdout(), /sk-mock-acme-member +val@acme\.test +all its orgs +member of acme \(read-only\)/)
   t.match(s.stdout(), /sk-mock-globex-only +bob@multi\.test +globex +owner of globex/)
@@ -142,6 +146,11 @@ t.test('a bad seed file: one line naming file, path and problem; exit 1; never l
   t.equal(await r.exited, 1)
   t.equal(r.err(), `ai-secret-mock: seed file ${file}: $.users[0].memberships.b: unknown organization "b"\n`)
   t.notMatch(r.out(), 'listening')
+  // On a new file database: the file it had begun is removed, nothing half-started is left.
+  const dbDir = mkdtempSync(join(tmpdir(), 'db-'))
+  const onFile = run(['--port', '0', '--seed', file, '--db', join(dbDir, 'new.db')])
+  t.equal(await onFile.exited, 1)
+  t.same(readdirSync(dbDir), [], 'no database file left')
 })
 
 t.test('bad configuration: one line, exit 2', async (t) => {
@@ -157,7 +166,12 @@ t.test('a port in use: one line, exit 1', async (t) => {
   const s = await start([])
   const r = run(['--port', new URL(s.url).port])
   t.equal(await r.exited, 1)
-  t.match(r.err(), /^ai-secret-mock: cannot listen on 127\.0\.0\.1:\d+: .*EADDRINUSE/)
+  t.match(r.err(), /^ai-secret-mock: cannot listen on (127\.0\.0\.1|\[::1\]):\d+: .*EADDRINUSE/)
+  // HOST wins: one address, printed as it is.
+  const only = await start([], { HOST: '127.0.0.1' })
+  t.match(only.url, /^http:\/\/127\.0\.0\.1:\d+$/)
+  await t.rejects(fetch(`http://[::1]:${new URL(only.url).port}/_mock/health`), 'not on ::1')
+  await stop(t, only)
   await stop(t, s)
 })
 
@@ -211,4 +225,58 @@ t.test("the package's bin, the bundled dist/cli.mjs, answers as the CLI does", a
   t.equal((await del(s.url, { name: 'OPENAI_API_KEY' })).status, 400)
   t.equal((await fetch(`${s.url}/docs`)).status, 200, 'Swagger UI, served from outside the bundle')
   await stop(t, s)
+})
+
+/** A seed big enough to take seconds: `n` secrets in one organization. */
+function bigSeedFile(n: number): string {
+  const file = join(mkdtempSync(join(tmpdir(), 'big-seed-')), 'seed.json')
+  writeFileSync(file, JSON.stringify({
+    organizations: [{ name: 'big' }],
+    users: [{ email: 'u@big.test', memberships: { big: 'owner' } }],
+    api_keys: [{ key: 'sk-big-owner', user: 'u@big.test' }],
+    ai_secrets: Array.from({ length: n }, (_, i) => ({ org: 'big', name: `SECRET_${i}`, type: 'openai', secret: `sk-${i}-abcdefghij` })),
+  }))
+  return file
+}
+
+/** Starts the CLI on a big seed and sends `signal` once it says it is seeding. */
+async function stopWhileSeeding(db: string, seed: string, signal: NodeJS.Signals) {
+  const r = run(['--port', '0', '--db', db, '--seed', seed], { LOG_LEVEL: 'debug' })
+  await new Promise<void>((resolve, reject) => {
+    r.child.stdout!.on('data', () => {
+      if (r.out().includes('"msg":"seeding a new database"')) resolve()
+    })
+    r.exited.then(() => reject(new Error(`exited before seeding: ${r.err()}`)))
+  })
+  r.child.kill(signal)
+  return { code: await r.exited, signal: r.child.signalCode, out: r.out(), err: r.err() }
+}
+
+t.test('SIGTERM or SIGINT during a big seed: exit 0, the seed rolled back, no half-written database left', async (t) => {
+  const seed = bigSeedFile(200_000)
+  const dir = mkdtempSync(join(tmpdir(), 'db-'))
+  const fresh = join(dir, 'fresh.db')
+  const term = await stopWhileSeeding(fresh, seed, 'SIGTERM')
+  t.equal(term.signal, null, 'not killed by the signal')
+  t.equal(term.code, 0, 'exit code 0')
+  t.notMatch(term.out, 'listening on', 'never listened')
+  t.equal(term.err, 'ai-secret-mock: stopped by SIGTERM during start-up; the database it had begun was removed\n')
+  t.same(readdirSync(dir), [], 'the database file this start-up created is gone, -wal and -shm too')
+
+  // A database that existed before (empty: made by an earlier start without a seed) is kept, as it was.
+  const existing = join(dir, 'existing.db')
+  const empty = await start(['--no-seed', '--db', existing])
+  await stop(t, empty)
+  const int = await stopWhileSeeding(existing, seed, 'SIGINT')
+  t.equal(int.code, 0, 'SIGINT: exit code 0')
+  t.equal(int.err, 'ai-secret-mock: stopped by SIGINT during start-up\n')
+  const db = new Database(existing, { readonly: true })
+  t.equal(db.pragma('integrity_check', { simple: true }), 'ok')
+  t.equal(db.prepare('SELECT count(*) FROM ai_secrets').pluck().get(), 0, 'nothing of the seed stayed')
+  t.equal(db.prepare('SELECT count(*) FROM organizations').pluck().get(), 0)
+  db.close()
+  // And the next start seeds it as a new database.
+  const next = await start(['--db', existing])
+  t.match(next.stdout(), /seeded: +2 organizations/)
+  await stop(t, next)
 })

@@ -2,9 +2,11 @@ import t from 'tap'
 import { ConfigError, parseConfig } from '../src/config.js'
 
 t.test('defaults', async (t) => {
+  // No host: both loopback addresses (src/listen.ts).
   t.same(parseConfig([], {}), {
-    port: 8000, host: '127.0.0.1', db: ':memory:', seed: undefined, logLevel: 'info', logFormat: 'json', deterministic: false, help: false, version: false,
+    port: 8000, db: ':memory:', seed: undefined, logLevel: 'info', logFormat: 'json', deterministic: false, help: false, version: false,
   })
+  t.equal(parseConfig([], { HOST: '' }).host, undefined, 'an empty HOST is no HOST')
 })
 
 t.test('log format: pretty on a terminal, JSON otherwise; LOG_FORMAT, then --log-format, choose', async (t) => {

@@ -80,9 +80,9 @@ export function parseResponses(buf: Buffer, closed: boolean): { responses: RawRe
  * answers until the server closes, `expect` answers have come (and 30 ms more), or the
  * timeout. Never rejects for what the server does: a reset is an ending like a close.
  */
-export function rawExchange(port: number, chunks: (Buffer | number)[], opts: { end: boolean; timeoutMs: number; expect?: number }): Promise<{ responses: RawResponse[]; closedByServer: boolean; reset: boolean; timedOut: boolean }> {
+export function rawExchange(port: number, chunks: (Buffer | number)[], opts: { end: boolean; timeoutMs: number; expect?: number; host?: string }): Promise<{ responses: RawResponse[]; closedByServer: boolean; reset: boolean; timedOut: boolean }> {
   return new Promise((resolve) => {
-    const socket = connect({ port, host: '127.0.0.1' })
+    const socket = connect({ port, host: opts.host ?? '127.0.0.1' })
     const got: Buffer[] = []
     let finished = false
     let reset = false

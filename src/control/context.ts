@@ -1,4 +1,5 @@
 import { setMaxListeners } from 'node:events'
+import { parseDateTime } from '../datetime.js'
 import { ApiError } from '../errors.js'
 import type { MockContext } from '../plugins/store.js'
 import type { StoreState } from '../repository.js'
@@ -47,8 +48,6 @@ export interface ControlContext {
 }
 
 export const EMPTY_SEED_RESULT: SeedResult = { organizations: [], users: [], api_keys: [], ai_secrets: [] }
-
-const ISO_DATE_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})$/
 
 /** Options as given to buildApp: checked here, since a library caller bypasses the CLI's checks. */
 export function checkControlOptions(opts: ControlOptions): void {
@@ -118,9 +117,9 @@ export function createControlContext(mock: MockContext, opts: ControlOptions): C
         throw new ApiError('clock_invalid', { problem: 'give either set (an ISO date-time) or advance_ms' })
       }
       if (change.set !== undefined) {
-        const t = ISO_DATE_TIME.test(change.set) ? Date.parse(change.set) : NaN
-        if (Number.isNaN(t)) throw new ApiError('clock_invalid', { problem: 'set must be an ISO 8601 date-time, such as 2026-01-31T12:00:00Z' })
-        clock.set(new Date(t))
+        const t = parseDateTime(change.set)
+        if (t === null) throw new ApiError('clock_invalid', { problem: 'set must be an ISO 8601 date-time, such as 2026-01-31T12:00:00Z' })
+        clock.set(t)
       } else {
         clock.advance(change.advance_ms!)
       }

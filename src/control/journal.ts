@@ -93,9 +93,13 @@ export function parseQuery(url: string): Record<string, string | string[]> {
   return out
 }
 
-/** `/v1/ai_secret` matches itself only; `/v1/ai_secret*` matches every path that starts so. */
+/**
+ * `/v1/ai_secret` matches itself only (and `/v1/ai_secret/`, the same route: see the
+ * trailing-slash rule in app.ts); `/v1/ai_secret*` matches every path that starts so.
+ */
 export function pathMatches(pattern: string, path: string): boolean {
-  return pattern.endsWith('*') ? path.startsWith(pattern.slice(0, -1)) : path === pattern
+  if (pattern.endsWith('*')) return path.startsWith(pattern.slice(0, -1))
+  return path === pattern || (path.length > 1 && path.endsWith('/') && path.slice(0, -1) === pattern)
 }
 
 /**

@@ -1,6 +1,8 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
 import sjson from 'secure-json-parse'
+import type { Transform } from 'node:stream'
+import { createBrotliDecompress, createGunzip, createInflate, createInflateRaw } from 'node:zlib'
 import { ApiError, BODY_LIMIT, DRAIN_LIMIT } from '../errors.js'
 import { LONE_SURROGATE, loneSurrogateAt } from '../unicode.js'
 
@@ -9,34 +11,171 @@ export const MAX_JSON_DEPTH = 64
 
 type Done = (err: Error | null, body?: unknown) => void
 
+/** The content codings request bodies may come in (RFC 9110 section 8.4.1), as `Accept-Encoding` lists them. */
+export const ACCEPTED_ENCODINGS = 'gzip, deflate, br'
+
+type Coding = 'gzip' | 'deflate' | 'br'
+
 /**
- * Reads the whole body. Over the limit, the rest is read and discarded before the 413 is
- * answered, so the client sees the answer instead of a broken pipe.
+ * The codings a `Content-Encoding` header lists, in the order they were applied (RFC 9110
+ * section 8.4): `identity` (and empty members of the list) dropped, `x-gzip` read as `gzip`
+ * (section 8.4.1.3), names compared without regard to case. Throws the 415 for a coding
+ * the mock cannot decode, before any of the body is read.
  */
-function readBody(stream: NodeJS.ReadableStream, done: (err: Error | null, buf?: Buffer) => void) {
+export function contentCodings(header: string | string[] | undefined): Coding[] {
+  if (header === undefined) return []
+  const codings: Coding[] = []
+  for (const raw of (Array.isArray(header) ? header.join(',') : header).split(',')) {
+    const name = raw.trim().toLowerCase()
+    if (name === '' || name === 'identity') continue
+    if (name === 'gzip' || name === 'x-gzip') codings.push('gzip')
+    else if (name === 'deflate' || name === 'br') codings.push(name)
+    else {
+      throw new ApiError('encoding_unsupported', { coding: printable(raw.trim()), accepted: ACCEPTED_ENCODINGS }, { 'accept-encoding': ACCEPTED_ENCODINGS })
+    }
+  }
+  return codings
+}
+
+/**
+ * A decoder for one coding. `deflate` is the zlib format (RFC 9110 section 8.4.1.2); as
+ * browsers do for answers, a raw deflate stream (what some clients send) is decoded too,
+ * told apart by the zlib header's check bits (RFC 1950).
+ */
+function decoder(coding: Coding, first: Buffer): Transform {
+  if (coding === 'gzip') return createGunzip()
+  if (coding === 'br') return createBrotliDecompress()
+  const zlibHeader = first.length >= 2 && (first[0]! & 0x0f) === 8 && (first[0]! * 256 + first[1]!) % 31 === 0
+  return zlibHeader ? createInflate() : createInflateRaw()
+}
+
+interface Sink {
+  data(chunk: Buffer): void
+  end(): void
+  error(): void
+}
+
+interface Stage {
+  write(chunk: Buffer): void
+  end(): void
+  destroy(): void
+}
+
+/**
+ * Undoes one coding, passing what it decodes to `out`; its decoder is made on the first
+ * bytes. Bytes after the end of the coded data (which deflate and br decoders would drop
+ * without a word) mean the body is not what it says: an error, as for gzip.
+ */
+function stage(coding: Coding, out: Sink): Stage {
+  let z: (Transform & { bytesWritten: number }) | null = null
+  let fed = 0
+  /** The first bytes, kept until there are two: deflate's header is told by both. */
+  let first = Buffer.alloc(0)
+  const open = () => {
+    const d = (z = decoder(coding, first) as Transform & { bytesWritten: number })
+    d.on('data', out.data)
+      .on('end', () => (d.bytesWritten < fed ? out.error() : out.end()))
+      .on('error', out.error)
+    d.write(first)
+  }
+  return {
+    write(chunk) {
+      fed += chunk.length
+      if (z !== null) return void z.write(chunk)
+      first = Buffer.concat([first, chunk])
+      if (first.length >= 2) open()
+    },
+    end() {
+      // No bytes came: there is nothing to decode.
+      if (z === null && first.length === 0) return out.end()
+      if (z === null) open()
+      z!.end()
+    },
+    destroy() {
+      if (z === null) return
+      z.removeAllListeners().on('error', () => {})
+      z.destroy()
+    },
+  }
+}
+
+/**
+ * Reads the whole body, decoding its content codings (the last applied first). The limit
+ * counts the bytes received and the decoded bytes alike: once either passes it, decoding
+ * stops at once (a small compressed bomb is never inflated whole) and the rest is read and
+ * discarded before the 413 is answered, so the client sees the answer instead of a broken
+ * pipe. A body that does not decode as declared is a 400. An empty body is no body,
+ * whatever coding it is labelled with.
+ */
+function readBody(stream: NodeJS.ReadableStream, codings: Coding[], done: (err: Error | null, buf?: Buffer) => void) {
   const chunks: Buffer[] = []
-  let size = 0
+  let received = 0
+  let decoded = 0
+  let over = false
+  let ended = false
   let finished = false
+  const stages: Stage[] = []
   const finish = (err: Error | null, buf?: Buffer) => {
     if (finished) return
     finished = true
     stream.removeListener('data', onData)
+    for (const s of stages) s.destroy()
     done(err, buf)
   }
+  const tooLarge = () => {
+    over = true
+    chunks.length = 0
+    for (const s of stages) s.destroy()
+    if (ended) finish(new ApiError('body_too_large'))
+  }
+  const invalid = () => finish(new ApiError('encoding_invalid', { coding: codings.join(', ') }))
+  let sink: Sink = {
+    data(chunk) {
+      decoded += chunk.length
+      if (decoded > BODY_LIMIT) tooLarge()
+      else chunks.push(chunk)
+    },
+    end: () => finish(null, Buffer.concat(chunks)),
+    error: invalid,
+  }
+  // Applied first, undone last: each stage feeds the one made before it.
+  for (const coding of codings) {
+    const next = stage(coding, sink)
+    stages.unshift(next)
+    sink = { data: (chunk) => next.write(chunk), end: () => next.end(), error: invalid }
+  }
   const onData = (chunk: Buffer) => {
-    size += chunk.length
-    if (size <= BODY_LIMIT) chunks.push(chunk)
-    else {
-      chunks.length = 0
-      if (size > DRAIN_LIMIT) {
-        finish(new ApiError('body_too_large', {}, { connection: 'close' }))
-        stream.resume()
-      }
+    received += chunk.length
+    if (received > DRAIN_LIMIT) {
+      finish(new ApiError('body_too_large', {}, { connection: 'close' }))
+      stream.resume()
+      return
     }
+    if (over) return
+    if (received > BODY_LIMIT) tooLarge()
+    else sink.data(chunk)
   }
   stream.on('data', onData)
-  stream.once('end', () => finish(size > BODY_LIMIT ? new ApiError('body_too_large') : null, Buffer.concat(chunks)))
+  stream.once('end', () => {
+    ended = true
+    if (over) finish(new ApiError('body_too_large'))
+    else sink.end()
+  })
   stream.once('error', (err: Error) => finish(err))
+}
+
+/**
+ * Whether a Content-Type names JSON: `application/json` or `application/<anything>+json`
+ * (RFC 6839 section 3.1), in any case (RFC 9110 section 8.3.1), whatever its parameters
+ * say. RFC 8259 defines no parameters for JSON ("adding one really has no effect on
+ * compliant recipients", section 11) and JSON exchanged between systems is UTF-8 (section
+ * 8.1), so `charset` and any other parameter, quoted or not, are ignored.
+ */
+export function isJsonMediaType(header: string | undefined): boolean {
+  if (header === undefined) return false
+  const semi = header.indexOf(';')
+  const type = (semi === -1 ? header : header.slice(0, semi)).trim().toLowerCase()
+  return type === 'application/json' || (type.startsWith('application/') && type.endsWith('+json') && type.length > 'application/+json'.length)
 }
 
 /** Depth of `[`/`{` nesting outside strings, stopping early once past max. */
@@ -93,28 +232,34 @@ function printable(s: string): string {
 }
 
 /**
- * Body parsing for the whole app. JSON bodies may be empty (the official client's
- * `delete(id)` sends `content-type: application/json` with no body). Anything else is read
- * (within the limit) and refused as not JSON, with a 400 in the documented shape rather
- * than Fastify's own 415.
+ * Body parsing for the whole app: one parser for every content type, which decodes the
+ * body (Content-Encoding) and reads JSON media types (see isJsonMediaType) as JSON. JSON
+ * bodies may be empty (the official client's `delete(id)` sends `content-type:
+ * application/json` with no body). Anything else is read (within the limit) and refused as
+ * not JSON, with a 400 in the documented shape rather than Fastify's own 415. Nothing is
+ * parsed, so nothing is created, from a body that was not read as declared.
  */
 async function bodyPlugin(app: FastifyInstance) {
   app.removeAllContentTypeParsers()
-  app.addContentTypeParser(/^application\/([\w.+-]+\+)?json$/i, (_req: FastifyRequest, payload, done: Done) => {
-    readBody(payload, (err, buf) => {
-      if (err) return done(err)
-      try {
-        done(null, parseJson(buf!.toString('utf8')))
-      } catch (e) {
-        done(e as Error)
-      }
-    })
-  })
   app.addContentTypeParser('*', (req: FastifyRequest, payload, done: Done) => {
-    readBody(payload, (err, buf) => {
+    let codings: Coding[]
+    try {
+      codings = contentCodings(req.headers['content-encoding'])
+    } catch (err) {
+      return done(err as Error)
+    }
+    const type = req.headers['content-type']
+    readBody(payload, codings, (err, buf) => {
       if (err) return done(err)
+      if (isJsonMediaType(type)) {
+        try {
+          return done(null, parseJson(buf!.toString('utf8')))
+        } catch (e) {
+          return done(e as Error)
+        }
+      }
       if (buf!.length === 0) return done(null, undefined)
-      done(new ApiError('not_json', { type: printable(req.headers['content-type'] ?? 'none') }))
+      done(new ApiError('not_json', { type: printable(type ?? 'none') }))
     })
   })
 }

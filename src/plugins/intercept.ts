@@ -2,6 +2,7 @@ import { setMaxListeners } from 'node:events'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
 import { ORG_NAME_HEADER, bearerToken, hashKey } from '../auth.js'
+import type { Principal } from '../repository.js'
 import { ApiError, renderError } from '../errors.js'
 import { createControlContext, type ControlContext, type ControlOptions } from '../control/context.js'
 import { parsePrefer, preferError, type FaultPhase } from '../control/faults.js'
@@ -85,7 +86,12 @@ async function interceptPlugin(app: FastifyInstance, opts: ControlOptions) {
       journal.add(record)
     }
     if (request.headers.prefer === undefined && faults.size === 0 && limiter === null) return done()
-    forced(request, reply).then(() => done(), done)
+    forced(request, reply).then(
+      () => done(),
+      // A forced answer to a JWT request: its token is verified (asynchronously) first, so
+      // that the journal entry knows its organization by the time the client has the answer.
+      (err: Error) => journalJwtOrg(request).then(() => done(err)),
+    )
   })
 
   /** Prefer, fault rules, then the rate limit: answers (or delays) a request before it reaches the store. */
@@ -184,7 +190,7 @@ async function interceptPlugin(app: FastifyInstance, opts: ControlOptions) {
     } else entry.body = journalBody(request.body)
     entry.status ??= reply.statusCode
     entry.duration_ms = Math.round(reply.elapsedTime * 10) / 10
-    entry.org = orgOf(request)
+    entry.org = orgOf(request, entry)
   }
 
   /**
@@ -206,7 +212,7 @@ async function interceptPlugin(app: FastifyInstance, opts: ControlOptions) {
     if (entry !== null) {
       if (entry.status === null) {
         entry.duration_ms = Math.round(reply.elapsedTime * 10) / 10
-        entry.org = orgOf(request)
+        entry.org = orgOf(request, entry)
       } else complete(entry, request, reply)
     }
     request.log.info({ method: request.method, url: request.url }, why)
@@ -215,24 +221,46 @@ async function interceptPlugin(app: FastifyInstance, opts: ControlOptions) {
     reply.raw.destroy()
   }
 
-  /**
-   * The organization the request acted in; for one answered before that (a forced fault, the
-   * rate limit), the one its x-bt-org-name header names if the key spans it, else the only
-   * organization of its key. Lets each parallel worker find its own.
-   */
-  function orgOf(request: FastifyRequest): string | null {
-    if (request.org !== null) return request.org.name
-    let principal = request.principal
-    if (principal === null) {
-      try {
-        principal = app.mock.auth.authenticate(request.headers.authorization)
-      } catch {
-        return null
-      }
+  /** The journal entry's organization, for a JWT bearer token it can verify (an API key's is known at once, in orgOf). */
+  async function journalJwtOrg(request: FastifyRequest): Promise<void> {
+    const entry = request.journalEntry
+    if (entry === null || request.principal !== null) return
+    try {
+      const found = app.mock.auth.authenticate(request.headers.authorization)
+      if (found instanceof Promise) entry.org = orgNamed(request, await found)
+    } catch {
+      // Not a valid token: the entry has no organization, as for a bad API key.
     }
+  }
+
+  /**
+   * The organization a request answered before its handler names: the one its x-bt-org-name
+   * header names if the key spans it, else the only organization of its key.
+   */
+  function orgNamed(request: FastifyRequest, principal: Principal): string | null {
     const named = request.headers[ORG_NAME_HEADER]
     if (typeof named === 'string' && named !== '') return principal.orgs.some((o) => o.name === named) ? named : null
     return principal.orgs.length === 1 ? principal.orgs[0]!.name : null
+  }
+
+  /**
+   * The organization the request acted in; for one answered before that (a forced fault, the
+   * rate limit), see orgNamed. Lets each parallel worker find its own.
+   */
+  function orgOf(request: FastifyRequest, entry: JournalRecord): string | null {
+    if (request.org !== null) return request.org.name
+    if (request.principal !== null) return orgNamed(request, request.principal)
+    let found
+    try {
+      found = app.mock.auth.authenticate(request.headers.authorization)
+    } catch {
+      return null
+    }
+    if (!(found instanceof Promise)) return orgNamed(request, found)
+    // A JWT is verified asynchronously: the entry keeps what it knows (journalJwtOrg), and
+    // learns its organization when the token is verified.
+    found.then((p) => (entry.org = orgNamed(request, p)), () => {})
+    return entry.org
   }
 }
 

@@ -1,3 +1,4 @@
+import type { AbortSignalLike } from '../types.js'
 import type { FastifyInstance } from 'fastify'
 import fp from 'fastify-plugin'
 import { AiSecrets } from '../ai-secrets.js'
@@ -5,7 +6,7 @@ import { Authenticator } from '../auth.js'
 import { Clock, IdGenerator } from '../clock.js'
 import { openDatabase } from '../db/database.js'
 import { Repository, type OrgAccess, type Principal } from '../repository.js'
-import { applySeed, type SeedResult } from '../seed.js'
+import { applySeedInSteps, type SeedResult } from '../seed.js'
 
 export interface StoreOptions {
   db: string
@@ -16,6 +17,8 @@ export interface StoreOptions {
   deterministic: boolean
   /** Secret for verifying HS256 JWT bearer tokens; unset, JWTs are refused. */
   jwtSecret?: string
+  /** Aborts start-up: a seed being applied is rolled back and the database closed. */
+  signal?: AbortSignalLike
 }
 
 export interface MockContext {
@@ -52,7 +55,14 @@ async function storePlugin(app: FastifyInstance, opts: StoreOptions) {
   let seeded: SeedResult | null = null
   // A file database that already holds data is used as it is: state survives restarts.
   if (opts.seed !== null && repo.isEmpty()) {
-    seeded = applySeed(repo, opts.seed, { now: () => clock.now(), newId: () => ids.newId() }, opts.seedSource)
+    app.log.debug({ seed: opts.seedSource ?? 'object', db: opts.db }, 'seeding a new database')
+    try {
+      // In steps, in one transaction: a stop during a big seed is handled at once, and rolls it back.
+      seeded = await applySeedInSteps(repo, opts.seed, { now: () => clock.now(), newId: () => ids.newId() }, opts.seedSource, opts.signal)
+    } catch (err) {
+      db.close()
+      throw err
+    }
   }
   app.decorate('mock', { repo, secrets: new AiSecrets(repo, clock, ids), auth: new Authenticator(repo, { secret: opts.jwtSecret, now: () => clock.now() }), clock, ids, seeded, options: opts })
   app.decorateRequest('principal', null)

@@ -1,14 +1,19 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from '@sinclair/typebox'
 import { ORG_NAME_HEADER, requestedOrg } from '../../auth.js'
+import { preflight } from '../../plugins/cors.js'
 import { REQUEST_BODY_DESCRIPTION } from '../../plugins/docs.js'
 import { AISecret, AiSecretIdParam, PatchAISecret } from '../../schemas/ai-secret.js'
 import { Ref, bearerSecurity, corsOptions, errorResponses, jsonResponse } from '../../schemas/responses.js'
-import { preflight } from './ai-secret.js'
 
 const tags = ['AiSecrets']
 const params = Type.Object({ ai_secret_id: Ref(AiSecretIdParam) })
-const PATH = '/v1/ai_secret/:ai_secret_id'
+/**
+ * `(.+)`: an id is never empty. With the trailing-slash rule (app.ts), `/v1/ai_secret/` is
+ * the list and create path; `/v1/ai_secret//` is no route at all (404), never this one
+ * with an empty id. GUESS: upstream's answer to either is unrecorded.
+ */
+const PATH = '/v1/ai_secret/:ai_secret_id(.+)'
 
 /** `/v1/ai_secret/{ai_secret_id}`: the operations addressed by id. */
 const aiSecretIdRoutes: FastifyPluginAsyncTypebox = async (app) => {
@@ -86,7 +91,7 @@ const aiSecretIdRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.options(
     PATH,
     { schema: corsOptions('optionsAiSecretId', 'Enable CORS (`/v1/ai_secret/{ai_secret_id}`)', params) },
-    async (request, reply) => preflight(request.headers, reply),
+    async (request, reply) => preflight(request, reply),
   )
 }
 

@@ -2,6 +2,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from '@sinclair/typebox'
 import { ORG_NAME_HEADER, requestedOrg, resolveOrg } from '../../auth.js'
 import { ApiError } from '../../errors.js'
+import { preflight } from '../../plugins/cors.js'
 import { ALLOW_RESERVED, REQUEST_BODY_DESCRIPTION } from '../../plugins/docs.js'
 import {
   AISecret,
@@ -145,25 +146,8 @@ const aiSecretRoutes: FastifyPluginAsyncTypebox = async (app) => {
   )
 
   app.options('/v1/ai_secret', { schema: corsOptions('optionsAiSecret', 'Enable CORS (`/v1/ai_secret`)') }, async (request, reply) =>
-    preflight(request.headers, reply),
+    preflight(request, reply),
   )
-}
-
-/** CORS preflight, answered without authentication as upstream documents. */
-export function preflight(headers: Record<string, string | string[] | undefined>, reply: import('fastify').FastifyReply) {
-  const origin = typeof headers.origin === 'string' ? headers.origin : '*'
-  const asked = headers['access-control-request-headers']
-  return reply
-    .headers({
-      'access-control-allow-origin': origin,
-      'access-control-allow-credentials': 'true',
-      'access-control-allow-methods': 'GET, POST, PUT, PATCH, DELETE, OPTIONS',
-      'access-control-allow-headers': typeof asked === 'string' ? asked : 'authorization, content-type, x-bt-org-name, x-bt-parent',
-      'access-control-max-age': '86400',
-      vary: 'Origin',
-    })
-    .code(200)
-    .send()
 }
 
 export default aiSecretRoutes

@@ -1,0 +1,145 @@
+import { createServer, type Server } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import type { FastifyInstance } from 'fastify'
+
+/** The loopback addresses the mock serves by default, whatever `localhost` resolves to on the machine. */
+export const LOOPBACKS = ['127.0.0.1', '::1'] as const
+
+/** Errors binding ::1 gives on a machine without IPv6 (disabled, or no loopback address for it). */
+const NO_IPV6 = new Set(['EADDRNOTAVAIL', 'EAFNOSUPPORT', 'EINVAL', 'EPROTONOSUPPORT'])
+
+/** How often port 0 is tried again when the free port of one loopback address is taken on the other. */
+const PORT_TRIES = 10
+
+export interface Listening {
+  port: number
+  /** What is bound: `['127.0.0.1', '::1']` by default (`['127.0.0.1']` where IPv6 cannot be bound), or the host given. */
+  addresses: string[]
+  /** A URL a client on this machine can connect to, without a trailing slash: never `0.0.0.0` or `::`. */
+  url: string
+  /** The URL to print: `http://localhost:PORT` when both loopback addresses are served (either answer of the resolver works), else `url`. */
+  displayUrl: string
+  /** Cuts every open connection, on every address (the end of a shutdown's grace period). */
+  closeAllConnections(): void
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** Servers beside `server` that hand their requests to this app (the second loopback address): they stop with it. */
+    secondaryServers: Set<Server>
+  }
+}
+
+/** A host as it stands in a URL a client on this machine can use: a wildcard becomes its loopback, IPv6 goes in brackets. */
+export function connectableHost(host: string): string {
+  if (host === '0.0.0.0' || host === '') return '127.0.0.1'
+  if (host === '::' || host === '[::]') return '[::1]'
+  return host.includes(':') && !host.startsWith('[') ? `[${host}]` : host
+}
+
+function listenOn(server: Server, port: number, host: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const onError = (err: Error) => {
+      server.off('listening', onListening)
+      reject(err)
+    }
+    const onListening = () => {
+      server.off('error', onError)
+      resolve((server.address() as AddressInfo).port)
+    }
+    server.once('error', onError).once('listening', onListening)
+    server.listen(port, host)
+  })
+}
+
+/** A server for another address that hands every request to the app, with the app's own server's limits, clientError and checkExpectation handling. */
+function secondaryServer(app: FastifyInstance): Server {
+  const main = app.server
+  const server = createServer({ maxHeaderSize: (main as { maxHeaderSize?: number }).maxHeaderSize }, app.routing)
+  server.timeout = main.timeout
+  server.keepAliveTimeout = main.keepAliveTimeout
+  server.headersTimeout = main.headersTimeout
+  server.requestTimeout = main.requestTimeout
+  server.maxHeadersCount = main.maxHeadersCount
+  server.maxRequestsPerSocket = main.maxRequestsPerSocket
+  for (const event of ['clientError', 'checkExpectation']) {
+    for (const listener of main.listeners(event)) server.on(event, listener as (...args: unknown[]) => void)
+  }
+  return server
+}
+
+/**
+ * Starts serving a built app (CONTRACT section 1). With a `host`, on that host alone
+ * (`0.0.0.0` in the image; `localhost` binds what the resolver returns, as Fastify does).
+ * Without one, on both loopback addresses, 127.0.0.1 and ::1, on the same port (port 0:
+ * one free on both), so that `http://localhost:PORT` works whichever of them the machine's
+ * resolver gives first (Node 17 and later keep its order); a machine that cannot bind ::1
+ * is served on 127.0.0.1 alone. Never every interface by default. The second address is a
+ * node:http server that hands its requests to the app (`app.routing`) and closes with it.
+ * `onListening` is called as the app's own server starts listening, before Fastify logs its
+ * "Server listening" line (the CLI prints its banner there).
+ * Rejects with Node's listen error (EADDRINUSE, ...; its `address` and `port` name what
+ * failed), after undoing what it bound.
+ */
+export async function listen(
+  app: FastifyInstance,
+  options: { port: number; host?: string; onListening?: (listening: Listening) => void },
+): Promise<Listening> {
+  const { port, host, onListening } = options
+  if (host !== undefined) {
+    if (onListening !== undefined) app.server.once('listening', () => onListening(onHost(app, host)))
+    await app.listen({ port, host })
+    return onHost(app, host)
+  }
+
+
+  for (let attempt = 1; ; attempt++) {
+    // ::1 first: with port 0 it picks the port, which 127.0.0.1 then takes too.
+    let second: Server | null = secondaryServer(app)
+    let bound = port
+    try {
+      bound = await listenOn(second, port, LOOPBACKS[1])
+    } catch (err) {
+      if (!NO_IPV6.has((err as NodeJS.ErrnoException).code ?? '')) throw err
+      second = null
+    }
+    const serves = second
+    const onBound = onListening === undefined ? undefined : () => onListening(serving(app, (app.server.address() as AddressInfo).port, serves))
+    if (onBound !== undefined) app.server.once('listening', onBound)
+    try {
+      await app.listen({ port: bound, host: LOOPBACKS[0] })
+    } catch (err) {
+      if (onBound !== undefined) app.server.off('listening', onBound)
+      if (second !== null) await new Promise((resolve) => second!.close(resolve))
+      // Port 0: the free port of ::1 is taken on 127.0.0.1. Try another.
+      if (port === 0 && second !== null && (err as NodeJS.ErrnoException).code === 'EADDRINUSE' && attempt < PORT_TRIES) continue
+      throw err
+    }
+    if (second !== null) {
+      const s = second
+      app.secondaryServers.add(s)
+      s.once('close', () => app.secondaryServers.delete(s))
+    }
+    return serving(app, bound, second)
+  }
+}
+
+/** What is served when the app listens on the host given alone. */
+function onHost(app: FastifyInstance, host: string): Listening {
+  const bound = (app.server.address() as AddressInfo).port
+  const url = `http://${connectableHost(host)}:${bound}`
+  return { port: bound, addresses: [host], url, displayUrl: url, closeAllConnections: () => app.server.closeAllConnections() }
+}
+
+function serving(app: FastifyInstance, port: number, second: Server | null): Listening {
+  return {
+    port,
+    addresses: second === null ? [LOOPBACKS[0]] : [...LOOPBACKS],
+    url: `http://${LOOPBACKS[0]}:${port}`,
+    displayUrl: second === null ? `http://${LOOPBACKS[0]}:${port}` : `http://localhost:${port}`,
+    closeAllConnections() {
+      app.server.closeAllConnections()
+      second?.closeAllConnections()
+    },
+  }
+}
