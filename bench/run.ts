@@ -1,9 +1,11 @@
-// npm run bench        the full run (about three minutes): table on stdout, bench/results.json
+// npm run bench        the full run: table on stdout, bench/results.json
 // npm run bench:quick  the same code with short runs and a small store (CI: proves it works)
+// npm run bench:peers  the mock beside Prism (installed into a cache folder, not a dependency)
 //
-// Flags (after `--`): --quick; --only a,b (target ids below, plus cold-start, startup and seed);
-// --profile (node --cpu-prof on the server children of --profile-targets a,b, default
-// delete-memory; summarise with bench/profile.ts); --connections 10,100; --out FILE.
+// Flags (after `--`): --quick; --peers; --only a,b (target ids below, plus cold-start,
+// startup, seed and reset); --profile (node --cpu-prof on the server children of
+// --profile-targets a,b, default delete-memory; summarise with bench/profile.ts);
+// --connections 10,100; --rounds N; --out FILE; --prism-dir DIR.
 //
 // Each server under test runs in a child process of its own (bench/server.ts), started
 // afresh per measurement in the full run, and autocannon loads it from this process: on a
@@ -13,7 +15,8 @@
 
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process'
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs'
-import { request as httpRequest } from 'node:http'
+import { createServer, request as httpRequest } from 'node:http'
+import type { AddressInfo } from 'node:net'
 import { availableParallelism, cpus, loadavg, release, tmpdir, totalmem } from 'node:os'
 import { dirname, join, relative } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -24,9 +27,9 @@ import {
   OWNER_KEY,
   WRONG_KEY,
   orgName,
-  secretId,
   secretName,
   type ChildMessage,
+  type LatencySummary,
   type ParentMessage,
   type Routes,
   type ServerConfig,
@@ -49,14 +52,18 @@ const { values: flags } = parseArgs({
     out: { type: 'string' },
     connections: { type: 'string', default: '10,100' },
     rounds: { type: 'string' },
+    peers: { type: 'boolean', default: false },
+    'prism-dir': { type: 'string', default: join(tmpdir(), 'ai-secret-mock-bench-prism-5') },
   },
 })
 
 const QUICK = flags.quick
+const PEERS = flags.peers
 const SETTINGS = QUICK
-  ? { warmupS: 0.15, durationS: 0.4, rounds: 1, secrets: 30_000, orgs: 5, coldRuns: 3, seedSecrets: 20_000, freshServerPerRun: false }
-  : { warmupS: 1, durationS: 4, rounds: 2, secrets: 100_000, orgs: 5, coldRuns: 10, seedSecrets: 1_000_000, freshServerPerRun: true }
-const CONNECTIONS = flags.connections.split(',').map(Number)
+  ? { warmupS: 0.15, durationS: 0.4, rounds: 1, secrets: 30_000, orgs: 5, coldRuns: 3, seedSecrets: 20_000, resets: 300, freshServerPerRun: false }
+  : { warmupS: 1, durationS: 4, rounds: 3, secrets: 100_000, orgs: 5, coldRuns: 10, seedSecrets: 1_000_000, resets: 3000, freshServerPerRun: true }
+// A peers run compares at 10 connections (where the targets are judged) unless told otherwise.
+const CONNECTIONS = PEERS && flags.connections === '10,100' ? [10] : flags.connections.split(',').map(Number)
 /** Every measurement is taken this many times, a round apart; the table shows the best. */
 const ROUNDS = flags.rounds === undefined ? SETTINGS.rounds : Number(flags.rounds)
 const SAMPLE_MS = 100
@@ -65,9 +72,17 @@ const ONLY = flags.only === undefined ? null : new Set(flags.only.split(',').map
 const PROFILE = flags.profile ? new Set(flags['profile-targets'].split(',').map((s) => s.trim())) : new Set<string>()
 // Only a whole, unprofiled run replaces bench/results.json (the README's figures come from it).
 const PARTIAL = ONLY !== null || PROFILE.size > 0 || flags.connections !== '10,100'
-const OUT = flags.out ?? join(BENCH_DIR, QUICK ? 'results.quick.json' : PARTIAL ? 'results.partial.json' : 'results.json')
+const OUT =
+  flags.out ?? join(BENCH_DIR, QUICK ? 'results.quick.json' : PARTIAL ? 'results.partial.json' : PEERS ? 'results.peers.json' : 'results.json')
 const PROFILE_DIR = join(BENCH_DIR, 'profiles')
-const wanted = (id: string) => ONLY === null || ONLY.has(id)
+/** The measurements of a peers run: the mock's full DELETE and Prism, then the times to a first answer. */
+const PEER_IDS = new Set(['delete-memory', 'prism', 'first-answer'])
+const SCRIPT = PEERS ? 'bench:peers' : QUICK ? 'bench:quick' : 'bench'
+const EXTRA_FLAGS = process.argv.slice(2).filter((a) => a !== (PEERS ? '--peers' : '--quick'))
+/** How this run was started, for the results file. */
+const COMMAND = `npm run ${SCRIPT}${EXTRA_FLAGS.length > 0 ? ` -- ${EXTRA_FLAGS.join(' ')}` : ''}`
+const PEERS_ONLY = new Set(['prism', 'first-answer'])
+const wanted = (id: string) => (ONLY === null || ONLY.has(id)) && (PEERS ? PEER_IDS.has(id) : !PEERS_ONLY.has(id))
 
 const failures: string[] = []
 function fail(message: string): void {
@@ -90,7 +105,8 @@ interface Req {
 interface Target {
   id: string
   label: string
-  server: 'ceiling' | 'app'
+  /** ceiling: bare Fastify; sqlite: Fastify + one DELETE … RETURNING; app: the mock; prism: Prism serving the upstream spec. */
+  server: 'ceiling' | 'sqlite' | 'app' | 'prism'
   db: 'memory' | 'file'
   logLevel: string
   /** The status every answer must have. */
@@ -107,13 +123,37 @@ interface Target {
   request: (i: number) => Req
 }
 
+/** The ids of the store's secrets, in secret order, from the server child that made them (GET by id needs them). */
+let storeIds: string[] = []
+
 const JSON_AUTH = { authorization: `Bearer ${OWNER_KEY}`, 'content-type': 'application/json' }
 const deleteBody = (i: number, name = secretName(i)) => JSON.stringify({ name, org_name: orgName(i % SETTINGS.orgs) })
 const deleteSecret = (i: number): Req => ({ method: 'DELETE', path: '/v1/ai_secret', headers: JSON_AUTH, body: deleteBody(i) })
 
+// In this order within a round, so that each path is measured right after the ceiling it is judged against.
 const TARGETS: Target[] = [
   { id: 'ceiling', label: 'ceiling: bare Fastify DELETE', server: 'ceiling', db: 'memory', logLevel: LOG_LEVEL, expect: 200, consumes: false, request: deleteSecret },
+  {
+    id: 'sqlite-memory',
+    label: 'ceiling: Fastify + SQLite DELETE (memory)',
+    server: 'sqlite',
+    db: 'memory',
+    logLevel: LOG_LEVEL,
+    expect: 200,
+    consumes: true,
+    request: deleteSecret,
+  },
   { id: 'delete-memory', label: 'DELETE /v1/ai_secret (memory)', server: 'app', db: 'memory', logLevel: LOG_LEVEL, expect: 200, consumes: true, request: deleteSecret },
+  {
+    id: 'sqlite-file',
+    label: 'ceiling: Fastify + SQLite DELETE (file db)',
+    server: 'sqlite',
+    db: 'file',
+    logLevel: LOG_LEVEL,
+    expect: 200,
+    consumes: true,
+    request: deleteSecret,
+  },
   { id: 'delete-file', label: 'DELETE /v1/ai_secret (file db)', server: 'app', db: 'file', logLevel: LOG_LEVEL, expect: 200, consumes: true, request: deleteSecret },
   {
     id: 'not-found',
@@ -155,7 +195,7 @@ const TARGETS: Target[] = [
     expect: 200,
     consumes: false,
     requires: 'get',
-    request: (i) => ({ method: 'GET', path: `/v1/ai_secret/${secretId((i * 7919) % SETTINGS.secrets)}`, headers: { authorization: `Bearer ${OWNER_KEY}` } }),
+    request: (i) => ({ method: 'GET', path: `/v1/ai_secret/${storeIds[(i * 7919) % storeIds.length]}`, headers: { authorization: `Bearer ${OWNER_KEY}` } }),
   },
   {
     id: 'delete-memory-info-log',
@@ -182,7 +222,21 @@ const TARGETS: Target[] = [
     fullOnly: true,
     request: deleteSecret,
   },
+  {
+    id: 'prism',
+    label: 'Prism 5 (upstream spec, stateless)',
+    server: 'prism',
+    db: 'memory',
+    logLevel: 'warn',
+    expect: 200,
+    consumes: false,
+    connections: [10],
+    request: deleteSecret,
+  },
 ]
+
+/** The SQLite ceiling a path is judged against: the one on the same kind of database. */
+const sqliteCeilingOf = (t: Target) => (t.db === 'file' ? 'sqlite-file' : 'sqlite-memory')
 
 // --- the server child ------------------------------------------------------------------
 
@@ -290,11 +344,25 @@ interface RunResult {
    * is what the req/s ratio would be if the server were the only thing running.
    */
   serverCpuUsPerRequest?: number
-  /** The ceiling's CPU per answer over this path's, at the same connection count. */
+  /** The bare Fastify ceiling's CPU per answer over this path's, at the same connection count. */
   cpuRatio?: number
   /** The run stopped early because the store was running out of secrets to delete. */
   capped: boolean
+  /** req/s over the bare Fastify ceiling's (best rounds of each). */
   ratio?: number
+  /** req/s over its SQLite ceiling's (sqlite-memory, or sqlite-file for a file database; best rounds of each). */
+  sqliteRatio?: number
+  /**
+   * This path's req/s over its SQLite ceiling's in the same round (the two measured one after
+   * the other), for each round; and their median, on which the targets are judged.
+   */
+  pairedSqliteRatios?: number[]
+  pairedSqliteRatio?: number
+  /** p99 over its SQLite ceiling's p99 (best rounds); and the median of the same-round ratios. */
+  sqliteP99Ratio?: number
+  pairedSqliteP99Ratio?: number
+  /** Its SQLite ceiling's CPU per answer over this path's. */
+  sqliteCpuRatio?: number
   rssStartMB?: number
   rssEndMB?: number
 }
@@ -408,6 +476,34 @@ const allRuns: RunResult[] = []
 let currentRound = 1
 const skipped: string[] = []
 
+/** A server under test, whichever kind: its port, and its memory and CPU time on demand. */
+interface UnderTest {
+  port: number
+  rss: number
+  routes: Routes | null
+  ids: string[]
+  stats(): Promise<{ rss: number; cpuUs: number }>
+  close(): Promise<void>
+}
+
+async function startChild(script: string, config: ServerConfig, execArgv: string[]): Promise<UnderTest> {
+  const child = new ServerChild(script, config, execArgv)
+  try {
+    const ready = await child.next('ready', 120_000)
+    return {
+      port: ready.port,
+      rss: ready.rss,
+      routes: config.mode === 'app' ? ready.routes : null,
+      ids: ready.ids ?? [],
+      stats: async () => child.next('stats', 10_000, { type: 'stats' }),
+      close: () => child.close(),
+    }
+  } catch (err) {
+    await child.close()
+    throw err
+  }
+}
+
 async function session(script: string, target: Target, connectionCounts: number[]): Promise<void> {
   let db = ':memory:'
   let dir: string | undefined
@@ -421,22 +517,29 @@ async function session(script: string, target: Target, connectionCounts: number[
   const execArgv = profiled
     ? ['--cpu-prof', '--cpu-prof-dir', PROFILE_DIR, '--cpu-prof-name', `${profileName}.cpuprofile`, '--cpu-prof-interval', '250']
     : []
-  const config: ServerConfig = {
-    mode: target.server,
-    distDir: DIST,
-    db,
-    secrets: target.server === 'app' ? SETTINGS.secrets : 0,
-    orgs: SETTINGS.orgs,
-    logLevel: target.logLevel,
-    journalSize: target.journalSize,
-  }
-  const child = new ServerChild(script, config, execArgv)
   const windows: { connections: number; startUs: string; endUs: string }[] = []
   const mine: RunResult[] = []
+  let server: UnderTest | undefined
   try {
-    const ready = await child.next('ready', 120_000)
-    if (target.server === 'app') routes = ready.routes
-    if (target.requires !== undefined && !ready.routes[target.requires]) {
+    if (target.server === 'prism') {
+      const started = await startPrism()
+      server = started.server
+    }
+    else {
+      const config: ServerConfig = {
+        mode: target.server,
+        distDir: DIST,
+        db,
+        secrets: target.server === 'ceiling' ? 0 : SETTINGS.secrets,
+        orgs: SETTINGS.orgs,
+        logLevel: target.logLevel,
+        journalSize: target.journalSize,
+        wantIds: target.requires === 'get',
+      }
+      server = await startChild(script, config, execArgv)
+    }
+    if (server.routes !== null) routes = server.routes
+    if (target.requires !== undefined && server.routes !== null && !server.routes[target.requires]) {
       const why = `${target.id}: skipped, the app has no ${target.requires === 'list' ? 'GET /v1/ai_secret' : 'GET /v1/ai_secret/:ai_secret_id'} route yet`
       if (!skipped.includes(why)) {
         skipped.push(why)
@@ -444,40 +547,41 @@ async function session(script: string, target: Target, connectionCounts: number[
       }
       return
     }
+    storeIds = server.ids
     const counter: Counter = { next: 0 }
     const first = target.request(target.consumes ? SETTINGS.secrets - 1 : 0)
-    const answer = await probe(ready.port, first)
+    const answer = await probe(server.port, first)
     if (answer.status !== target.expect) {
       fail(`${target.id}: probe ${first.method} ${first.path} answered ${answer.status}, not ${target.expect}: ${answer.body.slice(0, 300)}`)
       return
     }
     for (const connections of connectionCounts) {
       note(`  ${target.id} @${connections} connections: warm-up ${SETTINGS.warmupS} s, run ${SETTINGS.durationS} s`)
-      await load(ready.port, target, connections, SETTINGS.warmupS, counter)
-      const before = await child.next('stats', 10_000, { type: 'stats' })
+      await load(server.port, target, connections, SETTINGS.warmupS, counter)
+      const before = await server.stats()
       const startUs = process.hrtime.bigint() / 1000n
-      const run = await load(ready.port, target, connections, SETTINGS.durationS, counter)
+      const run = await load(server.port, target, connections, SETTINGS.durationS, counter)
       windows.push({ connections, startUs: String(startUs), endUs: String(process.hrtime.bigint() / 1000n) })
-      const after = await child.next('stats', 10_000, { type: 'stats' })
+      const after = await server.stats()
       run.serverCpuUsPerRequest = run.requests === 0 ? NaN : round((after.cpuUs - before.cpuUs) / run.requests, 1)
       check(run, target)
       if (run.requests === 0) {
         // Slow is not broken: a path that answers nothing within the run must still answer a lone request.
-        const again = await probe(ready.port, target.request(counter.next++))
+        const again = await probe(server.port, target.request(counter.next++))
         if (again.status !== target.expect) fail(`${target.id} @${connections}: no answers in the run, then ${again.status}`)
         else note(`  ${target.id} @${connections}: no answer completed within the run (each took longer than it)`)
       }
-      run.rssStartMB = mb(ready.rss)
+      run.rssStartMB = mb(server.rss)
       run.round = currentRound
       allRuns.push(run)
       mine.push(run)
     }
-    const after = await child.next('stats', 10_000, { type: 'stats' })
+    const after = await server.stats()
     for (const r of mine) r.rssEndMB = mb(after.rss)
   } catch (err) {
     fail(`${target.id}: ${(err as Error).message}`)
   } finally {
-    await child.close()
+    await server?.close()
     if (dir !== undefined) {
       rmSync(dir, { recursive: true, force: true })
       tempDirs.delete(dir)
@@ -646,6 +750,144 @@ function median(xs: number[]): number {
   return s.length % 2 === 1 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2
 }
 
+// --- Prism, side by side (npm run bench:peers) -------------------------------------------
+
+const PRISM_SPEC = join(ROOT, 'openapi', 'upstream', 'ai_secret_spec.json')
+let prism: { bin: string; version: string } | null = null
+
+/**
+ * Prism's CLI, from --prism-dir (default `<os tmpdir>/ai-secret-mock-bench-prism-5`): installed
+ * there from the npm registry on the first run (about 40 s) and reused after. It is not a
+ * dependency of the project.
+ */
+function ensurePrism(): { bin: string; version: string } {
+  if (prism !== null) return prism
+  const dir = flags['prism-dir']
+  const pkg = join(dir, 'node_modules', '@stoplight', 'prism-cli', 'package.json')
+  const version = () => (existsSync(pkg) ? (JSON.parse(readFileSync(pkg, 'utf8')) as { version: string }).version : null)
+  if (!version()?.startsWith('5.')) {
+    note(`  installing @stoplight/prism-cli@5 into ${dir} (npm install; kept there for the next run)`)
+    mkdirSync(dir, { recursive: true })
+    if (!existsSync(join(dir, 'package.json'))) writeFileSync(join(dir, 'package.json'), '{ "private": true }\n')
+    execFileSync('npm', ['install', '--no-audit', '--no-fund', '--no-save', '@stoplight/prism-cli@5'], { cwd: dir, stdio: ['ignore', 'ignore', 'inherit'] })
+    if (!version()?.startsWith('5.')) throw new Error(`@stoplight/prism-cli@5 is not in ${dir} after npm install`)
+  }
+  const meta = JSON.parse(readFileSync(pkg, 'utf8')) as { version: string; bin: string | Record<string, string> }
+  const bin = typeof meta.bin === 'string' ? meta.bin : meta.bin.prism!
+  return (prism = { bin: join(dirname(pkg), bin), version: meta.version })
+}
+
+/** A port nothing listens on now (Prism is given one: with --port 0 it says which only at log level info, which logs every request). */
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer()
+    s.once('error', reject)
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address() as AddressInfo
+      s.close(() => resolve(port))
+    })
+  })
+}
+
+/** User + system CPU time of a process (Linux /proc), in µs. */
+function cpuOf(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+  // utime and stime, fields 14 and 15 of proc(5), in clock ticks (USER_HZ, 100 on Linux).
+  return ((Number(fields[11]) + Number(fields[12])) * 1_000_000) / 100
+}
+
+/**
+ * The request both servers answer 200 at once: the demo seed's delete (the mock's CLI runs
+ * with its demo seed), which Prism, stateless and taking any token, answers with its example.
+ */
+const FIRST_REQUEST: Req = {
+  method: 'DELETE',
+  path: '/v1/ai_secret',
+  headers: { authorization: 'Bearer sk-mock-acme-owner', 'content-type': 'application/json' },
+  body: '{"name":"OPENAI_API_KEY"}',
+}
+
+/** Asks until the answer is a 200 (every 5 ms while nothing listens); throws past timeoutMs or once `gone()`. */
+async function untilAnswered(port: number, req: Req, gone: () => boolean, timeoutMs: number): Promise<void> {
+  const t0 = performance.now()
+  for (;;) {
+    const answer = await probe(port, req).catch(() => null)
+    if (answer?.status === 200) return
+    if (answer !== null) throw new Error(`answered ${answer.status}, not 200: ${answer.body.slice(0, 200)}`)
+    if (gone()) throw new Error('exited before answering')
+    if (performance.now() - t0 > timeoutMs) throw new Error(`no answer within ${timeoutMs} ms`)
+    await new Promise((resolve) => setTimeout(resolve, 5))
+  }
+}
+
+/** Spawns a server (`node <args>` listening on `port`) and times it to its first 200 of FIRST_REQUEST. */
+async function spawnToFirstAnswer(args: string[], port: number): Promise<{ ms: number; server: UnderTest }> {
+  const t0 = performance.now()
+  const child = spawn(process.execPath, args, { cwd: ROOT, stdio: ['ignore', 'ignore', 'pipe'] })
+  children.add(child)
+  let stderr = ''
+  child.stderr!.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-2000)))
+  const exited = new Promise<void>((resolve) => child.on('exit', () => (children.delete(child), resolve())))
+  const close = async () => {
+    if (child.exitCode !== null || child.signalCode !== null) return
+    child.kill('SIGTERM')
+    const timer = setTimeout(() => child.kill('SIGKILL'), 5000)
+    await exited
+    clearTimeout(timer)
+  }
+  try {
+    await untilAnswered(port, FIRST_REQUEST, () => child.exitCode !== null, 60_000)
+  } catch (err) {
+    await close()
+    throw new Error(`node ${relative(ROOT, args[0]!)}: ${(err as Error).message} ${stderr.trim()}`)
+  }
+  const ms = performance.now() - t0
+  const pid = child.pid!
+  return {
+    ms,
+    server: { port, rss: rssOf(pid) ?? NaN, routes: null, ids: [], stats: async () => ({ rss: rssOf(pid) ?? NaN, cpuUs: cpuOf(pid) }), close },
+  }
+}
+
+/** Prism 5 serving the upstream spec, at log level warn (the mock's children run at warn too). */
+async function startPrism(): Promise<{ ms: number; server: UnderTest }> {
+  const { bin } = ensurePrism()
+  const port = await freePort()
+  return spawnToFirstAnswer([bin, 'mock', PRISM_SPEC, '--port', String(port), '--host', '127.0.0.1', '--verboseLevel', 'warn'], port)
+}
+
+/** The mock's CLI (the package's bin, demo seed, docs on), as a user starts it. */
+async function startMockCli(): Promise<{ ms: number; server: UnderTest }> {
+  const port = await freePort()
+  return spawnToFirstAnswer([CLI, '--port', String(port), '--host', '127.0.0.1', '--log-level', LOG_LEVEL], port)
+}
+
+interface FirstAnswerTimes {
+  medianMs: number
+  runs: number[]
+}
+
+/** Spawn to the first 200 of the same DELETE, Prism and the mock's CLI in turn (one unrecorded start of each first). */
+async function firstAnswers(runs: number): Promise<{ prismVersion: string; ratio: number; mock: FirstAnswerTimes; prism: FirstAnswerTimes }> {
+  const { version } = ensurePrism()
+  const once = async (start: () => Promise<{ ms: number; server: UnderTest }>) => {
+    const { ms, server } = await start()
+    await server.close()
+    return ms
+  }
+  await once(startPrism)
+  await once(startMockCli)
+  const mock: number[] = []
+  const prismMs: number[] = []
+  for (let i = 0; i < runs; i++) {
+    prismMs.push(await once(startPrism))
+    mock.push(await once(startMockCli))
+  }
+  const times = (xs: number[]) => ({ medianMs: round(median(xs), 1), runs: xs.map((x) => round(x, 1)) })
+  return { prismVersion: version, ratio: round(median(prismMs) / median(mock), 2), mock: times(mock), prism: times(prismMs) }
+}
+
 // --- main ------------------------------------------------------------------------------
 
 function machine() {
@@ -746,6 +988,24 @@ async function main(): Promise<void> {
       r.ratio = round(r.rps / ceiling.rps, 3)
       if (r.serverCpuUsPerRequest && ceiling.serverCpuUsPerRequest) r.cpuRatio = round(ceiling.serverCpuUsPerRequest / r.serverCpuUsPerRequest, 3)
     }
+    const target = TARGETS.find((t) => t.id === r.target)!
+    if (target.server !== 'app') continue
+    const sqliteId = sqliteCeilingOf(target)
+    const sqlite = runs.find((x) => x.target === sqliteId && x.connections === r.connections)
+    if (sqlite === undefined) continue
+    r.sqliteRatio = round(r.rps / sqlite.rps, 3)
+    r.sqliteP99Ratio = round(r.p99 / sqlite.p99, 3)
+    if (r.serverCpuUsPerRequest && sqlite.serverCpuUsPerRequest) r.sqliteCpuRatio = round(sqlite.serverCpuUsPerRequest / r.serverCpuUsPerRequest, 3)
+    // Same-round pairs: the SQLite route and this path measured one after the other.
+    const pairs = allRuns
+      .filter((x) => x.target === r.target && x.connections === r.connections)
+      .map((x) => [x, allRuns.find((y) => y.target === sqliteId && y.connections === r.connections && y.round === x.round)] as const)
+      .filter((pair): pair is readonly [RunResult, RunResult] => pair[1] !== undefined)
+    if (pairs.length > 0) {
+      r.pairedSqliteRatios = pairs.map(([x, y]) => round(x.rps / y.rps, 3))
+      r.pairedSqliteRatio = round(median(r.pairedSqliteRatios), 3)
+      r.pairedSqliteP99Ratio = round(median(pairs.map(([x, y]) => x.p99 / y.p99)), 3)
+    }
   }
 
   let cold: { runs: number[]; medianMs: number; rssMB: number[]; medianRssMB: number | null } | null = null
@@ -800,11 +1060,60 @@ async function main(): Promise<void> {
     }
   }
 
+  let resets: { resets: number; inject: LatencySummary; direct: LatencySummary } | null = null
+  if (wanted('reset')) {
+    note(`  reset: ${SETTINGS.resets} POST /_mock/reset (app.inject) and control.reset() with the demo seed, in one process`)
+    const child = new ServerChild(script, { mode: 'reset', distDir: DIST, db: ':memory:', secrets: 0, orgs: 0, logLevel: 'false', resets: SETTINGS.resets })
+    try {
+      const r = await child.next('resets', 300_000)
+      resets = { resets: SETTINGS.resets, inject: r.inject, direct: r.direct }
+    } catch (err) {
+      fail(`reset: ${(err as Error).message}`)
+    } finally {
+      const timer = setTimeout(() => child.process.kill('SIGKILL'), 15_000)
+      await child.exited
+      clearTimeout(timer)
+    }
+  }
+
+  let firstAnswer: Awaited<ReturnType<typeof firstAnswers>> | null = null
+  if (wanted('first-answer')) {
+    note(`  first answer: 1 + ${SETTINGS.coldRuns} spawns each of Prism and the mock's CLI, in turn, to their first 200 of the same DELETE`)
+    try {
+      firstAnswer = await firstAnswers(SETTINGS.coldRuns)
+    } catch (err) {
+      fail(`first answer: ${(err as Error).message}`)
+    }
+  }
+
   // --- report ---
   const checks: TargetCheck[] = []
   const at10 = (id: string) => runs.find((r) => r.target === id && r.connections === 10)
   const del = at10('delete-memory')
   const file = at10('delete-file')
+  const x2 = (n: number | undefined) => (n === undefined ? 'n/a' : `${n.toFixed(2)} ×`)
+  // Against the Fastify + SQLite route (issue 15): the same-round ratios' median is judged.
+  const sqliteCheck = (name: string, run: RunResult | undefined, ceilingId: string) => {
+    checks.push({
+      target: `${name} @10 connections, req/s`,
+      measured:
+        run?.pairedSqliteRatio === undefined
+          ? 'n/a'
+          : `${x2(run.pairedSqliteRatio)} ${ceilingId} (rounds: ${run.pairedSqliteRatios!.map((x) => x.toFixed(2)).join(', ')}; best rounds ${x2(run.sqliteRatio)}` +
+            (run.sqliteCpuRatio === undefined ? ')' : `; by CPU/req ${x2(run.sqliteCpuRatio)})`),
+      goal: `≥ 0.9 × ${ceilingId}`,
+      pass: run?.pairedSqliteRatio === undefined ? null : run.pairedSqliteRatio >= 0.9,
+    })
+    checks.push({
+      target: `${name} @10 connections, p99`,
+      measured: run?.pairedSqliteP99Ratio === undefined ? 'n/a' : `${x2(run.pairedSqliteP99Ratio)} ${ceilingId}'s p99 (${run.p99.toFixed(2)} ms at best)`,
+      goal: `≤ 1.5 × ${ceilingId}'s p99`,
+      pass: run?.pairedSqliteP99Ratio === undefined ? null : run.pairedSqliteP99Ratio <= 1.5,
+    })
+  }
+  sqliteCheck('full DELETE (memory)', del, 'sqlite-memory')
+  sqliteCheck('full DELETE (file db)', file, 'sqlite-file')
+  // Against bare Fastify (issue 6's goals, kept for comparison; not in a peers run).
   const ratioCheck = (name: string, run: RunResult | undefined, min: number) =>
     checks.push({
       target: name,
@@ -815,48 +1124,93 @@ async function main(): Promise<void> {
       goal: `≥ ${min} × ceiling`,
       pass: run?.ratio === undefined ? null : run.ratio >= min,
     })
-  ratioCheck('full DELETE (memory) @10 connections', del, 0.75)
-  checks.push({ target: 'full DELETE (memory) p99 @10 connections', measured: del === undefined ? 'n/a' : `${del.p99.toFixed(2)} ms`, goal: '≤ 2 ms', pass: del === undefined ? null : del.p99 <= 2 })
-  ratioCheck('full DELETE (file db) @10 connections', file, 0.4)
-  checks.push({ target: 'cold start, median of ' + SETTINGS.coldRuns, measured: cold === null ? 'n/a' : `${cold.medianMs.toFixed(0)} ms`, goal: '≤ 250 ms', pass: cold === null ? null : cold.medianMs <= 250 })
-  for (const [name, r] of [
-    ['library: import + startMockServer + first answer', startup?.library],
-    ['CLI: spawn to first /_mock/health', startup?.cli],
-  ] as const) {
-    checks.push({ target: name, measured: r === undefined ? 'n/a' : `${r.ratio.toFixed(2)} × node -e ""`, goal: '≤ 2 × node -e ""', pass: r === undefined ? null : r.ratio <= 2 })
+  if (!PEERS) {
+    ratioCheck('full DELETE (memory) @10 connections vs bare Fastify', del, 0.75)
+    checks.push({ target: 'full DELETE (memory) p99 @10 connections', measured: del === undefined ? 'n/a' : `${del.p99.toFixed(2)} ms`, goal: '≤ 2 ms', pass: del === undefined ? null : del.p99 <= 2 })
+    ratioCheck('full DELETE (file db) @10 connections vs bare Fastify', file, 0.4)
   }
-  checks.push({
-    target: 'RSS after start-up (CLI, demo seed)',
-    measured: cold?.medianRssMB == null ? 'n/a' : `${cold.medianRssMB.toFixed(1)} MB`,
-    goal: '≤ 100 MB',
-    pass: cold?.medianRssMB == null ? null : cold.medianRssMB <= 100,
-  })
-  checks.push({
-    target: `seed 1 000 000 secrets (applySeed${QUICK ? `, ${SETTINGS.seedSecrets} scaled` : ''})`,
-    measured: seed === null ? 'n/a' : `${seed.perMillion.applySeedS.toFixed(2)} s`,
-    goal: '≤ 3 s',
-    pass: seed === null ? null : seed.perMillion.applySeedS <= 3,
-  })
+  if (resets !== null) {
+    checks.push({
+      target: 'POST /_mock/reset, demo seed, in-process (median)',
+      measured: `${(resets.inject.medianUs / 1000).toFixed(3)} ms (p99 ${(resets.inject.p99Us / 1000).toFixed(3)} ms)`,
+      goal: '≤ 1 ms',
+      pass: resets.inject.medianUs <= 1000,
+    })
+  }
+  if (PEERS) {
+    const prism = at10('prism')
+    checks.push({
+      target: 'full DELETE (memory) vs Prism @10 connections, req/s',
+      measured: del === undefined || prism === undefined ? 'n/a' : `${(del.rps / prism.rps).toFixed(1)} × (${del.rps.toLocaleString('en-US')} vs ${prism.rps.toLocaleString('en-US')})`,
+      goal: '≥ 10 × Prism',
+      pass: del === undefined || prism === undefined ? null : del.rps / prism.rps >= 10,
+    })
+    checks.push({
+      target: 'time from spawn to first answer vs Prism',
+      measured: firstAnswer === null ? 'n/a' : `${firstAnswer.ratio.toFixed(1)} × faster (${firstAnswer.mock.medianMs} vs ${firstAnswer.prism.medianMs} ms)`,
+      goal: '≥ 5 × faster',
+      pass: firstAnswer === null ? null : firstAnswer.ratio >= 5,
+    })
+  } else {
+    checks.push({ target: 'cold start, median of ' + SETTINGS.coldRuns, measured: cold === null ? 'n/a' : `${cold.medianMs.toFixed(0)} ms`, goal: '≤ 250 ms', pass: cold === null ? null : cold.medianMs <= 250 })
+    for (const [name, r] of [
+      ['library: import + startMockServer + first answer', startup?.library],
+      ['CLI: spawn to first /_mock/health', startup?.cli],
+    ] as const) {
+      checks.push({ target: name, measured: r === undefined ? 'n/a' : `${r.ratio.toFixed(2)} × node -e ""`, goal: '≤ 2 × node -e ""', pass: r === undefined ? null : r.ratio <= 2 })
+    }
+    checks.push({
+      target: 'RSS after start-up (CLI, demo seed)',
+      measured: cold?.medianRssMB == null ? 'n/a' : `${cold.medianRssMB.toFixed(1)} MB`,
+      goal: '≤ 100 MB',
+      pass: cold?.medianRssMB == null ? null : cold.medianRssMB <= 100,
+    })
+    checks.push({
+      target: `seed 1 000 000 secrets (applySeed${QUICK ? `, ${SETTINGS.seedSecrets} scaled` : ''})`,
+      measured: seed === null ? 'n/a' : `${seed.perMillion.applySeedS.toFixed(2)} s`,
+      goal: '≤ 3 s',
+      pass: seed === null ? null : seed.perMillion.applySeedS <= 3,
+    })
+  }
+  // Only what was measured is judged.
+  const judged = checks.filter((c) => c.measured !== 'n/a')
 
+  const f = (x: number | undefined, d: number) => (x === undefined || Number.isNaN(x) ? 'n/a' : x.toFixed(d))
   const lines: string[] = []
   lines.push('')
   lines.push(
     ...table([
-      ['path', 'conns', 'req/s', 'p50 ms', 'p99 ms', '× ceiling', 'CPU µs/req', 'CPU × ceiling', 'answers', 'RSS MB start → end', ...(ROUNDS > 1 ? ['req/s by round'] : [])],
+      [
+        'path',
+        'conns',
+        'req/s',
+        'p50 ms',
+        'p99 ms',
+        '× bare',
+        '× SQLite',
+        'same-round × SQLite',
+        'p99 × SQLite',
+        'CPU µs/req',
+        'answers',
+        'RSS MB start → end',
+        ...(ROUNDS > 1 ? ['req/s by round'] : []),
+      ],
       ...runs.map((r) => [
         r.label,
         String(r.connections),
         r.rps.toLocaleString('en-US'),
         r.p50.toFixed(2),
         r.p99.toFixed(2),
-        r.ratio === undefined ? 'n/a' : r.ratio.toFixed(2),
-        r.serverCpuUsPerRequest === undefined || Number.isNaN(r.serverCpuUsPerRequest) ? 'n/a' : r.serverCpuUsPerRequest.toFixed(0),
-        r.cpuRatio === undefined ? 'n/a' : r.cpuRatio.toFixed(2),
+        f(r.ratio, 2),
+        f(r.sqliteRatio, 2),
+        r.pairedSqliteRatios === undefined ? '' : `${f(r.pairedSqliteRatio, 2)}${r.pairedSqliteRatios.length > 1 ? ` (${r.pairedSqliteRatios.map((x) => x.toFixed(2)).join('/')})` : ''}`,
+        f(r.sqliteP99Ratio, 2),
+        f(r.serverCpuUsPerRequest, 0),
         Object.entries(r.statuses).map(([s, c]) => `${c} × ${s}`).join(', ') + (r.capped ? ' (capped)' : ''),
         r.rssStartMB === undefined ? '' : `${r.rssStartMB.toFixed(0)} → ${r.rssEndMB?.toFixed(0) ?? '?'}`,
         ...(ROUNDS > 1 ? [(r.roundsRps ?? []).map((x) => x.toLocaleString('en-US')).join(' / ')] : []),
       ]),
-    ], [1, 2, 3, 4, 5, 6, 7]),
+    ], [1, 2, 3, 4, 5, 6, 8, 9]),
   )
   for (const s of skipped) lines.push(`note: ${s}`)
   lines.push('')
@@ -873,11 +1227,21 @@ async function main(): Promise<void> {
         (seed.secrets === 1_000_000 ? '' : ` (per million: ${seed.perMillion.bulkInsertS} s / ${seed.perMillion.applySeedS} s)`),
     )
   }
+  if (resets !== null) {
+    const us = (x: LatencySummary) => `median ${x.medianUs} µs, p99 ${x.p99Us} µs, mean ${x.meanUs} µs`
+    lines.push(`reset with the demo seed (${resets.resets} each, in one process): POST /_mock/reset by app.inject ${us(resets.inject)}; control.reset() alone ${us(resets.direct)}`)
+  }
+  if (firstAnswer !== null) {
+    lines.push(
+      `spawn → first 200 of DELETE /v1/ai_secret (median of ${firstAnswer.mock.runs.length}): the mock's CLI ${firstAnswer.mock.medianMs} ms [${firstAnswer.mock.runs.join(', ')}]; ` +
+        `Prism ${firstAnswer.prismVersion} ${firstAnswer.prism.medianMs} ms [${firstAnswer.prism.runs.join(', ')}]`,
+    )
+  }
   lines.push('')
   // Sub-second runs of a barely warm server say whether the script works, not whether a target is met.
-  if (QUICK) for (const c of checks) c.pass = null
+  if (QUICK) for (const c of judged) c.pass = null
   const verdict = (c: TargetCheck) => (QUICK ? 'not judged (quick run)' : c.pass === null ? 'n/a' : c.pass ? 'PASS' : 'MISS')
-  lines.push(...table([['target', 'measured', 'goal', ''], ...checks.map((c) => [c.target, c.measured, c.goal, verdict(c)])]))
+  lines.push(...table([['target', 'measured', 'goal', ''], ...judged.map((c) => [c.target, c.measured, c.goal, verdict(c)])]))
   process.stdout.write(lines.join('\n') + '\n')
 
   writeFileSync(
@@ -886,8 +1250,9 @@ async function main(): Promise<void> {
       {
         date: new Date().toISOString(),
         quick: QUICK,
-        command: QUICK ? 'npm run bench:quick' : 'npm run bench',
+        command: COMMAND,
         machine: { ...m, loadAverage1m: { start: loadAtStart, end: round(loadavg()[0]!, 2) } },
+        prismVersion: prism?.version ?? null,
         settings: { ...SETTINGS, rounds: ROUNDS, connections: CONNECTIONS, logLevel: LOG_LEVEL, profiled: [...PROFILE] },
         runs,
         allRuns,
@@ -896,7 +1261,9 @@ async function main(): Promise<void> {
         coldStart: cold,
         startup,
         seed,
-        targets: checks,
+        resets,
+        firstAnswer,
+        targets: judged,
         failures,
       },
       null,

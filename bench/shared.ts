@@ -15,14 +15,13 @@ export function secretName(i: number): string {
   return `secret-${i}`
 }
 
-/** A fixed uuid per secret number, so the runner can GET /v1/ai_secret/{id} without asking. */
-export function secretId(i: number): string {
-  return `b0000000-0000-4000-8000-${i.toString(16).padStart(12, '0')}`
-}
 
 export interface ServerConfig {
-  /** ceiling: bare Fastify; app: the mock, seeded; seed: time seeding, then exit. */
-  mode: 'ceiling' | 'app' | 'seed'
+  /**
+   * ceiling: bare Fastify; sqlite: Fastify + better-sqlite3, one DELETE … RETURNING; app: the
+   * mock, seeded; seed: time seeding, then exit; reset: time POST /_mock/reset in-process, then exit.
+   */
+  mode: 'ceiling' | 'sqlite' | 'app' | 'seed' | 'reset'
   /** Absolute path of the built package's dist/src directory. */
   distDir: string
   /** ':memory:' or a file path. */
@@ -34,6 +33,18 @@ export interface ServerConfig {
   logLevel: string
   /** The app's journalSize (GET /_mock/requests); absent: the app's default. */
   journalSize?: number
+  /** Send the secrets' ids (in secret order) with the ready message: GET /v1/ai_secret/{id} needs them. */
+  wantIds?: boolean
+  /** reset mode: how many resets are timed (after a tenth as many unrecorded). */
+  resets?: number
+}
+
+/** Latencies in µs: median, 99th percentile, mean, and how many. */
+export interface LatencySummary {
+  n: number
+  medianUs: number
+  p99Us: number
+  meanUs: number
 }
 
 export interface Routes {
@@ -42,9 +53,10 @@ export interface Routes {
 }
 
 export type ChildMessage =
-  | { type: 'ready'; port: number; rss: number; heapUsed: number; startMs: number; seedMs: number; routes: Routes }
+  | { type: 'ready'; port: number; rss: number; heapUsed: number; startMs: number; seedMs: number; routes: Routes; ids?: string[] }
   | { type: 'stats'; rss: number; heapUsed: number; cpuUs: number }
   | { type: 'seeded'; secrets: number; bulkInsertMs: number; applySeedMs: number; rssAfter: number }
+  | { type: 'resets'; inject: LatencySummary; direct: LatencySummary }
   | { type: 'error'; message: string }
 
 export type ParentMessage = { type: 'stats' } | { type: 'close' }
