@@ -2,9 +2,10 @@ import type { AbortSignalLike } from './types.js'
 import { readFileSync } from 'node:fs'
 import { parseDateTime } from './datetime.js'
 import { hashKey, keyProblem } from './auth.js'
+import { openDatabase } from './db/database.js'
 import { loneSurrogateAt } from './unicode.js'
 import { previewSecret } from './preview.js'
-import type { NewSecret, Repository, Role } from './repository.js'
+import { Repository, type NewSecret, type Role } from './repository.js'
 
 // The seed-file format of CONTRACT section 3. Every problem names its JSON path, and a
 // seed is applied in one transaction: all of it or none of it.
@@ -285,4 +286,129 @@ function* seedSteps(repo: Repository, data: unknown, env: SeedEnv): Generator<vo
   yield* repo.insertSecretsInSteps(rows)
 
   return result
+}
+
+// --- the configured seed, compiled once for POST /_mock/reset -----------------------------
+
+/** Stand-ins compileSeed gives applySeed for the ids it makes and for its `now`: no seed value holds a NUL. */
+const GENERATED_ID = '\u0000id:'
+const NOW = '\u0000now'
+
+type OrgRow = { id: string; name: string; created: string }
+type UserRow = { id: string; email: string; created: string }
+type MembershipRow = { user_id: string; org_id: string; role: Role }
+type KeyRow = { id: string; key_hash: string; preview: string; user_id: string; org_id: string | null; created: string }
+
+/**
+ * What applySeed writes for a seed into an empty store, recorded once (compileSeed), to be
+ * written again by replaySeed at every reset without checking the seed again, hashing its
+ * keys again or looking anything up. Ids applySeed made and its `now` are stand-ins
+ * (GENERATED_ID + their order, NOW), filled in afresh at each replay.
+ */
+export interface CompiledSeed {
+  /** How many ids applySeed asked env.newId() for: replaySeed asks as many, in the same order. */
+  newIds: number
+  /** The ids the seed gives itself (lowercased): a made id equal to one of them makes replaySeed decline. */
+  givenIds: Set<string>
+  orgs: OrgRow[]
+  users: UserRow[]
+  memberships: MembershipRow[]
+  keys: KeyRow[]
+  secrets: NewSecret[]
+  result: SeedResult
+}
+
+/** A Repository that writes as usual and keeps a copy of every row it is given. */
+class RecordingRepository extends Repository {
+  readonly orgs: OrgRow[] = []
+  readonly users: UserRow[] = []
+  readonly memberships: MembershipRow[] = []
+  readonly keys: KeyRow[] = []
+  readonly secrets: NewSecret[] = []
+
+  override insertOrg(org: OrgRow): void {
+    super.insertOrg(org)
+    this.orgs.push({ ...org })
+  }
+
+  override insertUser(user: UserRow): void {
+    super.insertUser(user)
+    this.users.push({ ...user })
+  }
+
+  override insertMembership(m: MembershipRow): void {
+    super.insertMembership(m)
+    this.memberships.push({ ...m })
+  }
+
+  override insertKey(key: KeyRow): void {
+    super.insertKey(key)
+    this.keys.push({ ...key })
+  }
+
+  override *insertSecretsInSteps(rows: NewSecret[], chunk?: number): Generator<void, void> {
+    yield* super.insertSecretsInSteps(rows, chunk)
+    for (const r of rows) this.secrets.push({ ...r })
+  }
+}
+
+/**
+ * Applies `data` once to an empty store of its own (an in-memory database with the same
+ * migrations) through applySeed, with stand-ins for the ids it makes and for `now`, and
+ * records what it wrote (CompiledSeed). Throws what applySeed throws: SeedError naming the
+ * JSON path.
+ */
+export function compileSeed(data: unknown): CompiledSeed {
+  const db = openDatabase(':memory:')
+  try {
+    const repo = new RecordingRepository(db)
+    let made = 0
+    // applySeed reads the time only as now().toISOString().
+    const result = applySeed(repo, data, { now: () => ({ toISOString: () => NOW }) as Date, newId: () => `${GENERATED_ID}${made++}` })
+    const givenIds = new Set<string>()
+    for (const r of [...repo.orgs, ...repo.users, ...repo.keys, ...repo.secrets]) if (!r.id.startsWith(GENERATED_ID)) givenIds.add(r.id)
+    return { newIds: made, givenIds, orgs: repo.orgs, users: repo.users, memberships: repo.memberships, keys: repo.keys, secrets: repo.secrets, result }
+  } finally {
+    db.close()
+  }
+}
+
+/**
+ * Writes a compiled seed into `repo`, which must be empty (call it inside a transaction,
+ * right after Repository.clearAll), and returns what applySeed would have: the same rows,
+ * the same answer, and the same calls to env.newId() (as many, in the same order) and
+ * env.now(). Returns null, having made its ids but written nothing, when an id it made
+ * equals one the seed gives itself (deterministic ids can): applySeed would have refused that
+ * seed or written something else, so the caller applies the seed with applySeed instead,
+ * from the same id generator state.
+ */
+export function replaySeed(repo: Repository, c: CompiledSeed, env: SeedEnv): SeedResult | null {
+  const now = env.now().toISOString()
+  const made: string[] = []
+  for (let i = 0; i < c.newIds; i++) made.push(env.newId())
+  if (made.some((id) => c.givenIds.has(id))) return null
+  const v = (x: string): string => (x.charCodeAt(0) !== 0 ? x : x === NOW ? now : made[Number(x.slice(GENERATED_ID.length))]!)
+  const vn = (x: string | null): string | null => (x === null ? null : v(x))
+  for (const o of c.orgs) repo.insertOrg({ id: v(o.id), name: o.name, created: v(o.created) })
+  for (const u of c.users) repo.insertUser({ id: v(u.id), email: u.email, created: v(u.created) })
+  for (const m of c.memberships) repo.insertMembership({ user_id: v(m.user_id), org_id: v(m.org_id), role: m.role })
+  for (const k of c.keys) repo.insertKey({ ...k, id: v(k.id), user_id: v(k.user_id), org_id: vn(k.org_id), created: v(k.created) })
+  repo.insertSecrets(
+    c.secrets.map((r) => ({
+      ...r,
+      id: v(r.id),
+      org_id: v(r.org_id),
+      created: v(r.created),
+      updated_at: v(r.updated_at),
+      secret_updated_at: vn(r.secret_updated_at),
+      secret_updated_by_user_id: vn(r.secret_updated_by_user_id),
+    })),
+  )
+  const { result } = c
+  return {
+    organizations: result.organizations.map((o) => ({ id: v(o.id), name: o.name })),
+    users: result.users.map((u) => ({ id: v(u.id), email: u.email })),
+    api_keys: result.api_keys.map((k) => ({ id: v(k.id), preview: k.preview, user: k.user, org: k.org, orgs: k.orgs.map((o) => ({ name: o.name, role: o.role })) })),
+    ai_secrets: result.ai_secrets.map((x) => ({ id: v(x.id), org: x.org, name: x.name })),
+  }
 }

@@ -1,4 +1,9 @@
+import { mkdtempSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import type { FastifyInstance } from 'fastify'
 import t from 'tap'
+import { buildApp } from '../src/app.js'
 import { DEMO_SECRETS, KEYS, build, call, headers, upstreamErrors } from './helper.js'
 
 const del = (key: string, name: string, org_name?: string) =>
@@ -117,6 +122,112 @@ t.test('POST /_mock/reset: back to the configured seed, and it answers what was 
   t.same(after.ai_secrets.map((s: { name: string }) => s.name), ['OPENAI_API_KEY', 'OPENAI_API_KEY'])
   t.equal((await call(t, app, del('sk-worker-1', 'ANTHROPIC_API_KEY'))).statusCode, 401, 'the seeded key is gone')
   t.equal((await call(t, app, del(KEYS.owner, 'OPENAI_API_KEY'))).statusCode, 200, 'the deleted secret is back')
+})
+
+/** Every row of every table, as stored (key hashes and secret values included), in insertion order. */
+function rows(app: FastifyInstance): Record<string, unknown[]> {
+  const db = app.mock.repo.db
+  const all = (sql: string) => db.prepare(sql).all()
+  return {
+    organizations: all('SELECT * FROM organizations ORDER BY seq'),
+    users: all('SELECT rowid, * FROM users ORDER BY rowid'),
+    memberships: all('SELECT * FROM memberships ORDER BY user_id, org_id'),
+    api_keys: all('SELECT rowid, * FROM api_keys ORDER BY rowid'),
+    ai_secrets: all('SELECT * FROM ai_secrets ORDER BY seq'),
+  }
+}
+
+/** A seed using every field: given and made ids and times, scoped keys, members, metadata, secrets without a value. */
+const RICH = {
+  organizations: [{ name: 'zeta', created: '2025-03-04T05:06:07Z' }, { name: 'acme' }, { name: 'beta', id: '0A000000-0000-4000-8000-0000000000AA' }],
+  users: [
+    { email: 'o@x.test', memberships: { zeta: 'owner', acme: 'owner', beta: 'member' } },
+    { email: 'm@x.test', id: '0b000000-0000-4000-8000-0000000000bb', memberships: { acme: 'member' } },
+    { email: 'none@x.test' },
+  ],
+  api_keys: [
+    { key: 'sk-o all', user: 'o@x.test' },
+    { key: 'sk-o-beta', user: 'o@x.test', org: 'beta', id: '0d000000-0000-4000-8000-0000000000dd' },
+    { key: 'sk-m', user: 'm@x.test' },
+    { key: 'sk-none', user: 'none@x.test' },
+  ],
+  ai_secrets: [
+    { org: 'acme', name: 'A', type: 'openai', secret: 'sk-aaaaaaaaaaaa', metadata: { deep: { x: [1, 2] } } },
+    { org: 'acme', name: 'B', id: '0c000000-0000-4000-8000-0000000000cc', created: '2024-01-01T00:00:00+02:00', updated_at: '2024-06-01T00:00:00Z' },
+    { org: 'zeta', name: 'A', secret: 'short', secret_updated_at: '2025-01-01T00:00:00.5Z', created: '2024-12-31T00:00:00Z' },
+    { org: 'beta', name: 'C', secret: null, type: null, metadata: null },
+  ],
+}
+
+t.test('reset writes what applying the configured seed writes: every row, the answer, the ids made after it', async (t) => {
+  for (const seed of [undefined, RICH]) {
+    const app = await build(t, { deterministic: true, ...(seed === undefined ? {} : { seed }) })
+    const startUp = { seeded: app.mock.seeded, rows: rows(app) }
+    const fresh = await build(t, { deterministic: true, ...(seed === undefined ? {} : { seed }) })
+    const nextId = async (a: FastifyInstance) => (await a.inject({ method: 'POST', url: '/_mock/seed', payload: { organizations: [{ name: 'later' }] } })).json().organizations[0].id
+    const expectedNextId = await nextId(fresh)
+    for (let i = 0; i < 3; i++) {
+      await app.inject({ method: 'POST', url: '/_mock/seed', payload: EXTRA })
+      await app.inject({ method: 'POST', url: '/_mock/clock', payload: { advance_ms: 1000 } })
+      const res = await app.inject({ method: 'POST', url: '/_mock/reset' })
+      t.equal(res.statusCode, 200)
+      t.same(res.json(), startUp.seeded, `reset ${i + 1}: the answer start-up's seeding gave`)
+      t.same(rows(app), startUp.rows, `reset ${i + 1}: the same rows`)
+    }
+    t.equal(await nextId(app), expectedNextId, 'the next id made is the one after start-up: as many ids were made')
+  }
+})
+
+t.test('reset with made ids: fresh ones every time, given ones kept, times of the reset', async (t) => {
+  const app = await build(t, { seed: RICH })
+  const before = Date.now()
+  const a = (await app.inject({ method: 'POST', url: '/_mock/reset' })).json()
+  const b = (await app.inject({ method: 'POST', url: '/_mock/reset' })).json()
+  const V7 = /^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/
+  t.match(a.organizations, [{ name: 'zeta', id: V7 }, { name: 'acme', id: V7 }, { name: 'beta', id: '0a000000-0000-4000-8000-0000000000aa' }])
+  t.ok(b.organizations[0].id > a.api_keys[0].id, 'the second reset makes new, later ids')
+  t.equal(b.users[1].id, '0b000000-0000-4000-8000-0000000000bb')
+  t.equal(b.ai_secrets[1].id, '0c000000-0000-4000-8000-0000000000cc')
+  t.match(b.api_keys, [
+    { preview: 'sk...ll', user: 'o@x.test', org: null, orgs: [{ name: 'acme', role: 'owner' }, { name: 'beta', role: 'member' }, { name: 'zeta', role: 'owner' }] },
+    { id: '0d000000-0000-4000-8000-0000000000dd', preview: 'sk...ta', org: 'beta', orgs: [{ name: 'beta', role: 'member' }] },
+    { preview: 's...m', user: 'm@x.test', orgs: [{ name: 'acme', role: 'member' }] },
+    { preview: 's...e', user: 'none@x.test', orgs: [] },
+  ])
+  const state = (await app.inject({ method: 'GET', url: '/_mock/state' })).json()
+  const made = Date.parse(state.organizations[1].created)
+  t.ok(made >= before && made <= Date.now(), 'a time the seed does not give is the time of the reset')
+  t.match(state.ai_secrets, [
+    { name: 'A', created: state.organizations[1].created, secret_updated_at: state.organizations[1].created, metadata: { deep: { x: [1, 2] } } },
+    { name: 'B', created: '2023-12-31T22:00:00.000Z', updated_at: '2024-06-01T00:00:00.000Z', secret_updated_at: null },
+    { name: 'A', created: '2024-12-31T00:00:00.000Z', updated_at: '2024-12-31T00:00:00.000Z', secret_updated_at: '2025-01-01T00:00:00.500Z', preview_secret: '...' },
+    { name: 'C', type: null, metadata: null, preview_secret: null },
+  ])
+  t.equal((await call(t, app, { method: 'GET', url: '/v1/ai_secret', headers: headers('sk-o all') })).json().objects.length, 4, 'the seeded keys work')
+})
+
+t.test('reset: a made id equal to an id the seed gives, as deterministic ids can be, is written as applying the seed writes it', async (t) => {
+  // The user's made id (the first one) is the organization's given id: two tables, so applying the seed allows it.
+  const seed = { organizations: [{ name: 'a', id: '00000000-0000-4000-8000-000000000001' }], users: [{ email: 'u@x.test', memberships: { a: 'owner' } }] }
+  const app = await build(t, { deterministic: true, seed })
+  const startUp = { seeded: app.mock.seeded, rows: rows(app) }
+  t.equal(startUp.seeded!.users[0]!.id, '00000000-0000-4000-8000-000000000001')
+  for (let i = 0; i < 2; i++) {
+    t.same((await app.inject({ method: 'POST', url: '/_mock/reset' })).json(), startUp.seeded)
+    t.same(rows(app), startUp.rows)
+  }
+})
+
+t.test('reset: a configured seed that an empty store refuses (a file database that held data at start-up) fails every time and changes nothing', async (t) => {
+  const file = join(mkdtempSync(join(tmpdir(), 'reset-')), 'db.sqlite')
+  await (await buildApp({ db: file, logger: false })).close()
+  const app = await build(t, { db: file, seed: { users: [{ email: 'u@x.test', memberships: { nowhere: 'owner' } }] } })
+  const before = rows(app)
+  for (let i = 0; i < 2; i++) {
+    const res = await app.inject({ method: 'POST', url: '/_mock/reset' })
+    t.equal(res.statusCode, 500)
+    t.same(rows(app), before, 'rolled back')
+  }
 })
 
 t.test('reset with no seed empties the store', async (t) => {

@@ -3,7 +3,7 @@ import { parseDateTime } from '../datetime.js'
 import { ApiError } from '../errors.js'
 import type { MockContext } from '../plugins/store.js'
 import type { StoreState } from '../repository.js'
-import { applySeed, type SeedResult } from '../seed.js'
+import { applySeed, compileSeed, replaySeed, type CompiledSeed, type SeedResult } from '../seed.js'
 import { FaultStore } from './faults.js'
 import { Journal } from './journal.js'
 import { RateLimiter } from './rate-limit.js'
@@ -68,6 +68,9 @@ function newResetController(): AbortController {
   return c
 }
 
+/** The reason resetSignal is aborted with (made once: AbortController.abort() without one builds a DOMException each time). */
+const RESET_REASON = new Error('reset')
+
 /** The control plane (CONTRACT section 7) over the store: journal, fault rules, rate limit, reset, seed, state, clock. */
 export function createControlContext(mock: MockContext, opts: ControlOptions): ControlContext {
   checkControlOptions(opts)
@@ -77,8 +80,34 @@ export function createControlContext(mock: MockContext, opts: ControlOptions): C
   const limiter = opts.rateLimitPerMinute ? new RateLimiter(opts.rateLimitPerMinute) : null
   const seedEnv = { now: () => clock.now(), newId: () => ids.newId() }
   const configured = mock.options.seed
+  /**
+   * The configured seed, checked and recorded on the first reset (compileSeed) and written
+   * again from that record at every reset (called right after clearAll and ids.reset()): as
+   * applySeed would write it into the empty store, without checking it, hashing its keys or
+   * looking anything up again. false: it cannot be compiled (applySeed refuses it), so each
+   * reset applies it and fails as applySeed does.
+   */
+  let compiled: CompiledSeed | false | undefined
+  const applyConfigured = (): SeedResult => {
+    if (compiled === undefined) {
+      try {
+        compiled = compileSeed(configured)
+      } catch {
+        compiled = false
+      }
+    }
+    if (compiled !== false) {
+      const result = replaySeed(repo, compiled, seedEnv)
+      if (result !== null) return result
+      // An id it made is one the seed gives (deterministic ids can be): applySeed decides,
+      // making its ids from the start again, as right after ids.reset().
+      ids.reset()
+    }
+    return applySeed(repo, configured, seedEnv)
+  }
   let epoch = 0
-  let resets = newResetController()
+  // Made when a request first asks for the signal (one a delay holds), not at every reset.
+  let resets: AbortController | null = null
 
   return {
     journal,
@@ -89,7 +118,7 @@ export function createControlContext(mock: MockContext, opts: ControlOptions): C
       return epoch
     },
     get resetSignal() {
-      return resets.signal
+      return (resets ??= newResetController()).signal
     },
     reset() {
       // One synchronous transaction: no other request runs in between (better-sqlite3
@@ -98,15 +127,15 @@ export function createControlContext(mock: MockContext, opts: ControlOptions): C
         repo.clearAll()
         ids.reset()
         clock.reset()
-        return configured === null ? EMPTY_SEED_RESULT : applySeed(repo, configured, seedEnv)
+        return configured === null ? EMPTY_SEED_RESULT : applyConfigured()
       })
       journal.clear()
       faults.reset()
       limiter?.reset()
       // In the same synchronous step as the transaction: no request runs in between.
       epoch++
-      resets.abort()
-      resets = newResetController()
+      resets?.abort(RESET_REASON)
+      resets = null
       return result
     },
     seed: (data) => applySeed(repo, data, seedEnv),
