@@ -27,23 +27,49 @@ export class DeletedSecrets {
   private readonly byId = new Map<string, ListPosition>()
   /** One string per organization id: each row read from SQLite brings its own copy. */
   private readonly orgIds = new Map<string, string>()
+  /**
+   * The ids in byId, oldest first, as a ring: the oldest is found at once, where the Map's
+   * first key is found by walking past the slots its deletions left (thousands, between two
+   * of its rehashes, once it is full).
+   */
+  private ring: (string | undefined)[] = []
+  private oldest = 0
 
+  /** @param limit how many are kept, at least 1 */
   constructor(readonly limit: number = DELETED_POSITIONS_LIMIT) {}
 
   get size(): number {
     return this.byId.size
   }
 
-  /** Remembers a deleted row (ids are lowercase uuids, as stored). */
+  /**
+   * Remembers a deleted row (ids are lowercase uuids, as stored). When full, the oldest is
+   * forgotten first, even for an id remembered again (a seed may give a deleted secret's id
+   * to a new one, deleted in turn): that one keeps its place in the order, unless it was the
+   * oldest.
+   */
   remember(row: ListPosition & { id: string }): void {
-    if (this.byId.size >= this.limit) this.byId.delete(this.byId.keys().next().value!)
     let org = this.orgIds.get(row.org_id)
     if (org === undefined) this.orgIds.set(row.org_id, (org = row.org_id))
     // Just before its seq: ai_secrets.seq is an INTEGER PRIMARY KEY without AUTOINCREMENT, so
     // SQLite gives the next secret the largest seq + 1, which is this one's again when it was
     // the newest. Such a secret came later: with the same created time (a clock that stands
     // still, or the same millisecond), it must sort after the deleted one, not at its place.
-    this.byId.set(row.id, { org_id: org, created: row.created, seq: row.seq - 0.5 })
+    const position = { org_id: org, created: row.created, seq: row.seq - 0.5 }
+    if (this.byId.has(row.id)) {
+      // Rare: the Map's own order decides, and the ring is made again from it.
+      if (this.byId.size >= this.limit) this.byId.delete(this.byId.keys().next().value!)
+      this.byId.set(row.id, position)
+      this.ring = [...this.byId.keys()]
+      this.oldest = 0
+      return
+    }
+    if (this.byId.size >= this.limit) {
+      this.byId.delete(this.ring[this.oldest]!)
+      this.ring[this.oldest] = row.id
+      this.oldest = (this.oldest + 1) % this.limit
+    } else this.ring.push(row.id)
+    this.byId.set(row.id, position)
   }
 
   /** Where the deleted secret with this id stood, or null when it is not remembered. */
@@ -54,5 +80,7 @@ export class DeletedSecrets {
   clear(): void {
     this.byId.clear()
     this.orgIds.clear()
+    this.ring = []
+    this.oldest = 0
   }
 }
