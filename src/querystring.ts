@@ -12,6 +12,8 @@ const BRACKETED = /^(.+?)\[\d*\]$/
  * object notation) is left as it is: an unknown parameter.
  */
 export function parseQueryString(text: string): Record<string, string | string[]> {
+  // The router calls this for every request, most with no query string: what parse('') gives.
+  if (text === '') return Object.create(null) as Record<string, string | string[]>
   const query = parse(text) as Record<string, string | string[]>
   for (const key of Object.keys(query)) {
     const m = key.endsWith(']') ? BRACKETED.exec(key) : null
