@@ -3,7 +3,8 @@ import { signJwt } from '../src/jwt.js'
 import { DEMO_SECRETS, KEYS, build, call, headers, upstreamErrors } from './helper.js'
 
 const ACME_SECRET_VALUE = DEMO_SECRETS[0]!
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/
+/** A time-ordered uuid (version 7, RFC 9562): what the mock makes for the records it creates. */
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/
 
 t.test('POST creates; the same name again answers the existing record unchanged, with x-bt-found-existing', async (t) => {
   const app = await build(t)
@@ -31,6 +32,38 @@ t.test('POST creates; the same name again answers the existing record unchanged,
 
   const bare = await call(t, app, { method: 'POST', url: '/v1/ai_secret', headers: headers(KEYS.owner), payload: { name: 'EMPTY' } })
   t.match(bare.json(), { name: 'EMPTY', type: null, metadata: null, preview_secret: null, secret_updated_at: null, secret_updated_by_user_id: null })
+})
+
+t.test('ids are time-ordered uuids: each record the mock makes, a seed\'s included, has a larger one than the last', async (t) => {
+  const app = await build(t)
+  const before = Date.now()
+  const ids: string[] = []
+  for (let i = 0; i < 50; i++) {
+    const res = await call(t, app, { method: 'POST', url: '/v1/ai_secret', headers: headers(KEYS.owner), payload: { name: `K${i}` } })
+    ids.push(res.json().id)
+  }
+  const put = await call(t, app, { method: 'PUT', url: '/v1/ai_secret', headers: headers(KEYS.owner), payload: { name: 'K-put' } })
+  ids.push(put.json().id)
+  t.ok(ids.every((id) => UUID.test(id)), 'version 7')
+  t.same([...ids].sort(), ids, 'increasing, in creation order')
+  // The first 48 bits are the millisecond the id was made (RFC 9562 section 5.7).
+  const ms = Number.parseInt(ids[0]!.replace('-', '').slice(0, 12), 16)
+  t.ok(ms >= before && ms <= Date.now(), 'stamped with the time it was made')
+
+  // A seed without ids: each record gets one in the order the seed is applied.
+  const seed = {
+    organizations: [{ name: 'o1' }, { name: 'o2' }],
+    users: [{ email: 'u@x.test', memberships: { o1: 'owner' } }],
+    api_keys: [{ key: 'sk-u', user: 'u@x.test' }],
+    ai_secrets: [{ org: 'o1', name: 'A' }, { org: 'o2', name: 'B' }],
+  }
+  const seededApp = await build(t, { seed })
+  const r = seededApp.mock.seeded!
+  const seededIds = [...r.organizations, ...r.users, ...r.api_keys, ...r.ai_secrets].map((x) => x.id)
+  t.equal(seededIds.length, 6)
+  t.ok(seededIds.every((id) => UUID.test(id)), 'version 7')
+  t.same([...seededIds].sort(), seededIds, 'increasing in the order they were made')
+  t.ok(seededIds[0]! > ids[ids.length - 1]!, 'later than every id made before')
 })
 
 t.test('PUT creates, or replaces keeping id and created; an omitted secret is kept', async (t) => {
