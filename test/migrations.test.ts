@@ -6,6 +6,8 @@ import t from 'tap'
 import { openDatabase } from '../src/db/database.js'
 import { loadMigrations, migrate } from '../src/db/migrate.js'
 import { MIGRATIONS_DIR } from '../src/paths.js'
+import { buildApp } from '../src/app.js'
+import { hashKey } from '../src/auth.js'
 
 const latest = loadMigrations().length
 
@@ -119,4 +121,56 @@ t.test('a migration that would break a foreign key is rolled back', async (t) =>
   t.equal(db.pragma('user_version', { simple: true }), latest)
   t.equal((db.prepare('SELECT count(*) AS n FROM memberships').get() as { n: number }).n, 0, 'nothing of it stays')
   t.equal(db.pragma('foreign_keys', { simple: true }), 1, 'foreign keys are on again')
+})
+
+t.test('003 narrows the list index of a version-2 database, keeping every row and the list order', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'mig-'))
+  const v2 = join(dir, 'v2')
+  cpSync(MIGRATIONS_DIR, v2, { recursive: true, filter: (src) => !/\/00[3-9]-[^/]*$/.test(src) })
+  const file = join(dir, 'old.db')
+  const raw = new Database(file)
+  raw.pragma('foreign_keys = ON')
+  t.same(migrate(raw, v2), [1, 2])
+  const user = '0b000000-0000-4000-8000-000000000001'
+  raw.exec(`
+    INSERT INTO organizations (id, name, created) VALUES
+      ('0a000000-0000-4000-8000-000000000001', 'acme', '2026-01-01T00:00:00.000Z'),
+      ('0a000000-0000-4000-8000-000000000002', 'zeta', '2026-01-01T00:00:00.000Z');
+    INSERT INTO users (id, email, created) VALUES ('${user}', 'a@x.test', '2026-01-01T00:00:00.000Z');
+    INSERT INTO memberships (user_id, org_id, role) VALUES ('${user}', '0a000000-0000-4000-8000-000000000001', 'owner');
+    INSERT INTO api_keys (id, key_hash, preview, user_id, org_id, created) VALUES
+      ('0d000000-0000-4000-8000-000000000001', '${hashKey('sk-old')}', 'sk-...old', '${user}', NULL, '2026-01-01T00:00:00.000Z');
+  `)
+  // Created times with ties (insertion order breaks them) and out of insertion order, in two organizations.
+  const created = ['2026-01-02', '2026-01-03', '2026-01-02', '2026-01-01', '2026-01-03', '2026-01-02']
+  const insert = raw.prepare(`INSERT INTO ai_secrets (id, org, name, type, metadata, secret, created, updated_at) VALUES (?, ?, ?, 'openai', '{"n":1}', 'sk-value', ?, ?)`)
+  // S2 and S5 in zeta, the others in acme.
+  created.forEach((day, i) => insert.run(`0c000000-0000-4000-8000-00000000000${i}`, i % 3 === 2 ? 2 : 1, `S${i}`, `${day}T00:00:00.000Z`, `${day}T00:00:00.000Z`))
+  const before = raw.prepare('SELECT * FROM ai_secrets ORDER BY seq').all()
+  raw.close()
+
+  const db = openDatabase(file)
+  t.equal(db.pragma('user_version', { simple: true }), latest)
+  t.same(db.prepare('SELECT * FROM ai_secrets ORDER BY seq').all(), before, 'every secret, field for field')
+  t.same(
+    db.prepare(`SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'ai_secrets' AND sql IS NOT NULL ORDER BY name`).pluck().all(),
+    ['ai_secrets_id', 'ai_secrets_org_created', 'ai_secrets_org_name'],
+  )
+  // One organization's list reads the index backwards, in the list's order: no sort.
+  const plan = db
+    .prepare(`EXPLAIN QUERY PLAN SELECT id FROM ai_secrets WHERE org = 1 AND (created, seq) < (?, ?) ORDER BY created DESC, seq DESC LIMIT 10`)
+    .all('2027-01-01T00:00:00.000Z', 1e9)
+    .map((r) => (r as { detail: string }).detail)
+  t.match(plan.join(' | '), /SEARCH ai_secrets USING INDEX ai_secrets_org_created \(org=\? AND created<\?\)/)
+  t.notMatch(plan.join(' | '), /TEMP B-TREE/, plan.join(' | '))
+  db.close()
+
+  // The mock on the upgraded file: acme's list, newest first, the later of two equal times first.
+  const app = await buildApp({ db: file, logger: false })
+  t.teardown(() => app.close())
+  const list = await app.inject({ method: 'GET', url: '/v1/ai_secret', headers: { authorization: 'Bearer sk-old' } })
+  t.equal(list.statusCode, 200)
+  t.same(list.json().objects.map((s: { name: string }) => s.name), ['S4', 'S1', 'S0', 'S3'])
+  const del = await app.inject({ method: 'DELETE', url: '/v1/ai_secret', headers: { authorization: 'Bearer sk-old' }, payload: { name: 'S1' } })
+  t.equal(del.json().id, '0c000000-0000-4000-8000-000000000001', 'a delete by name finds it')
 })

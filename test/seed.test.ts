@@ -120,10 +120,10 @@ t.test('a big seed: indexes rebuilt after the rows, order, uniqueness and errors
   t.teardown(() => app.close())
   const db = app.mock.repo.db
   const indexes = () => db.prepare(`SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'ai_secrets' AND sql IS NOT NULL ORDER BY name`).pluck().all()
-  t.same(indexes(), ['ai_secrets_id', 'ai_secrets_org_name', 'ai_secrets_org_newest'], 'every index is back')
+  t.same(indexes(), ['ai_secrets_id', 'ai_secrets_org_created', 'ai_secrets_org_name'], 'every index is back')
   t.equal(app.mock.seeded!.ai_secrets.length, n)
 
-  // The list uses the rebuilt (org, created, seq) index: newest first, insertion order breaking ties.
+  // The list uses the rebuilt (org, created) index, read backwards: newest first, insertion order breaking ties.
   const page = await call(t, app, { method: 'GET', url: '/v1/ai_secret?limit=4', headers: headers('sk-a') })
   const names = page.json().objects.map((s: { name: string }) => Number(s.name.slice(1)))
   t.ok(names.every((k: number) => k % 3 === 2), 'the newest created time first')
@@ -142,7 +142,7 @@ t.test('a big seed: indexes rebuilt after the rows, order, uniqueness and errors
     problem: 'duplicate ai_secret name "S3" in organization "globex"',
   })
   t.equal(app.control.state().organizations.length, 1, 'globex was not added')
-  t.same(indexes(), ['ai_secrets_id', 'ai_secrets_org_name', 'ai_secrets_org_newest'])
+  t.same(indexes(), ['ai_secrets_id', 'ai_secrets_org_created', 'ai_secrets_org_name'])
 
   // Fewer rows than the table holds: added row by row, the indexes stay.
   const more = app.control.seed({ organizations: [{ name: 'globex' }], ai_secrets: secrets('globex', 100).slice(0, REBUILD_INDEXES_AT) })
