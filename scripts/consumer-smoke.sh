@@ -21,6 +21,10 @@
 # later runs) installs with --ignore-scripts and takes the addon from there; a missing one is
 # compiled once by `npm rebuild better-sqlite3`.
 #
+# On each Node version but the machine's own (where `npm test` runs it, with coverage), this
+# checkout's own tap suite runs too, on that Node, with its better-sqlite3 addon swapped for
+# that Node's while it runs (CONSUMER_PROJECT_SUITE=0 skips it).
+#
 # Environment: CONSUMER_NODE_VERSIONS (default "20 22 24"); CONSUMER_CACHE_DIR (default
 # ~/.cache/ai-secret-mock/consumer); CONSUMER_TARBALL: a tarball to test instead of packing
 # this checkout (npm pack, whose prepare script builds).
@@ -44,6 +48,7 @@ cleanup() {
   local rc=$? p
   set +e
   for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done
+  restore_addon
   rm -rf "$WORK"
   echo
   echo "consumer smoke test: $([[ $rc == 0 ]] && echo passed || echo FAILED) in ${SECONDS}s"
@@ -236,6 +241,34 @@ suites() {
   in_runners "tsc (skipLibCheck: false)" npx --no-install tsc -p types
 }
 
+# The checkout's own addon, while project_suite has swapped in another Node's.
+ADDON="$repo/node_modules/better-sqlite3/build/Release/better_sqlite3.node"
+restore_addon() {
+  if [[ -f "$WORK/addon-own.node" ]]; then
+    cp "$WORK/addon-own.node" "$ADDON"
+    rm -f "$WORK/addon-own.node"
+  fi
+}
+
+# project_suite: this checkout's own tests (tap, without the coverage gate) on this Node.
+project_suite() {
+  local version abi cached
+  version="$(node -p "require('$repo/node_modules/better-sqlite3/package.json').version")"
+  abi="$(node -p 'process.versions.modules + "-" + process.platform + "-" + process.arch')"
+  cached="$CACHE/addons/better-sqlite3-$version-node-$abi.node"
+  [[ -f "$cached" ]] || die "no better-sqlite3 $version addon for Node ABI $abi in $CACHE/addons"
+  cp "$ADDON" "$WORK/addon-own.node"
+  cp "$cached" "$ADDON"
+  if ! npx --no-install tap --disable-coverage >"$WORK/tap.log" 2>&1; then
+    restore_addon
+    grep -E '^not ok|^# \{' "$WORK/tap.log" >&2 || tail -60 "$WORK/tap.log" >&2
+    die "the project's own tests fail on $(node -v) (whole output: npx tap --disable-coverage on that Node)"
+  fi
+  restore_addon
+  grep -E '^# \{' "$WORK/tap.log" | sed 's/^/    /' >&2 || true
+}
+
+MACHINE_NODE="$(node -p 'process.versions.node.split(".")[0]')"
 timed "README shows the examples of test/consumer/ verbatim" readme_examples
 timed "npm pack (prepare builds)" pack
 for V in $VERSIONS; do
@@ -243,4 +276,7 @@ for V in $VERSIONS; do
   timed "Node $V: install the tarball alone: no warnings, nothing unbundled" clean_install
   timed "Node $V: install Jest, Vitest, Mocha, Playwright, tsc + the tarball" runners_project
   timed "Node $V: node:test, Jest, Vitest x4 pools, Mocha, Playwright, tsc" suites
+  if [[ "${CONSUMER_PROJECT_SUITE:-1}" != 0 && "$V" != "$MACHINE_NODE" ]]; then
+    timed "Node $V: this checkout's own tests (tap)" project_suite
+  fi
 done

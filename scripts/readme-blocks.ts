@@ -12,7 +12,7 @@ import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 
 /** The marks a block may carry; what each means is in test/readme.test.ts. */
-export const MARK_KINDS = ['instance', 'continues', 'setup', 'seed', 'excerpt', 'layout', 'node-test', 'module', 'run', 'long', 'container'] as const
+export const MARK_KINDS = ['instance', 'continues', 'setup', 'seed', 'excerpt', 'layout', 'node-test', 'module', 'run', 'long', 'container', 'consumer', 'account'] as const
 export type MarkKind = (typeof MARK_KINDS)[number]
 
 export interface Mark {

@@ -6,12 +6,12 @@ import { dirname, join } from 'node:path'
 import { createContext, runInContext } from 'node:vm'
 import type { Static } from '@sinclair/typebox'
 import t from 'tap'
-import type { FaultRule as FaultRuleSchema, FaultRuleInput as FaultRuleInputSchema } from '../src/control/faults.js'
+import type { FaultActed as InternalFaultActed, FaultRule as FaultRuleSchema, FaultRuleInput as FaultRuleInputSchema } from '../src/control/faults.js'
 import { PACKAGE_ROOT } from '../src/paths.js'
 import type { StoreState as InternalStoreState } from '../src/repository.js'
 import type { AISecret as AISecretSchema } from '../src/schemas/ai-secret.js'
 import type { SeedData as SeedDataSchema } from '../src/schemas/mock.js'
-import type { AISecret, FaultRule, FaultRuleInput, SeedData, StoreState } from '../src/types.js'
+import type { AISecret, FaultActed, FaultRule, FaultRuleInput, SeedData, StoreState } from '../src/types.js'
 
 // The package as a user gets it (npm test builds dist/ first): what `npm pack` ships, both
 // module formats, the declarations on their own, and the entry inside a test runner's vm context.
@@ -27,7 +27,8 @@ const typesMatch: [
   Identical<FaultRule, Static<typeof FaultRuleSchema>>,
   Identical<AISecret, Static<typeof AISecretSchema>>,
   Identical<StoreState, InternalStoreState>,
-] = [true, true, true, true, true]
+  Identical<FaultActed, InternalFaultActed>,
+] = [true, true, true, true, true, true]
 
 const pkg = JSON.parse(readFileSync(join(PACKAGE_ROOT, 'package.json'), 'utf8')) as {
   main: string
@@ -40,7 +41,7 @@ const pkg = JSON.parse(readFileSync(join(PACKAGE_ROOT, 'package.json'), 'utf8'))
 }
 
 t.test('the public types are the schemas\u2019 own (checked by tsc)', async (t) => {
-  t.same(typesMatch, [true, true, true, true, true])
+  t.same(typesMatch, [true, true, true, true, true, true])
 })
 
 t.test('npm pack ships what runs, and only that', async (t) => {

@@ -40,6 +40,8 @@ export function readerDir(): { cwd: string; env: Record<string, string> } {
   symlinkSync(PACKAGE_ROOT, join(cwd, 'node_modules', 'ai-secret-mock'))
   symlinkSync(join('..', 'ai-secret-mock', PKG.bin['ai-secret-mock']!), join(cwd, 'node_modules', '.bin', 'ai-secret-mock'))
   symlinkSync(join(PACKAGE_ROOT, 'dist'), join(cwd, 'dist'))
+  // The committed transcripts, as in a clone (the conformance examples compare with them).
+  symlinkSync(join(PACKAGE_ROOT, 'openapi'), join(cwd, 'openapi'))
   const bin = join(cwd, '.doctest-bin')
   mkdirSync(bin)
   const script = (name: string, body: string) => writeFileSync(join(bin, name), `#!/bin/sh\n${body}\n`, { mode: 0o755 })
@@ -231,6 +233,8 @@ export class Normaliser {
 
   text(s: string): string {
     let out = s.replace(/"duration_ms":\s*[\d.]+/g, '"duration_ms":<ms>')
+    // The random part of a conformance run's names (src/conformance/): new for each run.
+    out = out.replace(/aismock-conformance-[a-z0-9]{8}/g, 'aismock-conformance-<run>')
     if (this.deterministic) return out
     out = out.replace(UUID, (u) => {
       const k = u.toLowerCase()

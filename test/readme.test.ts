@@ -20,7 +20,8 @@
 //                                example after it (the API table), on a reset instance: each must
 //                                work on its own and answer 2xx (read from the journal).
 //   <!-- doctest: seed -->       a JSON seed file: the app must accept it.
-//   <!-- doctest: excerpt FILE -->  YAML or JSON that FILE holds (as data; "..." matches anything).
+//   <!-- doctest: excerpt FILE [PATH] -->  YAML or JSON that FILE holds (as data; "..." matches
+//                                anything); with PATH (`exchanges.21`), what FILE holds there.
 //   <!-- doctest: layout -->     a file tree: every path it names exists.
 //   <!-- doctest: node-test FILE -->  a node:test file: written to FILE in a project with the
 //                                package installed, `node --test FILE` must pass (test/readme-code.test.ts).
@@ -32,6 +33,16 @@
 //   <!-- doctest: container -->  Docker, Compose, Testcontainers: run by scripts/container-smoke.sh,
 //                                which reads its lines by role (scripts/readme-blocks.ts); here
 //                                every line must have a role.
+//   <!-- doctest: consumer FILE -->  a file of test/consumer/, shown whole: here it must be that file
+//                                as it is; scripts/consumer-smoke.sh runs it against the packed
+//                                tarball in a fresh project, on Node 20, 22 and 24.
+//   <!-- doctest: account -->    commands for the user's own Braintrust account, which cannot run here:
+//                                each runs against a fresh instance instead (its URL for
+//                                https://api.braintrust.dev, acme for "your organization", the demo key
+//                                sk-mock-multi-org for the user's) and must exit 0.
+//   <!-- doctest: consumer install -->  the install lines: the tarball line must name this version's
+//                                tarball (what `npm pack` makes, and what scripts/consumer-smoke.sh
+//                                installs); every line installs the package as a dev dependency.
 // Any other block fails this test: an example with output can never go untested.
 
 import { existsSync, readFileSync, writeFileSync } from 'node:fs'
@@ -76,6 +87,8 @@ const MARK_LANGS: Record<string, string[]> = {
   run: ['sh'],
   long: ['sh'],
   container: ['sh', 'ts'],
+  consumer: ['js', 'sh'],
+  account: ['sh'],
 }
 
 t.test('every block of the README is an example this test runs, or marked as run elsewhere', async (t) => {
@@ -224,6 +237,45 @@ t.test('inline curl examples: each works on its own after its setup block', asyn
 
 // --- data blocks -------------------------------------------------------------------------------
 
+for (const b of BLOCKS.filter((b) => b.mark?.kind === 'account')) {
+  t.test(`${at(b.line)}: the commands for a Braintrust account work, run against a fresh instance`, async (t) => {
+    const { cwd, env } = readerDir()
+    const instance = await startInstance([])
+    try {
+      const text = b.lines
+        .join('\n')
+        .replaceAll('https://api.braintrust.dev', instance.url)
+        .replaceAll('"your organization"', 'acme')
+        .replace(/BRAINTRUST_API_KEY=\S+/, 'BRAINTRUST_API_KEY=sk-mock-multi-org')
+      t.notOk(text.includes('api.braintrust.dev'), `${at(b.line)}: every command is retargeted`)
+      const [r] = await runShell([{ text: `set -e\n${text}` }], cwd, env)
+      t.equal(r?.code, 0, `${at(b.line)}: the commands exit 0; they printed: ${r?.output ?? ''}`)
+    } finally {
+      await instance.stop()
+    }
+  })
+}
+
+for (const b of BLOCKS.filter((b) => b.mark?.kind === 'consumer')) {
+  const arg = b.mark!.args[0] ?? ''
+  if (arg === 'install') {
+    t.test(`${at(b.line)}: the install lines name this package and this version's tarball`, async (t) => {
+      const { name, version } = JSON.parse(readFileSync(join(PACKAGE_ROOT, 'package.json'), 'utf8')) as { name: string; version: string }
+      const commands = b.lines.map((l) => l.replace(/#.*$/, '').trim()).filter((l) => l !== '')
+      for (const c of commands) t.match(c, /^npm install -D \S+$/, `${at(b.line)}: ${c}: a dev dependency`)
+      t.ok(commands.includes(`npm install -D ${name}`), `${at(b.line)}: from the registry, by its name ${name}`)
+      t.ok(commands.includes(`npm install -D ./${name}-${version}.tgz`), `${at(b.line)}: the tarball of version ${version}, as npm pack names it`)
+      t.ok(commands.some((c) => /^npm install -D git\+https:\/\/\S+\.git$/.test(c)), `${at(b.line)}: from a git URL`)
+    })
+    continue
+  }
+  t.test(`${at(b.line)}: test/consumer/${arg} as it is (run by scripts/consumer-smoke.sh)`, async (t) => {
+    const file = join(PACKAGE_ROOT, 'test', 'consumer', arg)
+    if (arg === '' || !existsSync(file)) return t.fail(`${at(b.mark!.line)}: test/consumer/${arg} does not exist`)
+    t.equal(b.lines.join('\n') + '\n', readFileSync(file, 'utf8'), `${at(b.line)}: the block is test/consumer/${arg}, whole`)
+  })
+}
+
 for (const b of BLOCKS.filter((b) => b.mark?.kind === 'seed')) {
   t.test(`${at(b.line)}: the seed-file example is a seed the mock accepts`, async (t) => {
     const { cwd } = readerDir()
@@ -240,7 +292,8 @@ for (const b of BLOCKS.filter((b) => b.mark?.kind === 'excerpt')) {
     const file = join(PACKAGE_ROOT, b.mark!.args[0] ?? '')
     if (!existsSync(file)) return t.fail(`${at(b.mark!.line)}: ${b.mark!.args[0]} does not exist`)
     const shown = YAML.parse(b.lines.join('\n')) as unknown
-    const real = YAML.parse(readFileSync(file, 'utf8')) as unknown
+    let real = YAML.parse(readFileSync(file, 'utf8')) as unknown
+    for (const step of (b.mark!.args[1] ?? '').split('.').filter((x) => x !== '')) real = (real as Record<string, unknown> | undefined)?.[step]
     t.same(subset(shown, real), shown, `${at(b.line)}: what the README shows is in ${b.mark!.args[0]}`)
   })
 }
