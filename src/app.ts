@@ -22,7 +22,12 @@ import SerializerSelector from '@fastify/fast-json-stringify-compiler'
 export interface AppOptions {
   /** SQLite database: ':memory:' (default) or a file path, which keeps state across restarts. */
   db?: string
-  /** Seed data for a new database: an object in the seed-file format, a path to a seed file, or false for none. Default: the demo seed. */
+  /**
+   * Seed data for a new database: an object in the seed-file format, a path to a seed file, or
+   * false for none. Default: the demo seed. POST /_mock/reset writes it again: an object is
+   * checked and recorded at the first reset, so change it after that and resets keep writing
+   * the recorded version (build a new app for other data, or use POST /_mock/seed).
+   */
   seed?: object | string | false
   /** false (default), true (info), a pino level, or Fastify logger options. Authorization and secret values are always redacted. */
   logger?: boolean | string | LoggerOptions

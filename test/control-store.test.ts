@@ -352,3 +352,11 @@ t.test('bad control options stop buildApp', async (t) => {
   await t.rejects(build(t, { rateLimitPerMinute: 1.5 }), /rateLimitPerMinute: must be a whole number/)
   await t.rejects(build(t, { adminToken: 'two words' }), /adminToken: must be one token/)
 })
+
+t.test('reset: a seed object changed after the first reset is not read again; the recorded version is written', async (t) => {
+  const seed = { organizations: [{ name: 'first' }] }
+  const app = await build(t, { seed })
+  t.match((await app.inject({ method: 'POST', url: '/_mock/reset' })).json().organizations, [{ name: 'first' }])
+  seed.organizations[0]!.name = 'changed'
+  t.match((await app.inject({ method: 'POST', url: '/_mock/reset' })).json().organizations, [{ name: 'first' }], 'as recorded at the first reset')
+})
