@@ -14,7 +14,13 @@ import { parseArgs } from 'node:util'
 import { uuidV7 } from '../src/clock.js'
 import { openDatabase } from '../src/db/database.js'
 
-const { values } = parseArgs({ options: { rounds: { type: 'string', default: '7' }, secrets: { type: 'string', default: '200000' }, deletes: { type: 'string', default: '20000' } } })
+const { values } = parseArgs({
+  options: {
+    rounds: { type: 'string', default: '7' },
+    secrets: { type: 'string', default: '200000' },
+    deletes: { type: 'string', default: '20000' },
+  },
+})
 const ROUNDS = Number(values.rounds)
 const N = Number(values.secrets)
 const D = Number(values.deletes)
@@ -24,10 +30,17 @@ type Variant = { ids: 'v4' | 'v7'; index: 'wide' | 'narrow'; order: 'random' | '
 /** µs per statement: one insert of the store (in one transaction) and one DELETE of the loop. */
 function measure(v: Variant): { insert: number; delete: number } {
   const db = openDatabase(':memory:')
-  if (v.index === 'wide') db.exec('DROP INDEX ai_secrets_org_created; CREATE INDEX ai_secrets_org_newest ON ai_secrets (org, created DESC, seq DESC)')
-  db.prepare(`INSERT INTO organizations (id, name, created) VALUES (?, 'acme', '2026-01-01T00:00:00.000Z')`).run(randomUUID())
+  if (v.index === 'wide')
+    db.exec(
+      'DROP INDEX ai_secrets_org_created; CREATE INDEX ai_secrets_org_newest ON ai_secrets (org, created DESC, seq DESC)',
+    )
+  db.prepare(`INSERT INTO organizations (id, name, created) VALUES (?, 'acme', '2026-01-01T00:00:00.000Z')`).run(
+    randomUUID(),
+  )
   const org = db.prepare('SELECT seq FROM organizations').pluck().get() as number
-  const insert = db.prepare(`INSERT INTO ai_secrets (id, org, name, type, metadata, secret, created, updated_at) VALUES (?, ?, ?, 'openai', NULL, 'sk-x', ?, ?)`)
+  const insert = db.prepare(
+    `INSERT INTO ai_secrets (id, org, name, type, metadata, secret, created, updated_at) VALUES (?, ?, ?, 'openai', NULL, 'sk-x', ?, ?)`,
+  )
   const newId = v.ids === 'v7' ? uuidV7 : randomUUID
   const ids: string[] = []
   const base = Date.parse('2026-01-01T00:00:00Z')
@@ -59,8 +72,12 @@ function measure(v: Variant): { insert: number; delete: number } {
 }
 
 const variants: Variant[] = []
-for (const order of ['random', 'created'] as const) for (const ids of ['v4', 'v7'] as const) for (const index of ['wide', 'narrow'] as const) variants.push({ ids, index, order })
-const results = new Map<Variant, { insert: number[]; delete: number[] }>(variants.map((v) => [v, { insert: [], delete: [] }]))
+for (const order of ['random', 'created'] as const)
+  for (const ids of ['v4', 'v7'] as const)
+    for (const index of ['wide', 'narrow'] as const) variants.push({ ids, index, order })
+const results = new Map<Variant, { insert: number[]; delete: number[] }>(
+  variants.map((v) => [v, { insert: [], delete: [] }]),
+)
 for (let r = 0; r < ROUNDS; r++) {
   for (const v of variants) {
     const m = measure(v)
@@ -72,4 +89,5 @@ for (let r = 0; r < ROUNDS; r++) {
 const median = (a: number[]) => [...a].sort((x, y) => x - y)[a.length >> 1]!.toFixed(2)
 console.log(`${N} secrets, ${D} deletes, ${ROUNDS} rounds, median µs per statement`)
 console.log('| order | ids | index | insert | DELETE |\n| --- | --- | --- | ---: | ---: |')
-for (const [v, m] of results) console.log(`| ${v.order} | ${v.ids} | ${v.index} | ${median(m.insert)} | ${median(m.delete)} |`)
+for (const [v, m] of results)
+  console.log(`| ${v.order} | ${v.ids} | ${v.index} | ${median(m.insert)} | ${median(m.delete)} |`)

@@ -53,7 +53,8 @@ if (existsSync(windowFile)) {
   windows = (JSON.parse(readFileSync(windowFile, 'utf8')) as { windows: Window[] }).windows
   if (values.conns !== undefined) windows = windows.filter((w) => w.connections === Number(values.conns))
 }
-const inWindow = (t: number) => windows.length === 0 || windows.some((w) => t >= Number(w.startUs) && t <= Number(w.endUs))
+const inWindow = (t: number) =>
+  windows.length === 0 || windows.some((w) => t >= Number(w.startUs) && t <= Number(w.endUs))
 
 const byId = new Map<number, ProfileNode>()
 const parent = new Map<number, number>()
@@ -78,7 +79,10 @@ function origin(cf: CallFrame): string {
 }
 
 function fnKey(cf: CallFrame): string {
-  const where = cf.url === '' ? '' : ` ${cf.url.replace(/^.*\/(node_modules|dist)\//, '').replace(/^file:\/\//, '')}:${cf.lineNumber + 1}`
+  const where =
+    cf.url === ''
+      ? ''
+      : ` ${cf.url.replace(/^.*\/(node_modules|dist)\//, '').replace(/^file:\/\//, '')}:${cf.lineNumber + 1}`
   return `${cf.functionName || '(anonymous)'}${where}`
 }
 
@@ -120,7 +124,10 @@ const ms = (us: number) => `${(us / 1000).toFixed(0).padStart(6)} ms`
 
 function print(title: string, m: Map<string, number>, n: number, filter: (k: string) => boolean = () => true) {
   process.stdout.write(`\n${title}\n`)
-  for (const [k, v] of [...m].filter(([k]) => filter(k)).sort((a, b) => b[1] - a[1]).slice(0, n)) {
+  for (const [k, v] of [...m]
+    .filter(([k]) => filter(k))
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, n)) {
     process.stdout.write(`  ${ms(v)}  ${pct(v, busy)}  ${k}\n`)
   }
 }
@@ -132,4 +139,9 @@ process.stdout.write(
 print('self time by origin', selfOrigin, TOP)
 print('inclusive time by origin (time with a frame of it on the stack)', inclusiveOrigin, TOP)
 print('self time by function', self, TOP)
-print('inclusive time by function (app and packages; not node core)', inclusive, TOP, (k) => !k.includes(' node:') && !k.startsWith('('))
+print(
+  'inclusive time by function (app and packages; not node core)',
+  inclusive,
+  TOP,
+  (k) => !k.includes(' node:') && !k.startsWith('('),
+)

@@ -39,7 +39,12 @@ const BENCH_DIR = dirname(fileURLToPath(import.meta.url))
 const ROOT = join(BENCH_DIR, '..')
 const DIST = join(ROOT, 'dist', 'src')
 /** What `npx ai-secret-mock` runs: the package's bin, whatever the build makes of it. */
-const CLI = join(ROOT, (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { bin: Record<string, string> }).bin['ai-secret-mock']!)
+const CLI = join(
+  ROOT,
+  (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { bin: Record<string, string> }).bin[
+    'ai-secret-mock'
+  ]!,
+)
 
 // --- options --------------------------------------------------------------------------
 
@@ -60,8 +65,28 @@ const { values: flags } = parseArgs({
 const QUICK = flags.quick
 const PEERS = flags.peers
 const SETTINGS = QUICK
-  ? { warmupS: 0.15, durationS: 0.4, rounds: 1, secrets: 30_000, orgs: 5, coldRuns: 3, seedSecrets: 20_000, resets: 300, freshServerPerRun: false }
-  : { warmupS: 1, durationS: 4, rounds: 3, secrets: 100_000, orgs: 5, coldRuns: 10, seedSecrets: 1_000_000, resets: 3000, freshServerPerRun: true }
+  ? {
+      warmupS: 0.15,
+      durationS: 0.4,
+      rounds: 1,
+      secrets: 30_000,
+      orgs: 5,
+      coldRuns: 3,
+      seedSecrets: 20_000,
+      resets: 300,
+      freshServerPerRun: false,
+    }
+  : {
+      warmupS: 1,
+      durationS: 4,
+      rounds: 3,
+      secrets: 100_000,
+      orgs: 5,
+      coldRuns: 10,
+      seedSecrets: 1_000_000,
+      resets: 3000,
+      freshServerPerRun: true,
+    }
 // A peers run compares at 10 connections (where the targets are judged) unless told otherwise.
 const CONNECTIONS = PEERS && flags.connections === '10,100' ? [10] : flags.connections.split(',').map(Number)
 /** Every measurement is taken this many times, a round apart; the table shows the best. */
@@ -73,7 +98,11 @@ const PROFILE = flags.profile ? new Set(flags['profile-targets'].split(',').map(
 // Only a whole, unprofiled run replaces bench/results.json (the README's figures come from it).
 const PARTIAL = ONLY !== null || PROFILE.size > 0 || flags.connections !== '10,100'
 const OUT =
-  flags.out ?? join(BENCH_DIR, QUICK ? 'results.quick.json' : PARTIAL ? 'results.partial.json' : PEERS ? 'results.peers.json' : 'results.json')
+  flags.out ??
+  join(
+    BENCH_DIR,
+    QUICK ? 'results.quick.json' : PARTIAL ? 'results.partial.json' : PEERS ? 'results.peers.json' : 'results.json',
+  )
 const PROFILE_DIR = join(BENCH_DIR, 'profiles')
 /** The measurements of a peers run: the mock's full DELETE and Prism, then the times to a first answer. */
 const PEER_IDS = new Set(['delete-memory', 'prism', 'first-answer'])
@@ -128,11 +157,25 @@ let storeIds: string[] = []
 
 const JSON_AUTH = { authorization: `Bearer ${OWNER_KEY}`, 'content-type': 'application/json' }
 const deleteBody = (i: number, name = secretName(i)) => JSON.stringify({ name, org_name: orgName(i % SETTINGS.orgs) })
-const deleteSecret = (i: number): Req => ({ method: 'DELETE', path: '/v1/ai_secret', headers: JSON_AUTH, body: deleteBody(i) })
+const deleteSecret = (i: number): Req => ({
+  method: 'DELETE',
+  path: '/v1/ai_secret',
+  headers: JSON_AUTH,
+  body: deleteBody(i),
+})
 
 // In this order within a round, so that each path is measured right after the ceiling it is judged against.
 const TARGETS: Target[] = [
-  { id: 'ceiling', label: 'ceiling: bare Fastify DELETE', server: 'ceiling', db: 'memory', logLevel: LOG_LEVEL, expect: 200, consumes: false, request: deleteSecret },
+  {
+    id: 'ceiling',
+    label: 'ceiling: bare Fastify DELETE',
+    server: 'ceiling',
+    db: 'memory',
+    logLevel: LOG_LEVEL,
+    expect: 200,
+    consumes: false,
+    request: deleteSecret,
+  },
   {
     id: 'sqlite-memory',
     label: 'ceiling: Fastify + SQLite DELETE (memory)',
@@ -143,7 +186,16 @@ const TARGETS: Target[] = [
     consumes: true,
     request: deleteSecret,
   },
-  { id: 'delete-memory', label: 'DELETE /v1/ai_secret (memory)', server: 'app', db: 'memory', logLevel: LOG_LEVEL, expect: 200, consumes: true, request: deleteSecret },
+  {
+    id: 'delete-memory',
+    label: 'DELETE /v1/ai_secret (memory)',
+    server: 'app',
+    db: 'memory',
+    logLevel: LOG_LEVEL,
+    expect: 200,
+    consumes: true,
+    request: deleteSecret,
+  },
   {
     id: 'sqlite-file',
     label: 'ceiling: Fastify + SQLite DELETE (file db)',
@@ -154,7 +206,16 @@ const TARGETS: Target[] = [
     consumes: true,
     request: deleteSecret,
   },
-  { id: 'delete-file', label: 'DELETE /v1/ai_secret (file db)', server: 'app', db: 'file', logLevel: LOG_LEVEL, expect: 200, consumes: true, request: deleteSecret },
+  {
+    id: 'delete-file',
+    label: 'DELETE /v1/ai_secret (file db)',
+    server: 'app',
+    db: 'file',
+    logLevel: LOG_LEVEL,
+    expect: 200,
+    consumes: true,
+    request: deleteSecret,
+  },
   {
     id: 'not-found',
     label: 'DELETE, absent secret (400)',
@@ -163,7 +224,12 @@ const TARGETS: Target[] = [
     logLevel: LOG_LEVEL,
     expect: 400,
     consumes: false,
-    request: (i) => ({ method: 'DELETE', path: '/v1/ai_secret', headers: JSON_AUTH, body: deleteBody(i, `absent-${i}`) }),
+    request: (i) => ({
+      method: 'DELETE',
+      path: '/v1/ai_secret',
+      headers: JSON_AUTH,
+      body: deleteBody(i, `absent-${i}`),
+    }),
   },
   {
     id: 'unauthorized',
@@ -184,7 +250,11 @@ const TARGETS: Target[] = [
     expect: 200,
     consumes: false,
     requires: 'list',
-    request: (i) => ({ method: 'GET', path: `/v1/ai_secret?org_name=${orgName(i % SETTINGS.orgs)}&limit=10`, headers: { authorization: `Bearer ${OWNER_KEY}` } }),
+    request: (i) => ({
+      method: 'GET',
+      path: `/v1/ai_secret?org_name=${orgName(i % SETTINGS.orgs)}&limit=10`,
+      headers: { authorization: `Bearer ${OWNER_KEY}` },
+    }),
   },
   {
     id: 'get',
@@ -195,7 +265,11 @@ const TARGETS: Target[] = [
     expect: 200,
     consumes: false,
     requires: 'get',
-    request: (i) => ({ method: 'GET', path: `/v1/ai_secret/${storeIds[(i * 7919) % storeIds.length]}`, headers: { authorization: `Bearer ${OWNER_KEY}` } }),
+    request: (i) => ({
+      method: 'GET',
+      path: `/v1/ai_secret/${storeIds[(i * 7919) % storeIds.length]}`,
+      headers: { authorization: `Bearer ${OWNER_KEY}` },
+    }),
   },
   {
     id: 'delete-memory-info-log',
@@ -285,19 +359,27 @@ class ServerChild {
     this.exited = new Promise((resolve) =>
       this.process.on('exit', (code) => {
         children.delete(this.process)
-        for (const w of this.waiters.splice(0)) w.resolve({ type: 'error', message: `server child exited (${code}): ${this.stderr.trim()}` })
+        for (const w of this.waiters.splice(0))
+          w.resolve({ type: 'error', message: `server child exited (${code}): ${this.stderr.trim()}` })
         resolve(code)
       }),
     )
   }
 
   /** The next message of this type (or an error), within timeoutMs. */
-  async next<T extends ChildMessage['type']>(type: T, timeoutMs: number, send?: ParentMessage): Promise<Extract<ChildMessage, { type: T }>> {
+  async next<T extends ChildMessage['type']>(
+    type: T,
+    timeoutMs: number,
+    send?: ParentMessage,
+  ): Promise<Extract<ChildMessage, { type: T }>> {
     const got = new Promise<ChildMessage>((resolve) => this.waiters.push({ type, resolve }))
     if (send !== undefined) this.process.send(send)
     let timer: NodeJS.Timeout | undefined
     const timeout = new Promise<ChildMessage>((resolve) => {
-      timer = setTimeout(() => resolve({ type: 'error', message: `no ${type} message within ${timeoutMs} ms` }), timeoutMs)
+      timer = setTimeout(
+        () => resolve({ type: 'error', message: `no ${type} message within ${timeoutMs} ms` }),
+        timeoutMs,
+      )
     })
     const m = await Promise.race([got, timeout])
     clearTimeout(timer)
@@ -376,7 +458,13 @@ interface Counter {
   next: number
 }
 
-async function load(port: number, target: Target, connections: number, seconds: number, counter: Counter): Promise<RunResult> {
+async function load(
+  port: number,
+  target: Target,
+  connections: number,
+  seconds: number,
+  counter: Counter,
+): Promise<RunResult> {
   let cap: number | undefined
   if (target.consumes) {
     cap = SETTINGS.secrets - counter.next - 2 * connections
@@ -435,7 +523,11 @@ async function load(port: number, target: Target, connections: number, seconds: 
     statuses,
     errors: result.errors,
     timeouts: result.timeouts,
-    autocannon: { rps: Math.round((result.requests.mean * 1000) / SAMPLE_MS), p50: result.latency.p50, p99: result.latency.p99 },
+    autocannon: {
+      rps: Math.round((result.requests.mean * 1000) / SAMPLE_MS),
+      p50: result.latency.p50,
+      p99: result.latency.p99,
+    },
     capped: cap !== undefined && elapsed < seconds * 0.95,
   }
 }
@@ -448,21 +540,28 @@ function round(x: number, digits: number): number {
 function check(run: RunResult, target: Target): void {
   const unexpected = Object.entries(run.statuses).filter(([s]) => Number(s) !== target.expect)
   if (unexpected.length > 0) {
-    fail(`${target.id} @${run.connections}: expected only ${target.expect}, got ${unexpected.map(([s, c]) => `${c}× ${s}`).join(', ')}`)
+    fail(
+      `${target.id} @${run.connections}: expected only ${target.expect}, got ${unexpected.map(([s, c]) => `${c}× ${s}`).join(', ')}`,
+    )
   }
-  if (run.errors > 0 || run.timeouts > 0) fail(`${target.id} @${run.connections}: ${run.errors} errors (${run.timeouts} timeouts)`)
+  if (run.errors > 0 || run.timeouts > 0)
+    fail(`${target.id} @${run.connections}: ${run.errors} errors (${run.timeouts} timeouts)`)
 }
 
 /** One request, outside autocannon, to see that the path answers as expected before loading it. */
 function probe(port: number, req: Req): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
-    const headers = req.body === undefined ? req.headers : { ...req.headers, 'content-length': String(Buffer.byteLength(req.body)) }
-    const r = httpRequest({ host: '127.0.0.1', port, method: req.method, path: req.path, headers, agent: false }, (res) => {
-      let body = ''
-      res.setEncoding('utf8')
-      res.on('data', (d: string) => (body += d))
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }))
-    })
+    const headers =
+      req.body === undefined ? req.headers : { ...req.headers, 'content-length': String(Buffer.byteLength(req.body)) }
+    const r = httpRequest(
+      { host: '127.0.0.1', port, method: req.method, path: req.path, headers, agent: false },
+      (res) => {
+        let body = ''
+        res.setEncoding('utf8')
+        res.on('data', (d: string) => (body += d))
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body }))
+      },
+    )
     r.on('error', reject)
     r.end(req.body)
   })
@@ -515,7 +614,15 @@ async function session(script: string, target: Target, connectionCounts: number[
   const profiled = PROFILE.has(target.id)
   const profileName = `${target.id}${connectionCounts.length === 1 ? `-c${connectionCounts[0]}` : ''}`
   const execArgv = profiled
-    ? ['--cpu-prof', '--cpu-prof-dir', PROFILE_DIR, '--cpu-prof-name', `${profileName}.cpuprofile`, '--cpu-prof-interval', '250']
+    ? [
+        '--cpu-prof',
+        '--cpu-prof-dir',
+        PROFILE_DIR,
+        '--cpu-prof-name',
+        `${profileName}.cpuprofile`,
+        '--cpu-prof-interval',
+        '250',
+      ]
     : []
   const windows: { connections: number; startUs: string; endUs: string }[] = []
   const mine: RunResult[] = []
@@ -524,8 +631,7 @@ async function session(script: string, target: Target, connectionCounts: number[
     if (target.server === 'prism') {
       const started = await startPrism()
       server = started.server
-    }
-    else {
+    } else {
       const config: ServerConfig = {
         mode: target.server,
         distDir: DIST,
@@ -552,7 +658,9 @@ async function session(script: string, target: Target, connectionCounts: number[
     const first = target.request(target.consumes ? SETTINGS.secrets - 1 : 0)
     const answer = await probe(server.port, first)
     if (answer.status !== target.expect) {
-      fail(`${target.id}: probe ${first.method} ${first.path} answered ${answer.status}, not ${target.expect}: ${answer.body.slice(0, 300)}`)
+      fail(
+        `${target.id}: probe ${first.method} ${first.path} answered ${answer.status}, not ${target.expect}: ${answer.body.slice(0, 300)}`,
+      )
       return
     }
     for (const connections of connectionCounts) {
@@ -568,7 +676,8 @@ async function session(script: string, target: Target, connectionCounts: number[
       if (run.requests === 0) {
         // Slow is not broken: a path that answers nothing within the run must still answer a lone request.
         const again = await probe(server.port, target.request(counter.next++))
-        if (again.status !== target.expect) fail(`${target.id} @${connections}: no answers in the run, then ${again.status}`)
+        if (again.status !== target.expect)
+          fail(`${target.id} @${connections}: no answers in the run, then ${again.status}`)
         else note(`  ${target.id} @${connections}: no answer completed within the run (each took longer than it)`)
       }
       run.rssStartMB = mb(server.rss)
@@ -587,7 +696,10 @@ async function session(script: string, target: Target, connectionCounts: number[
       tempDirs.delete(dir)
     }
     if (profiled && windows.length > 0) {
-      writeFileSync(join(PROFILE_DIR, `${profileName}.window.json`), JSON.stringify({ target: target.id, windows }, null, 2))
+      writeFileSync(
+        join(PROFILE_DIR, `${profileName}.window.json`),
+        JSON.stringify({ target: target.id, windows }, null, 2),
+      )
       note(`  profile: ${relative(ROOT, join(PROFILE_DIR, `${profileName}.cpuprofile`))}`)
     }
   }
@@ -621,9 +733,18 @@ async function health(base: string): Promise<number> {
 /** Spawn of `node <bin> --port 0` (demo seed, docs enabled) to the first 200 of /_mock/health. */
 async function coldStart(env: NodeJS.ProcessEnv = process.env): Promise<{ ms: number; rss: number | null }> {
   const t0 = performance.now()
-  const child = spawn(process.execPath, [CLI, '--port', '0', '--log-level', LOG_LEVEL], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] })
+  const child = spawn(process.execPath, [CLI, '--port', '0', '--log-level', LOG_LEVEL], {
+    cwd: ROOT,
+    env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  })
   children.add(child)
-  const exited = new Promise<void>((resolve) => child.on('exit', () => (children.delete(child), resolve())))
+  const exited = new Promise<void>((resolve) =>
+    child.on('exit', () => {
+      children.delete(child)
+      resolve()
+    }),
+  )
   try {
     const base = await new Promise<string>((resolve, reject) => {
       let out = ''
@@ -718,6 +839,7 @@ async function startupRatios(runs: number): Promise<{ emptyMs: number; library: 
     "import { request } from 'node:http'\n" +
       "import { startMockServer } from 'ai-secret-mock'\n" +
       'const mock = await startMockServer()\n' +
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: the source of a program, with template literals of its own
       "await new Promise((resolve, reject) => request(`${mock.url}/_mock/health`, (res) => (res.statusCode === 200 ? res.resume().on('end', resolve) : reject(new Error(`status ${res.statusCode}`)))).on('error', reject).end())\n" +
       "process.stdout.write('answered\\n')\n" +
       'await mock.close()\n',
@@ -764,12 +886,16 @@ function ensurePrism(): { bin: string; version: string } {
   if (prism !== null) return prism
   const dir = flags['prism-dir']
   const pkg = join(dir, 'node_modules', '@stoplight', 'prism-cli', 'package.json')
-  const version = () => (existsSync(pkg) ? (JSON.parse(readFileSync(pkg, 'utf8')) as { version: string }).version : null)
+  const version = () =>
+    existsSync(pkg) ? (JSON.parse(readFileSync(pkg, 'utf8')) as { version: string }).version : null
   if (!version()?.startsWith('5.')) {
     note(`  installing @stoplight/prism-cli@5 into ${dir} (npm install; kept there for the next run)`)
     mkdirSync(dir, { recursive: true })
     if (!existsSync(join(dir, 'package.json'))) writeFileSync(join(dir, 'package.json'), '{ "private": true }\n')
-    execFileSync('npm', ['install', '--no-audit', '--no-fund', '--no-save', '@stoplight/prism-cli@5'], { cwd: dir, stdio: ['ignore', 'ignore', 'inherit'] })
+    execFileSync('npm', ['install', '--no-audit', '--no-fund', '--no-save', '@stoplight/prism-cli@5'], {
+      cwd: dir,
+      stdio: ['ignore', 'ignore', 'inherit'],
+    })
     if (!version()?.startsWith('5.')) throw new Error(`@stoplight/prism-cli@5 is not in ${dir} after npm install`)
   }
   const meta = JSON.parse(readFileSync(pkg, 'utf8')) as { version: string; bin: string | Record<string, string> }
@@ -828,7 +954,12 @@ async function spawnToFirstAnswer(args: string[], port: number): Promise<{ ms: n
   children.add(child)
   let stderr = ''
   child.stderr!.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-2000)))
-  const exited = new Promise<void>((resolve) => child.on('exit', () => (children.delete(child), resolve())))
+  const exited = new Promise<void>((resolve) =>
+    child.on('exit', () => {
+      children.delete(child)
+      resolve()
+    }),
+  )
   const close = async () => {
     if (child.exitCode !== null || child.signalCode !== null) return
     child.kill('SIGTERM')
@@ -846,7 +977,14 @@ async function spawnToFirstAnswer(args: string[], port: number): Promise<{ ms: n
   const pid = child.pid!
   return {
     ms,
-    server: { port, rss: rssOf(pid) ?? NaN, routes: null, ids: [], stats: async () => ({ rss: rssOf(pid) ?? NaN, cpuUs: cpuOf(pid) }), close },
+    server: {
+      port,
+      rss: rssOf(pid) ?? NaN,
+      routes: null,
+      ids: [],
+      stats: async () => ({ rss: rssOf(pid) ?? NaN, cpuUs: cpuOf(pid) }),
+      close,
+    },
   }
 }
 
@@ -854,7 +992,10 @@ async function spawnToFirstAnswer(args: string[], port: number): Promise<{ ms: n
 async function startPrism(): Promise<{ ms: number; server: UnderTest }> {
   const { bin } = ensurePrism()
   const port = await freePort()
-  return spawnToFirstAnswer([bin, 'mock', PRISM_SPEC, '--port', String(port), '--host', '127.0.0.1', '--verboseLevel', 'warn'], port)
+  return spawnToFirstAnswer(
+    [bin, 'mock', PRISM_SPEC, '--port', String(port), '--host', '127.0.0.1', '--verboseLevel', 'warn'],
+    port,
+  )
 }
 
 /** The mock's CLI (the package's bin, demo seed, docs on), as a user starts it. */
@@ -869,7 +1010,9 @@ interface FirstAnswerTimes {
 }
 
 /** Spawn to the first 200 of the same DELETE, Prism and the mock's CLI in turn (one unrecorded start of each first). */
-async function firstAnswers(runs: number): Promise<{ prismVersion: string; ratio: number; mock: FirstAnswerTimes; prism: FirstAnswerTimes }> {
+async function firstAnswers(
+  runs: number,
+): Promise<{ prismVersion: string; ratio: number; mock: FirstAnswerTimes; prism: FirstAnswerTimes }> {
   const { version } = ensurePrism()
   const once = async (start: () => Promise<{ ms: number; server: UnderTest }>) => {
     const { ms, server } = await start()
@@ -885,7 +1028,12 @@ async function firstAnswers(runs: number): Promise<{ prismVersion: string; ratio
     mock.push(await once(startMockCli))
   }
   const times = (xs: number[]) => ({ medianMs: round(median(xs), 1), runs: xs.map((x) => round(x, 1)) })
-  return { prismVersion: version, ratio: round(median(prismMs) / median(mock), 2), mock: times(mock), prism: times(prismMs) }
+  return {
+    prismVersion: version,
+    ratio: round(median(prismMs) / median(mock), 2),
+    mock: times(mock),
+    prism: times(prismMs),
+  }
 }
 
 // --- main ------------------------------------------------------------------------------
@@ -905,7 +1053,12 @@ function machine() {
   }
   let srcChanged: string[] = []
   try {
-    srcChanged = execFileSync('git', ['status', '--porcelain', '--', 'src', 'migrations'], { cwd: ROOT, encoding: 'utf8' }).split('\n').filter((l) => l !== '')
+    srcChanged = execFileSync('git', ['status', '--porcelain', '--', 'src', 'migrations'], {
+      cwd: ROOT,
+      encoding: 'utf8',
+    })
+      .split('\n')
+      .filter((l) => l !== '')
   } catch {
     /* not a git checkout */
   }
@@ -953,7 +1106,8 @@ async function main(): Promise<void> {
       (m.uncommittedSrcFiles > 0 ? ` + ${m.uncommittedSrcFiles} uncommitted file(s) in src/ or migrations/` : ''),
   )
   const loadAtStart = round(loadavg()[0]!, 2)
-  if (loadAtStart > 0.5) note(`warning: load average ${loadAtStart} before starting: other work on this machine will skew the numbers`)
+  if (loadAtStart > 0.5)
+    note(`warning: load average ${loadAtStart} before starting: other work on this machine will skew the numbers`)
   note(
     `store: ${SETTINGS.secrets} secrets in ${SETTINGS.orgs} organizations; warm-up ${SETTINGS.warmupS} s, run ${SETTINGS.durationS} s per measurement` +
       (ROUNDS > 1 ? `, ${ROUNDS} rounds (best reported)` : ''),
@@ -970,7 +1124,12 @@ async function main(): Promise<void> {
         for (const t of targets) if ((t.connections ?? CONNECTIONS).includes(c)) await session(script, t, [c])
       }
     } else {
-      for (const t of targets) await session(script, t, (t.connections ?? CONNECTIONS).filter((c) => CONNECTIONS.includes(c)))
+      for (const t of targets)
+        await session(
+          script,
+          t,
+          (t.connections ?? CONNECTIONS).filter((c) => CONNECTIONS.includes(c)),
+        )
     }
   }
   const best: RunResult[] = []
@@ -986,7 +1145,8 @@ async function main(): Promise<void> {
     const ceiling = runs.find((x) => x.target === 'ceiling' && x.connections === r.connections)
     if (ceiling !== undefined) {
       r.ratio = round(r.rps / ceiling.rps, 3)
-      if (r.serverCpuUsPerRequest && ceiling.serverCpuUsPerRequest) r.cpuRatio = round(ceiling.serverCpuUsPerRequest / r.serverCpuUsPerRequest, 3)
+      if (r.serverCpuUsPerRequest && ceiling.serverCpuUsPerRequest)
+        r.cpuRatio = round(ceiling.serverCpuUsPerRequest / r.serverCpuUsPerRequest, 3)
     }
     const target = TARGETS.find((t) => t.id === r.target)!
     if (target.server !== 'app') continue
@@ -995,11 +1155,18 @@ async function main(): Promise<void> {
     if (sqlite === undefined) continue
     r.sqliteRatio = round(r.rps / sqlite.rps, 3)
     r.sqliteP99Ratio = round(r.p99 / sqlite.p99, 3)
-    if (r.serverCpuUsPerRequest && sqlite.serverCpuUsPerRequest) r.sqliteCpuRatio = round(sqlite.serverCpuUsPerRequest / r.serverCpuUsPerRequest, 3)
+    if (r.serverCpuUsPerRequest && sqlite.serverCpuUsPerRequest)
+      r.sqliteCpuRatio = round(sqlite.serverCpuUsPerRequest / r.serverCpuUsPerRequest, 3)
     // Same-round pairs: the SQLite route and this path measured one after the other.
     const pairs = allRuns
       .filter((x) => x.target === r.target && x.connections === r.connections)
-      .map((x) => [x, allRuns.find((y) => y.target === sqliteId && y.connections === r.connections && y.round === x.round)] as const)
+      .map(
+        (x) =>
+          [
+            x,
+            allRuns.find((y) => y.target === sqliteId && y.connections === r.connections && y.round === x.round),
+          ] as const,
+      )
       .filter((pair): pair is readonly [RunResult, RunResult] => pair[1] !== undefined)
     if (pairs.length > 0) {
       r.pairedSqliteRatios = pairs.map(([x, y]) => round(x.rps / y.rps, 3))
@@ -1037,10 +1204,23 @@ async function main(): Promise<void> {
     }
   }
 
-  let seed: { secrets: number; bulkInsertMs: number; applySeedMs: number; rssAfterMB: number; perMillion: { bulkInsertS: number; applySeedS: number } } | null = null
+  let seed: {
+    secrets: number
+    bulkInsertMs: number
+    applySeedMs: number
+    rssAfterMB: number
+    perMillion: { bulkInsertS: number; applySeedS: number }
+  } | null = null
   if (wanted('seed')) {
     note(`  seeding ${SETTINGS.seedSecrets} secrets (bulk insert, then applySeed)`)
-    const child = new ServerChild(script, { mode: 'seed', distDir: DIST, db: ':memory:', secrets: SETTINGS.seedSecrets, orgs: SETTINGS.orgs, logLevel: 'false' })
+    const child = new ServerChild(script, {
+      mode: 'seed',
+      distDir: DIST,
+      db: ':memory:',
+      secrets: SETTINGS.seedSecrets,
+      orgs: SETTINGS.orgs,
+      logLevel: 'false',
+    })
     try {
       const s = await child.next('seeded', 600_000)
       const scale = 1_000_000 / s.secrets
@@ -1049,7 +1229,10 @@ async function main(): Promise<void> {
         bulkInsertMs: Math.round(s.bulkInsertMs),
         applySeedMs: Math.round(s.applySeedMs),
         rssAfterMB: mb(s.rssAfter),
-        perMillion: { bulkInsertS: round((s.bulkInsertMs * scale) / 1000, 2), applySeedS: round((s.applySeedMs * scale) / 1000, 2) },
+        perMillion: {
+          bulkInsertS: round((s.bulkInsertMs * scale) / 1000, 2),
+          applySeedS: round((s.applySeedMs * scale) / 1000, 2),
+        },
       }
     } catch (err) {
       fail(`seed: ${(err as Error).message}`)
@@ -1062,8 +1245,18 @@ async function main(): Promise<void> {
 
   let resets: { resets: number; inject: LatencySummary; direct: LatencySummary } | null = null
   if (wanted('reset')) {
-    note(`  reset: ${SETTINGS.resets} POST /_mock/reset (app.inject) and control.reset() with the demo seed, in one process`)
-    const child = new ServerChild(script, { mode: 'reset', distDir: DIST, db: ':memory:', secrets: 0, orgs: 0, logLevel: 'false', resets: SETTINGS.resets })
+    note(
+      `  reset: ${SETTINGS.resets} POST /_mock/reset (app.inject) and control.reset() with the demo seed, in one process`,
+    )
+    const child = new ServerChild(script, {
+      mode: 'reset',
+      distDir: DIST,
+      db: ':memory:',
+      secrets: 0,
+      orgs: 0,
+      logLevel: 'false',
+      resets: SETTINGS.resets,
+    })
     try {
       const r = await child.next('resets', 300_000)
       resets = { resets: SETTINGS.resets, inject: r.inject, direct: r.direct }
@@ -1078,7 +1271,9 @@ async function main(): Promise<void> {
 
   let firstAnswer: Awaited<ReturnType<typeof firstAnswers>> | null = null
   if (wanted('first-answer')) {
-    note(`  first answer: 1 + ${SETTINGS.coldRuns} spawns each of Prism and the mock's CLI, in turn, to their first 200 of the same DELETE`)
+    note(
+      `  first answer: 1 + ${SETTINGS.coldRuns} spawns each of Prism and the mock's CLI, in turn, to their first 200 of the same DELETE`,
+    )
     try {
       firstAnswer = await firstAnswers(SETTINGS.coldRuns)
     } catch (err) {
@@ -1106,7 +1301,10 @@ async function main(): Promise<void> {
     })
     checks.push({
       target: `${name} @10 connections, p99`,
-      measured: run?.pairedSqliteP99Ratio === undefined ? 'n/a' : `${x2(run.pairedSqliteP99Ratio)} ${ceilingId}'s p99 (${run.p99.toFixed(2)} ms at best)`,
+      measured:
+        run?.pairedSqliteP99Ratio === undefined
+          ? 'n/a'
+          : `${x2(run.pairedSqliteP99Ratio)} ${ceilingId}'s p99 (${run.p99.toFixed(2)} ms at best)`,
       goal: `≤ 1.5 × ${ceilingId}'s p99`,
       pass: run?.pairedSqliteP99Ratio === undefined ? null : run.pairedSqliteP99Ratio <= 1.5,
     })
@@ -1120,13 +1318,19 @@ async function main(): Promise<void> {
       measured:
         run?.ratio === undefined
           ? 'n/a'
-          : `${run.ratio.toFixed(2)} × ceiling` + (run.cpuRatio === undefined ? '' : ` (by CPU/req: ${run.cpuRatio.toFixed(2)})`),
+          : `${run.ratio.toFixed(2)} × ceiling` +
+            (run.cpuRatio === undefined ? '' : ` (by CPU/req: ${run.cpuRatio.toFixed(2)})`),
       goal: `≥ ${min} × ceiling`,
       pass: run?.ratio === undefined ? null : run.ratio >= min,
     })
   if (!PEERS) {
     ratioCheck('full DELETE (memory) @10 connections vs bare Fastify', del, 0.75)
-    checks.push({ target: 'full DELETE (memory) p99 @10 connections', measured: del === undefined ? 'n/a' : `${del.p99.toFixed(2)} ms`, goal: '≤ 2 ms', pass: del === undefined ? null : del.p99 <= 2 })
+    checks.push({
+      target: 'full DELETE (memory) p99 @10 connections',
+      measured: del === undefined ? 'n/a' : `${del.p99.toFixed(2)} ms`,
+      goal: '≤ 2 ms',
+      pass: del === undefined ? null : del.p99 <= 2,
+    })
     ratioCheck('full DELETE (file db) @10 connections vs bare Fastify', file, 0.4)
   }
   if (resets !== null) {
@@ -1141,23 +1345,39 @@ async function main(): Promise<void> {
     const prism = at10('prism')
     checks.push({
       target: 'full DELETE (memory) vs Prism @10 connections, req/s',
-      measured: del === undefined || prism === undefined ? 'n/a' : `${(del.rps / prism.rps).toFixed(1)} × (${del.rps.toLocaleString('en-US')} vs ${prism.rps.toLocaleString('en-US')})`,
+      measured:
+        del === undefined || prism === undefined
+          ? 'n/a'
+          : `${(del.rps / prism.rps).toFixed(1)} × (${del.rps.toLocaleString('en-US')} vs ${prism.rps.toLocaleString('en-US')})`,
       goal: '≥ 10 × Prism',
       pass: del === undefined || prism === undefined ? null : del.rps / prism.rps >= 10,
     })
     checks.push({
       target: 'time from spawn to first answer vs Prism',
-      measured: firstAnswer === null ? 'n/a' : `${firstAnswer.ratio.toFixed(1)} × faster (${firstAnswer.mock.medianMs} vs ${firstAnswer.prism.medianMs} ms)`,
+      measured:
+        firstAnswer === null
+          ? 'n/a'
+          : `${firstAnswer.ratio.toFixed(1)} × faster (${firstAnswer.mock.medianMs} vs ${firstAnswer.prism.medianMs} ms)`,
       goal: '≥ 5 × faster',
       pass: firstAnswer === null ? null : firstAnswer.ratio >= 5,
     })
   } else {
-    checks.push({ target: 'cold start, median of ' + SETTINGS.coldRuns, measured: cold === null ? 'n/a' : `${cold.medianMs.toFixed(0)} ms`, goal: '≤ 250 ms', pass: cold === null ? null : cold.medianMs <= 250 })
+    checks.push({
+      target: `cold start, median of ${SETTINGS.coldRuns}`,
+      measured: cold === null ? 'n/a' : `${cold.medianMs.toFixed(0)} ms`,
+      goal: '≤ 250 ms',
+      pass: cold === null ? null : cold.medianMs <= 250,
+    })
     for (const [name, r] of [
       ['library: import + startMockServer + first answer', startup?.library],
       ['CLI: spawn to first /_mock/health', startup?.cli],
     ] as const) {
-      checks.push({ target: name, measured: r === undefined ? 'n/a' : `${r.ratio.toFixed(2)} × node -e ""`, goal: '≤ 2 × node -e ""', pass: r === undefined ? null : r.ratio <= 2 })
+      checks.push({
+        target: name,
+        measured: r === undefined ? 'n/a' : `${r.ratio.toFixed(2)} × node -e ""`,
+        goal: '≤ 2 × node -e ""',
+        pass: r === undefined ? null : r.ratio <= 2,
+      })
     }
     checks.push({
       target: 'RSS after start-up (CLI, demo seed)',
@@ -1179,42 +1399,52 @@ async function main(): Promise<void> {
   const lines: string[] = []
   lines.push('')
   lines.push(
-    ...table([
+    ...table(
       [
-        'path',
-        'conns',
-        'req/s',
-        'p50 ms',
-        'p99 ms',
-        '× bare',
-        '× SQLite',
-        'same-round × SQLite',
-        'p99 × SQLite',
-        'CPU µs/req',
-        'answers',
-        'RSS MB start → end',
-        ...(ROUNDS > 1 ? ['req/s by round'] : []),
+        [
+          'path',
+          'conns',
+          'req/s',
+          'p50 ms',
+          'p99 ms',
+          '× bare',
+          '× SQLite',
+          'same-round × SQLite',
+          'p99 × SQLite',
+          'CPU µs/req',
+          'answers',
+          'RSS MB start → end',
+          ...(ROUNDS > 1 ? ['req/s by round'] : []),
+        ],
+        ...runs.map((r) => [
+          r.label,
+          String(r.connections),
+          r.rps.toLocaleString('en-US'),
+          r.p50.toFixed(2),
+          r.p99.toFixed(2),
+          f(r.ratio, 2),
+          f(r.sqliteRatio, 2),
+          r.pairedSqliteRatios === undefined
+            ? ''
+            : `${f(r.pairedSqliteRatio, 2)}${r.pairedSqliteRatios.length > 1 ? ` (${r.pairedSqliteRatios.map((x) => x.toFixed(2)).join('/')})` : ''}`,
+          f(r.sqliteP99Ratio, 2),
+          f(r.serverCpuUsPerRequest, 0),
+          Object.entries(r.statuses)
+            .map(([s, c]) => `${c} × ${s}`)
+            .join(', ') + (r.capped ? ' (capped)' : ''),
+          r.rssStartMB === undefined ? '' : `${r.rssStartMB.toFixed(0)} → ${r.rssEndMB?.toFixed(0) ?? '?'}`,
+          ...(ROUNDS > 1 ? [(r.roundsRps ?? []).map((x) => x.toLocaleString('en-US')).join(' / ')] : []),
+        ]),
       ],
-      ...runs.map((r) => [
-        r.label,
-        String(r.connections),
-        r.rps.toLocaleString('en-US'),
-        r.p50.toFixed(2),
-        r.p99.toFixed(2),
-        f(r.ratio, 2),
-        f(r.sqliteRatio, 2),
-        r.pairedSqliteRatios === undefined ? '' : `${f(r.pairedSqliteRatio, 2)}${r.pairedSqliteRatios.length > 1 ? ` (${r.pairedSqliteRatios.map((x) => x.toFixed(2)).join('/')})` : ''}`,
-        f(r.sqliteP99Ratio, 2),
-        f(r.serverCpuUsPerRequest, 0),
-        Object.entries(r.statuses).map(([s, c]) => `${c} × ${s}`).join(', ') + (r.capped ? ' (capped)' : ''),
-        r.rssStartMB === undefined ? '' : `${r.rssStartMB.toFixed(0)} → ${r.rssEndMB?.toFixed(0) ?? '?'}`,
-        ...(ROUNDS > 1 ? [(r.roundsRps ?? []).map((x) => x.toLocaleString('en-US')).join(' / ')] : []),
-      ]),
-    ], [1, 2, 3, 4, 5, 6, 8, 9]),
+      [1, 2, 3, 4, 5, 6, 8, 9],
+    ),
   )
   for (const s of skipped) lines.push(`note: ${s}`)
   lines.push('')
-  if (cold !== null) lines.push(`cold start (spawn → first 200 of /_mock/health): median ${cold.medianMs} ms of [${cold.runs.join(', ')}]; RSS after start-up median ${cold.medianRssMB} MB`)
+  if (cold !== null)
+    lines.push(
+      `cold start (spawn → first 200 of /_mock/health): median ${cold.medianMs} ms of [${cold.runs.join(', ')}]; RSS after start-up median ${cold.medianRssMB} MB`,
+    )
   if (startup !== null) {
     lines.push(
       `start-up against an empty node -e "" (median ${startup.emptyMs} ms): library ${startup.library.ratio} × (median ${startup.library.medianMs} ms; ` +
@@ -1224,12 +1454,16 @@ async function main(): Promise<void> {
   if (seed !== null) {
     lines.push(
       `seeding ${seed.secrets.toLocaleString('en-US')} secrets: bulk insert (Repository.insertSecrets, one transaction) ${seed.bulkInsertMs} ms; applySeed (seed-file path) ${seed.applySeedMs} ms` +
-        (seed.secrets === 1_000_000 ? '' : ` (per million: ${seed.perMillion.bulkInsertS} s / ${seed.perMillion.applySeedS} s)`),
+        (seed.secrets === 1_000_000
+          ? ''
+          : ` (per million: ${seed.perMillion.bulkInsertS} s / ${seed.perMillion.applySeedS} s)`),
     )
   }
   if (resets !== null) {
     const us = (x: LatencySummary) => `median ${x.medianUs} µs, p99 ${x.p99Us} µs, mean ${x.meanUs} µs`
-    lines.push(`reset with the demo seed (${resets.resets} each, in one process): POST /_mock/reset by app.inject ${us(resets.inject)}; control.reset() alone ${us(resets.direct)}`)
+    lines.push(
+      `reset with the demo seed (${resets.resets} each, in one process): POST /_mock/reset by app.inject ${us(resets.inject)}; control.reset() alone ${us(resets.direct)}`,
+    )
   }
   if (firstAnswer !== null) {
     lines.push(
@@ -1240,20 +1474,29 @@ async function main(): Promise<void> {
   lines.push('')
   // Sub-second runs of a barely warm server say whether the script works, not whether a target is met.
   if (QUICK) for (const c of judged) c.pass = null
-  const verdict = (c: TargetCheck) => (QUICK ? 'not judged (quick run)' : c.pass === null ? 'n/a' : c.pass ? 'PASS' : 'MISS')
-  lines.push(...table([['target', 'measured', 'goal', ''], ...judged.map((c) => [c.target, c.measured, c.goal, verdict(c)])]))
-  process.stdout.write(lines.join('\n') + '\n')
+  const verdict = (c: TargetCheck) =>
+    QUICK ? 'not judged (quick run)' : c.pass === null ? 'n/a' : c.pass ? 'PASS' : 'MISS'
+  lines.push(
+    ...table([['target', 'measured', 'goal', ''], ...judged.map((c) => [c.target, c.measured, c.goal, verdict(c)])]),
+  )
+  process.stdout.write(`${lines.join('\n')}\n`)
 
   writeFileSync(
     OUT,
-    JSON.stringify(
+    `${JSON.stringify(
       {
         date: new Date().toISOString(),
         quick: QUICK,
         command: COMMAND,
         machine: { ...m, loadAverage1m: { start: loadAtStart, end: round(loadavg()[0]!, 2) } },
         prismVersion: prism?.version ?? null,
-        settings: { ...SETTINGS, rounds: ROUNDS, connections: CONNECTIONS, logLevel: LOG_LEVEL, profiled: [...PROFILE] },
+        settings: {
+          ...SETTINGS,
+          rounds: ROUNDS,
+          connections: CONNECTIONS,
+          logLevel: LOG_LEVEL,
+          profiled: [...PROFILE],
+        },
         runs,
         allRuns,
         appRoutes: routes,
@@ -1268,7 +1511,7 @@ async function main(): Promise<void> {
       },
       null,
       2,
-    ) + '\n',
+    )}\n`,
   )
   note(`\nwrote ${relative(ROOT, OUT)}`)
 }
@@ -1277,7 +1520,10 @@ async function main(): Promise<void> {
 function table(rows: string[][], right: number[] = []): string[] {
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length)))
   return rows.map((r, j) => {
-    const line = r.map((c, i) => (right.includes(i) && j > 0 ? c.padStart(widths[i]!) : c.padEnd(widths[i]!))).join('  ').trimEnd()
+    const line = r
+      .map((c, i) => (right.includes(i) && j > 0 ? c.padStart(widths[i]!) : c.padEnd(widths[i]!)))
+      .join('  ')
+      .trimEnd()
     return j === 0 ? `${line}\n${'-'.repeat(line.length)}` : line
   })
 }

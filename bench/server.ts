@@ -106,7 +106,8 @@ async function bareFastify(): Promise<FastifyInstance> {
   const { BODY_LIMIT } = await load<ErrorsModule>('errors.js')
   const { REDACT } = await load<AppModule>('app.js')
   return Fastify({
-    logger: config.logLevel === 'false' ? false : { level: config.logLevel, redact: { paths: REDACT, censor: '[redacted]' } },
+    logger:
+      config.logLevel === 'false' ? false : { level: config.logLevel, redact: { paths: REDACT, censor: '[redacted]' } },
     logController: new LogController({ disableRequestLogging: true, requestIdLogLabel: 'request_id' }),
     bodyLimit: BODY_LIMIT,
     routerOptions: { maxParamLength: 2048 },
@@ -150,7 +151,9 @@ async function sqliteCeiling(): Promise<{ app: FastifyInstance; seedMs: number; 
     db.close()
     done()
   })
-  const del = db.prepare('DELETE FROM ai_secrets WHERE org = (SELECT seq FROM organizations WHERE name = ?) AND name = ? RETURNING *')
+  const del = db.prepare(
+    'DELETE FROM ai_secrets WHERE org = (SELECT seq FROM organizations WHERE name = ?) AND name = ? RETURNING *',
+  )
   app.delete('/v1/ai_secret', async (request, reply) => {
     const body = request.body as { name: string; org_name: string }
     const row = del.get(body.org_name, body.name)
@@ -164,7 +167,9 @@ async function sqliteCeiling(): Promise<{ app: FastifyInstance; seedMs: number; 
 function routesOf(app: FastifyInstance): Routes {
   return {
     list: app.hasRoute({ method: 'GET', url: '/v1/ai_secret' }),
-    get: ['/v1/ai_secret/:ai_secret_id(.+)', '/v1/ai_secret/:ai_secret_id', '/v1/ai_secret/:id'].some((url) => app.hasRoute({ method: 'GET', url })),
+    get: ['/v1/ai_secret/:ai_secret_id(.+)', '/v1/ai_secret/:ai_secret_id', '/v1/ai_secret/:id'].some((url) =>
+      app.hasRoute({ method: 'GET', url }),
+    ),
   }
 }
 
@@ -197,8 +202,7 @@ async function serve(): Promise<void> {
     if (message.type === 'stats') {
       const cpu = process.cpuUsage()
       send({ type: 'stats', ...memory(), cpuUs: cpu.user + cpu.system })
-    }
-    else if (message.type === 'close') {
+    } else if (message.type === 'close') {
       // process.exit (not a signal) so that --cpu-prof writes its profile.
       app.close().then(
         () => process.exit(0),
@@ -206,7 +210,15 @@ async function serve(): Promise<void> {
       )
     }
   })
-  send({ type: 'ready', port: address.port, ...memory(), startMs: performance.now() - started, seedMs, routes, ...(config.wantIds === true ? { ids } : {}) })
+  send({
+    type: 'ready',
+    port: address.port,
+    ...memory(),
+    startMs: performance.now() - started,
+    seedMs,
+    routes,
+    ...(config.wantIds === true ? { ids } : {}),
+  })
 }
 
 async function timeSeeding(): Promise<void> {
@@ -243,7 +255,12 @@ function summary(us: Float64Array): LatencySummary {
   const sorted = us.slice().sort()
   const at = (q: number) => sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))]!
   const round = (x: number) => Math.round(x * 10) / 10
-  return { n: sorted.length, medianUs: round(at(0.5)), p99Us: round(at(0.99)), meanUs: round(sorted.reduce((a, b) => a + b, 0) / sorted.length) }
+  return {
+    n: sorted.length,
+    medianUs: round(at(0.5)),
+    p99Us: round(at(0.99)),
+    meanUs: round(sorted.reduce((a, b) => a + b, 0) / sorted.length),
+  }
 }
 
 /**
@@ -263,7 +280,8 @@ async function timeResets(): Promise<void> {
     let t = performance.now()
     const res = await app.inject({ method: 'POST', url: '/_mock/reset' })
     const injectMs = performance.now() - t
-    if (res.statusCode !== 200) throw new Error(`POST /_mock/reset answered ${res.statusCode}: ${res.body.slice(0, 300)}`)
+    if (res.statusCode !== 200)
+      throw new Error(`POST /_mock/reset answered ${res.statusCode}: ${res.body.slice(0, 300)}`)
     t = performance.now()
     app.control.reset()
     const directMs = performance.now() - t

@@ -15,7 +15,6 @@ export function secretName(i: number): string {
   return `secret-${i}`
 }
 
-
 export interface ServerConfig {
   /**
    * ceiling: bare Fastify; sqlite: Fastify + better-sqlite3, one DELETE … RETURNING; app: the
@@ -53,7 +52,16 @@ export interface Routes {
 }
 
 export type ChildMessage =
-  | { type: 'ready'; port: number; rss: number; heapUsed: number; startMs: number; seedMs: number; routes: Routes; ids?: string[] }
+  | {
+      type: 'ready'
+      port: number
+      rss: number
+      heapUsed: number
+      startMs: number
+      seedMs: number
+      routes: Routes
+      ids?: string[]
+    }
   | { type: 'stats'; rss: number; heapUsed: number; cpuUs: number }
   | { type: 'seeded'; secrets: number; bulkInsertMs: number; applySeedMs: number; rssAfter: number }
   | { type: 'resets'; inject: LatencySummary; direct: LatencySummary }

@@ -29,7 +29,16 @@ interface Latency {
 interface Results {
   date: string
   command: string
-  machine: { nproc: number; cpu: string; node: string; os: string; memoryGB: number; commit: string; uncommittedSrcFiles?: number; loadAverage1m: { start: number; end: number } }
+  machine: {
+    nproc: number
+    cpu: string
+    node: string
+    os: string
+    memoryGB: number
+    commit: string
+    uncommittedSrcFiles?: number
+    loadAverage1m: { start: number; end: number }
+  }
   settings: { warmupS: number; durationS: number; secrets: number; orgs: number; rounds?: number }
   runs: Run[]
   skipped: string[]
@@ -41,7 +50,12 @@ interface Results {
   } | null
   seed: { secrets: number; bulkInsertMs: number; applySeedMs: number; rssAfterMB: number } | null
   resets?: { resets: number; inject: Latency; direct: Latency } | null
-  firstAnswer?: { prismVersion: string; ratio: number; mock: { medianMs: number; runs: number[] }; prism: { medianMs: number; runs: number[] } } | null
+  firstAnswer?: {
+    prismVersion: string
+    ratio: number
+    mock: { medianMs: number; runs: number[] }
+    prism: { medianMs: number; runs: number[] }
+  } | null
   targets: { target: string; measured: string; goal: string; pass: boolean | null }[]
   failures: string[]
 }
@@ -60,9 +74,13 @@ out.push(
   '| path | conns | req/s | p50 ms | p99 ms | × bare | × SQLite | same-round × SQLite | p99 × SQLite | CPU µs/req | answers | RSS MB start → end | req/s by round |',
   '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- | --- | --- |',
 )
-const f = (x: number | null | undefined, d: number) => (x === undefined || x === null || Number.isNaN(x) ? 'n/a' : x.toFixed(d))
+const f = (x: number | null | undefined, d: number) =>
+  x === undefined || x === null || Number.isNaN(x) ? 'n/a' : x.toFixed(d)
 for (const x of r.runs) {
-  const answers = Object.entries(x.statuses).map(([s, c]) => `${c.toLocaleString('en-US')} × ${s}`).join(', ') + (x.capped ? ' (capped)' : '')
+  const answers =
+    Object.entries(x.statuses)
+      .map(([s, c]) => `${c.toLocaleString('en-US')} × ${s}`)
+      .join(', ') + (x.capped ? ' (capped)' : '')
   out.push(
     `| ${x.label} | ${x.connections} | ${x.rps.toLocaleString('en-US')} | ${f(x.p50, 2)} | ${f(x.p99, 2)} | ${f(x.ratio, 2)} | ${f(x.sqliteRatio, 2)} | ` +
       `${x.pairedSqliteRatios === undefined ? '' : `${f(x.pairedSqliteRatio, 2)} (${x.pairedSqliteRatios.map((n) => n.toFixed(2)).join(' / ')})`} | ${f(x.sqliteP99Ratio, 2)} | ` +
@@ -71,7 +89,10 @@ for (const x of r.runs) {
 }
 for (const s of r.skipped) out.push('', `Note: ${s}.`)
 out.push('')
-if (r.coldStart) out.push(`Cold start: median ${r.coldStart.medianMs} ms of ${r.coldStart.runs.join(', ')} ms; RSS after start-up ${r.coldStart.medianRssMB} MB (median).`)
+if (r.coldStart)
+  out.push(
+    `Cold start: median ${r.coldStart.medianMs} ms of ${r.coldStart.runs.join(', ')} ms; RSS after start-up ${r.coldStart.medianRssMB} MB (median).`,
+  )
 if (r.startup) {
   const s = r.startup
   out.push(
@@ -82,7 +103,10 @@ if (r.startup) {
 }
 if (r.resets) {
   const us = (x: Latency) => `median ${x.medianUs} µs, p99 ${x.p99Us} µs`
-  out.push('', `Reset with the demo seed (${r.resets.resets} of each, one process): \`POST /_mock/reset\` by \`app.inject\` ${us(r.resets.inject)}; \`control.reset()\` alone ${us(r.resets.direct)}.`)
+  out.push(
+    '',
+    `Reset with the demo seed (${r.resets.resets} of each, one process): \`POST /_mock/reset\` by \`app.inject\` ${us(r.resets.inject)}; \`control.reset()\` alone ${us(r.resets.direct)}.`,
+  )
 }
 if (r.firstAnswer) {
   const a = r.firstAnswer
@@ -100,6 +124,7 @@ if (r.seed) {
   )
 }
 out.push('', '| target | measured | goal | |', '| --- | --- | --- | --- |')
-for (const t of r.targets) out.push(`| ${t.target} | ${t.measured} | ${t.goal} | ${t.pass === null ? 'n/a' : t.pass ? 'PASS' : '**MISS**'} |`)
+for (const t of r.targets)
+  out.push(`| ${t.target} | ${t.measured} | ${t.goal} | ${t.pass === null ? 'n/a' : t.pass ? 'PASS' : '**MISS**'} |`)
 if (r.failures.length > 0) out.push('', 'Broke:', ...r.failures.map((x) => `- ${x}`))
-process.stdout.write(out.join('\n') + '\n')
+process.stdout.write(`${out.join('\n')}\n`)

@@ -18,7 +18,7 @@
 //
 // Why one bundled file: a cold start was mostly Node resolving and loading ~1 000 module files.
 import { execFileSync } from 'node:child_process'
-import { chmodSync, cpSync, existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { chmodSync, cpSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { builtinModules, createRequire } from 'node:module'
 import { dirname, join, relative } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -29,7 +29,22 @@ const DIST = join(ROOT, 'dist')
 const SWAGGER_UI = join(ROOT, 'node_modules', '@fastify', 'swagger-ui')
 process.chdir(ROOT)
 
-for (const f of ['core.cjs', 'core.cjs.map', 'index.cjs', 'index.cjs.map', 'cli.cjs.map', 'swagger-ui.cjs.map', 'index.mjs', 'index.d.ts', 'index.d.cts', 'cli.cjs', 'cli.mjs', 'swagger-ui.cjs', 'swagger-ui', 'THIRD-PARTY-LICENSES.txt']) {
+for (const f of [
+  'core.cjs',
+  'core.cjs.map',
+  'index.cjs',
+  'index.cjs.map',
+  'cli.cjs.map',
+  'swagger-ui.cjs.map',
+  'index.mjs',
+  'index.d.ts',
+  'index.d.cts',
+  'cli.cjs',
+  'cli.mjs',
+  'swagger-ui.cjs',
+  'swagger-ui',
+  'THIRD-PARTY-LICENSES.txt',
+]) {
   rmSync(join(DIST, f), { recursive: true, force: true })
 }
 
@@ -59,7 +74,10 @@ const swaggerUiOutside = {
     b.onResolve({ filter: /^@fastify\/swagger-ui$/ }, () => ({ path: 'swagger-ui', namespace: 'swagger-ui-outside' }))
     b.onResolve({ filter: /^\.\/swagger-ui\.cjs$/ }, () => ({ path: './swagger-ui.cjs', external: true }))
     // A CommonJS module of the bundle, so that import() of it becomes a require() on first use.
-    b.onLoad({ filter: /.*/, namespace: 'swagger-ui-outside' }, () => ({ contents: "module.exports = require('./swagger-ui.cjs')", loader: 'js' }))
+    b.onLoad({ filter: /.*/, namespace: 'swagger-ui-outside' }, () => ({
+      contents: "module.exports = require('./swagger-ui.cjs')",
+      loader: 'js',
+    }))
   },
 }
 
@@ -75,9 +93,18 @@ const lazyServerModules = {
       for (const name of ['https', 'http2']) {
         const line = `const ${name} = require('node:${name}')`
         if (!contents.includes(line)) {
-          return { contents, loader: 'js', warnings: [{ text: `fastify/lib/server.js no longer has "${line}": node:${name} is loaded at start-up again` }] }
+          return {
+            contents,
+            loader: 'js',
+            warnings: [
+              { text: `fastify/lib/server.js no longer has "${line}": node:${name} is loaded at start-up again` },
+            ],
+          }
         }
-        contents = contents.replace(line, `const ${name} = new Proxy({}, { get: (_, key) => require('node:${name}')[key] })`)
+        contents = contents.replace(
+          line,
+          `const ${name} = new Proxy({}, { get: (_, key) => require('node:${name}')[key] })`,
+        )
       }
       return { contents, loader: 'js' }
     })
@@ -93,7 +120,10 @@ const swaggerUiDirname = {
   setup(b) {
     b.onLoad({ filter: /[\\/]node_modules[\\/]@fastify[\\/]swagger-ui[\\/].*\.js$/ }, (args) => {
       const dir = relative(SWAGGER_UI, dirname(args.path)).split('\\').join('/') || '.'
-      const contents = readFileSync(args.path, 'utf8').replace(/\b__dirname\b/g, `require('node:path').join(__dirname, 'swagger-ui', ${JSON.stringify(dir)})`)
+      const contents = readFileSync(args.path, 'utf8').replace(
+        /\b__dirname\b/g,
+        `require('node:path').join(__dirname, 'swagger-ui', ${JSON.stringify(dir)})`,
+      )
       return { contents, loader: 'js' }
     })
   },
@@ -109,7 +139,9 @@ const cliUsesLibrary = {
   setup(b) {
     b.onResolve({ filter: /^\.\.?\/.*(app|seed)\.js$/ }, (args) => {
       const target = join(args.resolveDir, args.path).replace(/\.js$/, '.ts')
-      return [join(ROOT, 'src', 'app.ts'), join(ROOT, 'src', 'seed.ts')].includes(target) ? { path: './index.cjs', external: true } : undefined
+      return [join(ROOT, 'src', 'app.ts'), join(ROOT, 'src', 'seed.ts')].includes(target)
+        ? { path: './index.cjs', external: true }
+        : undefined
     })
   },
 }
@@ -146,10 +178,18 @@ const results = await Promise.all([
     external: ['./core.cjs'],
   }),
   build({ ...common, entryPoints: ['src/cli.ts'], outfile: 'dist/cli.cjs', plugins: [cliUsesLibrary] }),
-  build({ ...common, entryPoints: [join(SWAGGER_UI, 'index.js')], outfile: 'dist/swagger-ui.cjs', plugins: [swaggerUiDirname] }),
+  build({
+    ...common,
+    entryPoints: [join(SWAGGER_UI, 'index.js')],
+    outfile: 'dist/swagger-ui.cjs',
+    plugins: [swaggerUiDirname],
+  }),
 ])
 // Swagger UI's own files, but swagger-ui.js: the page loads swagger-ui-bundle.js, which holds it.
-cpSync(join(SWAGGER_UI, 'static'), join(DIST, 'swagger-ui', 'static'), { recursive: true, filter: (f) => !f.endsWith(join('static', 'swagger-ui.js')) })
+cpSync(join(SWAGGER_UI, 'static'), join(DIST, 'swagger-ui', 'static'), {
+  recursive: true,
+  filter: (f) => !f.endsWith(join('static', 'swagger-ui.js')),
+})
 
 checkAscii(join(DIST, 'core.cjs'))
 checkOnly(results[0].metafile, 'dist/core.cjs', ['better-sqlite3', './swagger-ui.cjs'])
@@ -165,14 +205,25 @@ writeFileSync(
     "const mock = createRequire(import.meta.url)('./index.cjs')\n\n" +
     `export const { ${names.join(', ')} } = mock\n`,
 )
-writeFileSync(join(DIST, 'cli.mjs'), "#!/usr/bin/env node\nimport { createRequire } from 'node:module'\n\ncreateRequire(import.meta.url)('./cli.cjs')\n")
+writeFileSync(
+  join(DIST, 'cli.mjs'),
+  "#!/usr/bin/env node\nimport { createRequire } from 'node:module'\n\ncreateRequire(import.meta.url)('./cli.cjs')\n",
+)
 chmodSync(join(DIST, 'cli.mjs'), 0o755)
 
 // The declarations: one file that imports nothing (checked here and by test/package.test.ts;
 // `tsc --noEmit -p .` has type-checked the sources).
 execFileSync(
   process.execPath,
-  [join(ROOT, 'node_modules', 'dts-bundle-generator', 'dist', 'bin', 'dts-bundle-generator.js'), '--silent', '--no-banner', '--no-check', '-o', 'dist/index.d.ts', 'src/index.ts'],
+  [
+    join(ROOT, 'node_modules', 'dts-bundle-generator', 'dist', 'bin', 'dts-bundle-generator.js'),
+    '--silent',
+    '--no-banner',
+    '--no-check',
+    '-o',
+    'dist/index.d.ts',
+    'src/index.ts',
+  ],
   { stdio: 'inherit' },
 )
 const dts = readFileSync(join(DIST, 'index.d.ts'), 'utf8')
@@ -192,15 +243,23 @@ function checkAscii(file) {
 /** Fails when an output imports a package the bundle was meant to hold. */
 function checkOnly(metafile, output, allowed) {
   const builtin = new Set(builtinModules)
-  const imports = Object.values(metafile.outputs)[0].imports.filter((i) => i.external && !i.path.startsWith('node:') && !builtin.has(i.path))
+  const imports = Object.values(metafile.outputs)[0].imports.filter(
+    (i) => i.external && !i.path.startsWith('node:') && !builtin.has(i.path),
+  )
   const unexpected = imports.map((i) => i.path).filter((p) => !allowed.includes(p))
-  if (unexpected.length > 0) throw new Error(`${output} requires ${unexpected.join(', ')} at run time; only ${allowed.join(', ')} may stay outside`)
+  if (unexpected.length > 0)
+    throw new Error(
+      `${output} requires ${unexpected.join(', ')} at run time; only ${allowed.join(', ')} may stay outside`,
+    )
 }
 
 /** dist/cli.cjs must take the mock from index.cjs, not bundle a second copy of it. */
 function checkCliHoldsNoMock(metafile) {
   const inside = Object.keys(metafile.inputs).filter((f) => f === 'src/app.ts' || f.includes('node_modules/fastify/'))
-  if (inside.length > 0) throw new Error(`dist/cli.cjs bundles ${inside.join(', ')}: import buildApp from src/app.ts or src/index.ts's exports so that it comes from index.cjs`)
+  if (inside.length > 0)
+    throw new Error(
+      `dist/cli.cjs bundles ${inside.join(', ')}: import buildApp from src/app.ts or src/index.ts's exports so that it comes from index.cjs`,
+    )
 }
 
 /** The licence texts of every package inside the bundles, which their MIT/ISC/BSD/Apache terms ask to ship with them. */
@@ -212,7 +271,12 @@ function thirdPartyLicenses(metafiles) {
       if (m === null || packages.has(m[1])) continue
       const pkg = JSON.parse(readFileSync(join(ROOT, m[1], 'package.json'), 'utf8'))
       const file = readdirSync(join(ROOT, m[1])).find((f) => /^licen[cs]e/i.test(f))
-      packages.set(m[1], { name: pkg.name, version: pkg.version, license: pkg.license, text: file === undefined ? null : readFileSync(join(ROOT, m[1], file), 'utf8').trim() })
+      packages.set(m[1], {
+        name: pkg.name,
+        version: pkg.version,
+        license: pkg.license,
+        text: file === undefined ? null : readFileSync(join(ROOT, m[1], file), 'utf8').trim(),
+      })
     }
   }
   const list = [...packages.values()].sort((a, b) => a.name.localeCompare(b.name) || a.version.localeCompare(b.version))
@@ -221,7 +285,12 @@ function thirdPartyLicenses(metafiles) {
   return (
     'ai-secret-mock bundles these packages into dist/*.cjs; their licences follow.\n' +
     'dist/swagger-ui/static/ holds the files of Swagger UI (swagger-ui-dist, Apache-2.0, the licence\n' +
-    "in LICENSE), as @fastify/swagger-ui ships them.\n\n" +
-    unique.map((p) => `${'-'.repeat(78)}\n${p.name}@${p.version} (${p.license})\n\n${p.text ?? `(no licence file in the package; its package.json says ${p.license})`}\n`).join('\n')
+    'in LICENSE), as @fastify/swagger-ui ships them.\n\n' +
+    unique
+      .map(
+        (p) =>
+          `${'-'.repeat(78)}\n${p.name}@${p.version} (${p.license})\n\n${p.text ?? `(no licence file in the package; its package.json says ${p.license})`}\n`,
+      )
+      .join('\n')
   )
 }

@@ -15,8 +15,14 @@ export const MOCK_TRANSCRIPT = join(PACKAGE_ROOT, 'openapi', 'conformance', 'moc
 export const MOCK_RUN = { apiKey: 'sk-mock-multi-org', orgName: 'acme' as string | undefined }
 
 /** The demo keys that match a transcript's run: in several organizations or one, with `--org-name acme` or without. */
-export function mockRunFor(run: { org_name_given: boolean; key_spans_several_organizations: boolean | null }): typeof MOCK_RUN {
-  return { apiKey: run.key_spans_several_organizations === true ? 'sk-mock-multi-org' : 'sk-mock-acme-owner', orgName: run.org_name_given ? 'acme' : undefined }
+export function mockRunFor(run: {
+  org_name_given: boolean
+  key_spans_several_organizations: boolean | null
+}): typeof MOCK_RUN {
+  return {
+    apiKey: run.key_spans_several_organizations === true ? 'sk-mock-multi-org' : 'sk-mock-acme-owner',
+    orgName: run.org_name_given ? 'acme' : undefined,
+  }
 }
 
 /**
@@ -27,8 +33,10 @@ export async function recordMock(run = MOCK_RUN, mock?: MockServer): Promise<Sce
   const server = mock ?? (await startMockServer({ logger: false }))
   try {
     const result = await runScenario({ baseUrl: server.url, ...run })
-    if (result.transcript.aborted !== undefined) throw new Error(`the run against the mock stopped: ${result.transcript.aborted}`)
-    if (result.left.length > 0) throw new Error(`the run against the mock left secrets behind: ${JSON.stringify(result.left)}`)
+    if (result.transcript.aborted !== undefined)
+      throw new Error(`the run against the mock stopped: ${result.transcript.aborted}`)
+    if (result.left.length > 0)
+      throw new Error(`the run against the mock left secrets behind: ${JSON.stringify(result.left)}`)
     return result
   } finally {
     if (mock === undefined) await server.close()

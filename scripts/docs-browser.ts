@@ -101,7 +101,9 @@ async function execute(page: Page, opblockId: string, method: string, path: stri
   const tryOut = op.locator('button.try-out__btn')
   if ((await tryOut.innerText()).trim() === 'Try it out') await tryOut.click()
   const [response] = await Promise.all([
-    page.waitForResponse((r) => r.request().method() === method && new URL(r.url()).pathname === path, { timeout: TIMEOUT_MS }),
+    page.waitForResponse((r) => r.request().method() === method && new URL(r.url()).pathname === path, {
+      timeout: TIMEOUT_MS,
+    }),
     op.locator('button.execute').click(),
   ])
   return { op, status: response.status(), type: response.headers()['content-type'] ?? '', body: await response.text() }
@@ -115,7 +117,10 @@ function live(op: Locator) {
 /** The status and body Swagger UI shows for the last answer of an operation. */
 function shown(op: Locator) {
   const row = op.locator('.live-responses-table tbody tr.response')
-  return { status: row.locator('.response-col_status'), body: row.locator('.response-col_description .microlight, .response-col_description pre') }
+  return {
+    status: row.locator('.response-col_status'),
+    body: row.locator('.response-col_description .microlight, .response-col_description pre'),
+  }
 }
 
 async function main() {
@@ -136,7 +141,9 @@ async function main() {
         problems.push(`console error: ${m.text()} (${m.location().url})`)
       }
     })
-    page.on('requestfailed', (r) => problems.push(`request failed: ${r.method()} ${r.url()}: ${r.failure()?.errorText}`))
+    page.on('requestfailed', (r) =>
+      problems.push(`request failed: ${r.method()} ${r.url()}: ${r.failure()?.errorText}`),
+    )
     page.on('response', (r) => {
       if (r.status() >= 400 && !isApi(r.url())) problems.push(`asset answered ${r.status()}: ${r.url()}`)
     })
@@ -148,9 +155,17 @@ async function main() {
     await page.locator('.opblock').first().waitFor()
     check((await page.title()).startsWith('ai-secret-mock'), `the page title names the mock: ${await page.title()}`)
     const topbar = await page.locator('.topbar').innerText()
-    check(topbar.includes('ai-secret-mock: /openapi.json') && !topbar.includes('/docs/json'), `the top bar names the mock and /openapi.json: ${JSON.stringify(topbar)}`)
+    check(
+      topbar.includes('ai-secret-mock: /openapi.json') && !topbar.includes('/docs/json'),
+      `the top bar names the mock and /openapi.json: ${JSON.stringify(topbar)}`,
+    )
     const info = await page.locator('.information-container').innerText()
-    check(['sk-mock-acme-owner', 'sk-mock-multi-org', 'sk-mock-globex-only', 'sk-mock-acme-member', '/_mock/reset'].every((s) => info.includes(s)), 'the description lists the demo keys and the control routes')
+    check(
+      ['sk-mock-acme-owner', 'sk-mock-multi-org', 'sk-mock-globex-only', 'sk-mock-acme-member', '/_mock/reset'].every(
+        (s) => info.includes(s),
+      ),
+      'the description lists the demo keys and the control routes',
+    )
     await screenshot(page, 'docs', true)
 
     // 2. Authorize: the API key and the admin token, both at once.
@@ -158,28 +173,46 @@ async function main() {
     const forms = page.locator('.modal-ux .auth-container')
     await forms.first().waitFor()
     const names = await forms.locator('h4').allInnerTexts()
-    check(names.length === 2 && names[0]!.startsWith('bearerAuth') && names[1]!.startsWith('adminToken'), `Authorize offers bearerAuth and adminToken: ${JSON.stringify(names)}`)
+    check(
+      names.length === 2 && names[0]!.startsWith('bearerAuth') && names[1]!.startsWith('adminToken'),
+      `Authorize offers bearerAuth and adminToken: ${JSON.stringify(names)}`,
+    )
     await forms.nth(0).locator('input').fill(OWNER_KEY)
     await forms.nth(0).locator('button.authorize').click()
     await forms.nth(1).locator('input').fill(ADMIN_TOKEN)
     await forms.nth(1).locator('button.authorize').click()
     const buttons = await forms.locator('button').allInnerTexts()
-    check(buttons.filter((b) => b.trim() === 'Logout').length === 2, `both are held (each shows Logout): ${JSON.stringify(buttons)}`)
+    check(
+      buttons.filter((b) => b.trim() === 'Logout').length === 2,
+      `both are held (each shows Logout): ${JSON.stringify(buttons)}`,
+    )
     await screenshot(page, 'authorized')
     await forms.nth(0).locator('button.btn-done').click()
 
     // 3. DELETE /v1/ai_secret with the example as it is: 200, the demo secret.
     const del = await execute(page, 'operations-AiSecrets-deleteAiSecret', 'DELETE', '/v1/ai_secret')
     const sent = await del.op.locator('.curl-command').innerText()
-    check(sent.includes(`Authorization: Bearer ${OWNER_KEY}`) && sent.includes('"name": "OPENAI_API_KEY"') && sent.includes('"org_name": "acme"'), 'the example was sent as it is, with the API key')
-    check(del.status === 200 && del.body.includes(ACME_SECRET_ID), `DELETE answered 200 with acme's demo secret: ${del.status} ${del.body.slice(0, 120)}`)
+    check(
+      sent.includes(`Authorization: Bearer ${OWNER_KEY}`) &&
+        sent.includes('"name": "OPENAI_API_KEY"') &&
+        sent.includes('"org_name": "acme"'),
+      'the example was sent as it is, with the API key',
+    )
+    check(
+      del.status === 200 && del.body.includes(ACME_SECRET_ID),
+      `DELETE answered 200 with acme's demo secret: ${del.status} ${del.body.slice(0, 120)}`,
+    )
     await textOf(shown(del.op).status, (s) => s.trim() === '200', 'Swagger UI shows 200')
     await screenshot(live(del.op), 'delete-200')
 
     // 4. Again: the 400 text, shown as it came.
     const again = await execute(page, 'operations-AiSecrets-deleteAiSecret', 'DELETE', '/v1/ai_secret')
-    const message = 'Missing delete access to ai_secret OPENAI_API_KEY, or the ai_secret does not exist [user_email=alice@acme.test] [user_org=acme]'
-    check(again.status === 400 && again.type.startsWith('text/plain') && again.body.startsWith(message), `again: 400 text/plain: ${again.body.slice(0, 160)}`)
+    const message =
+      'Missing delete access to ai_secret OPENAI_API_KEY, or the ai_secret does not exist [user_email=alice@acme.test] [user_org=acme]'
+    check(
+      again.status === 400 && again.type.startsWith('text/plain') && again.body.startsWith(message),
+      `again: 400 text/plain: ${again.body.slice(0, 160)}`,
+    )
     await textOf(shown(again.op).status, (s) => s.trim() === '400', 'Swagger UI shows 400')
     await textOf(shown(again.op).body, (s) => s.includes(message), 'Swagger UI shows the 400 text')
     await screenshot(live(again.op), 'delete-400')
@@ -187,15 +220,24 @@ async function main() {
     // 5. POST /_mock/reset with the admin token (the mock runs with ADMIN_TOKEN): 200.
     const reset = await execute(page, 'operations-Mock_control-postMockReset', 'POST', '/_mock/reset')
     const resetSent = await reset.op.locator('.curl-command').innerText()
-    check(resetSent.includes(`Authorization: Bearer ${ADMIN_TOKEN}`) && !resetSent.includes(OWNER_KEY), 'the reset was sent with the admin token, not the API key')
-    check(reset.status === 200 && reset.body.includes('"ai_secrets"'), `POST /_mock/reset answered 200: ${reset.status} ${reset.body.slice(0, 120)}`)
+    check(
+      resetSent.includes(`Authorization: Bearer ${ADMIN_TOKEN}`) && !resetSent.includes(OWNER_KEY),
+      'the reset was sent with the admin token, not the API key',
+    )
+    check(
+      reset.status === 200 && reset.body.includes('"ai_secrets"'),
+      `POST /_mock/reset answered 200: ${reset.status} ${reset.body.slice(0, 120)}`,
+    )
     await textOf(shown(reset.op).status, (s) => s.trim() === '200', 'Swagger UI shows 200')
     await screenshot(live(reset.op), 'reset-200')
 
     // 6. A reload keeps the authorization: DELETE works again (the reset brought the secret back).
     await page.reload()
     await page.locator('.opblock').first().waitFor()
-    check((await page.locator('.auth-wrapper button.authorize.locked').count()) === 1, 'after a reload, Authorize still holds the keys')
+    check(
+      (await page.locator('.auth-wrapper button.authorize.locked').count()) === 1,
+      'after a reload, Authorize still holds the keys',
+    )
     const afterReload = await execute(page, 'operations-AiSecrets-deleteAiSecret', 'DELETE', '/v1/ai_secret')
     check(afterReload.status === 200, `after the reload and the reset, DELETE answers 200 again: ${afterReload.status}`)
     await screenshot(live(afterReload.op), 'after-reload')
@@ -208,11 +250,17 @@ async function main() {
 
     // 8. The YAML document shows in the browser.
     const yaml = await page.goto(`${mock.url}/openapi.yaml`)
-    check(yaml !== null && yaml.headers()['content-type']!.startsWith('text/'), `/openapi.yaml is text: ${yaml?.headers()['content-type']}`)
+    check(
+      yaml !== null && yaml.headers()['content-type']!.startsWith('text/'),
+      `/openapi.yaml is text: ${yaml?.headers()['content-type']}`,
+    )
     check((await page.locator('body').innerText()).startsWith('openapi: 3.0.3'), '/openapi.yaml shows in the page')
     await screenshot(page, 'openapi-yaml')
 
-    check(problems.length === 0, `no page error, console error, failed request or asset${problems.length ? `:\n  ${problems.join('\n  ')}` : ''}`)
+    check(
+      problems.length === 0,
+      `no page error, console error, failed request or asset${problems.length ? `:\n  ${problems.join('\n  ')}` : ''}`,
+    )
   } finally {
     await browser.close()
     mock.child.kill('SIGTERM')

@@ -12,7 +12,21 @@ import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 
 /** The marks a block may carry; what each means is in test/readme.test.ts. */
-export const MARK_KINDS = ['instance', 'continues', 'setup', 'seed', 'excerpt', 'layout', 'node-test', 'module', 'run', 'long', 'container', 'consumer', 'account'] as const
+export const MARK_KINDS = [
+  'instance',
+  'continues',
+  'setup',
+  'seed',
+  'excerpt',
+  'layout',
+  'node-test',
+  'module',
+  'run',
+  'long',
+  'container',
+  'consumer',
+  'account',
+] as const
 export type MarkKind = (typeof MARK_KINDS)[number]
 
 export interface Mark {
@@ -45,7 +59,11 @@ const MARK = /^<!--\s*doctest:\s*(.*?)\s*-->$/
 
 /** Reads a mark's text: `instance --deterministic`, `long (a comment)`. */
 export function parseMark(text: string, line: number): Mark {
-  const words = text.replace(/\(.*\)/, ' ').trim().split(/\s+/).filter((w) => w !== '')
+  const words = text
+    .replace(/\(.*\)/, ' ')
+    .trim()
+    .split(/\s+/)
+    .filter((w) => w !== '')
   return { kind: words[0] ?? '', args: words.slice(1), line }
 }
 
@@ -61,7 +79,12 @@ export function readmeBlocks(markdown: string): Block[] {
     let prev = i - 1
     while (prev >= 0 && lines[prev]!.trim() === '') prev--
     const m = prev >= 0 ? MARK.exec(lines[prev]!.trim()) : null
-    blocks.push({ line: i + 1, lang: open[1]!, lines: lines.slice(i + 1, end), mark: m === null ? null : parseMark(m[1]!, prev + 1) })
+    blocks.push({
+      line: i + 1,
+      lang: open[1]!,
+      lines: lines.slice(i + 1, end),
+      mark: m === null ? null : parseMark(m[1]!, prev + 1),
+    })
     i = end
   }
   return blocks
@@ -93,7 +116,14 @@ export function inlineExamples(markdown: string): InlineExample[] {
   return out
 }
 
-export const CONTAINER_ROLES = ['build_run', 'run_volume', 'run_seed', 'compose_up', 'compose_logs', 'compose_down'] as const
+export const CONTAINER_ROLES = [
+  'build_run',
+  'run_volume',
+  'run_seed',
+  'compose_up',
+  'compose_logs',
+  'compose_down',
+] as const
 export type ContainerRole = (typeof CONTAINER_ROLES)[number]
 
 /** What the container smoke test does with a line of a `container` block; null: it cannot run it. */
@@ -111,7 +141,9 @@ export function containerRole(line: string): ContainerRole | null {
 export function containerLines(blocks: Block[]): { line: number; text: string; role: ContainerRole | null }[] {
   return blocks
     .filter((b) => b.mark?.kind === 'container' && b.lang === 'sh')
-    .flatMap((b) => b.lines.map((text, i) => ({ line: b.line + 1 + i, text: text.trim(), role: containerRole(text.trim()) })))
+    .flatMap((b) =>
+      b.lines.map((text, i) => ({ line: b.line + 1 + i, text: text.trim(), role: containerRole(text.trim()) })),
+    )
     .filter((l) => l.text !== '' && !l.text.startsWith('#'))
 }
 
@@ -124,7 +156,9 @@ if (process.argv[1] !== undefined && fileURLToPath(import.meta.url) === process.
   }
   const found = containerLines(readmeBlocks(readFileSync(readme, 'utf8'))).filter((l) => l.role === role)
   if (found.length !== 1) {
-    process.stderr.write(`README.md: ${found.length} lines for '${role}' in blocks marked <!-- doctest: container --> (want exactly one)\n`)
+    process.stderr.write(
+      `README.md: ${found.length} lines for '${role}' in blocks marked <!-- doctest: container --> (want exactly one)\n`,
+    )
     process.exit(1)
   }
   process.stdout.write(`${found[0]!.text}\n`)

@@ -18,10 +18,11 @@ function isObject(v: unknown): v is Json {
  */
 export function deepMerge(base: Json, patch: Json): Json {
   const out: Json = {}
-  const put = (k: string, v: unknown) => Object.defineProperty(out, k, { value: v, enumerable: true, writable: true, configurable: true })
+  const put = (k: string, v: unknown) =>
+    Object.defineProperty(out, k, { value: v, enumerable: true, writable: true, configurable: true })
   for (const [k, v] of Object.entries(base)) put(k, v)
   for (const [k, v] of Object.entries(patch)) {
-    const prev = Object.prototype.hasOwnProperty.call(out, k) ? out[k] : undefined
+    const prev = Object.hasOwn(out, k) ? out[k] : undefined
     put(k, isObject(v) && isObject(prev) ? deepMerge(prev, v) : v)
   }
   return out
@@ -44,7 +45,8 @@ export class AiSecrets {
 
   /** POST: creates, or answers the existing record of that name unchanged. */
   create(principal: Principal, org: OrgAccess, body: CreateAISecret): { secret: AISecret; existing: boolean } {
-    if (org.role !== 'owner') throw new ApiError('write_forbidden', { action: 'create', name: body.name, org: org.name })
+    if (org.role !== 'owner')
+      throw new ApiError('write_forbidden', { action: 'create', name: body.name, org: org.name })
     return this.repo.transaction(() => {
       const found = this.repo.secretByOrgName(org.id, body.name)
       if (found !== null) return { secret: toAISecret(found), existing: true }
@@ -58,7 +60,8 @@ export class AiSecrets {
    * replaced by null, since the rest of the record is "replaced with the provided fields".
    */
   replace(principal: Principal, org: OrgAccess, body: CreateAISecret): AISecret {
-    if (org.role !== 'owner') throw new ApiError('write_forbidden', { action: 'create', name: body.name, org: org.name })
+    if (org.role !== 'owner')
+      throw new ApiError('write_forbidden', { action: 'create', name: body.name, org: org.name })
     return this.repo.transaction(() => {
       const found = this.repo.secretByOrgName(org.id, body.name)
       if (found === null) return toAISecret(this.insert(principal, org, body))
@@ -98,7 +101,14 @@ export class AiSecrets {
 
   list(
     orgs: OrgAccess[],
-    q: { limit?: number | null; starting_after?: string; ending_before?: string; ids?: string[]; ai_secret_name?: string; ai_secret_type?: string[] },
+    q: {
+      limit?: number | null
+      starting_after?: string
+      ending_before?: string
+      ids?: string[]
+      ai_secret_name?: string
+      ai_secret_type?: string[]
+    },
   ): AISecret[] {
     if (q.starting_after !== undefined && q.ending_before !== undefined) throw new ApiError('both_cursors')
     const orgIds = orgs.map((o) => o.id)
@@ -130,12 +140,19 @@ export class AiSecrets {
    * names one: x-bt-org-name), or the one combined answer. An organization named that the key
    * does not span is the 403 of resolveOrg, before the secret is looked at.
    */
-  private visible(principal: Principal, id: string, action: 'read' | 'update' | 'delete', orgName: string | null): { row: SecretRow; org: OrgAccess } {
+  private visible(
+    principal: Principal,
+    id: string,
+    action: 'read' | 'update' | 'delete',
+    orgName: string | null,
+  ): { row: SecretRow; org: OrgAccess } {
     const orgs = orgName === null ? principal.orgs : [resolveOrg(principal, orgName)]
     const row = this.repo.secretById(id.toLowerCase())
     const org = row === null ? undefined : orgs.find((o) => o.id === row.org_id)
     if (row === null || org === undefined || (action !== 'read' && org.role !== 'owner')) {
-      throw action === 'read' ? new ApiError('missing_read_access_id', { id }) : new ApiError('missing_access_id', { action, id })
+      throw action === 'read'
+        ? new ApiError('missing_read_access_id', { id })
+        : new ApiError('missing_access_id', { action, id })
     }
     return { row, org }
   }
@@ -149,12 +166,18 @@ export class AiSecrets {
    * PATCH: the given fields change; metadata is deep-merged. Upstream: "we do not support
    * removing fields or setting them to null", so a null field is left as it is.
    */
-  patch(principal: Principal, id: string, body: PatchAISecret, orgName: string | null = null): { secret: AISecret; org: OrgAccess } {
+  patch(
+    principal: Principal,
+    id: string,
+    body: PatchAISecret,
+    orgName: string | null = null,
+  ): { secret: AISecret; org: OrgAccess } {
     return this.repo.transaction(() => {
       const { row, org } = this.visible(principal, id, 'update', orgName)
       const now = this.clock.now().toISOString()
       const name = body.name ?? row.name
-      if (name !== row.name && this.repo.secretByOrgName(org.id, name) !== null) throw new ApiError('name_taken', { name, org: org.name })
+      if (name !== row.name && this.repo.secretByOrgName(org.id, name) !== null)
+        throw new ApiError('name_taken', { name, org: org.name })
       const secretChanged = body.secret !== undefined && body.secret !== null
       const metadata = body.metadata === undefined || body.metadata === null ? null : body.metadata
       const current = row.metadata === null ? null : (JSON.parse(row.metadata) as Json)

@@ -118,7 +118,14 @@ export async function buildApp(options: AppOptions = {}): Promise<FastifyInstanc
   app.setValidatorCompiler(createValidators(sharedSchemas))
   for (const schema of sharedSchemas) app.addSchema(schema)
 
-  await app.register(storePlugin, { db: options.db ?? ':memory:', seed: seed.data, seedSource: seed.source, deterministic, jwtSecret: options.jwtSecret, signal: options.signal })
+  await app.register(storePlugin, {
+    db: options.db ?? ':memory:',
+    seed: seed.data,
+    seedSource: seed.source,
+    deterministic,
+    jwtSecret: options.jwtSecret,
+    signal: options.signal,
+  })
   nextRequestId = () => app.mock.ids.requestId()
   await app.register(errorsPlugin)
   await app.register(bodyPlugin)
@@ -128,7 +135,12 @@ export async function buildApp(options: AppOptions = {}): Promise<FastifyInstanc
   if ((app.log as { isLevelEnabled?: (level: string) => boolean }).isLevelEnabled?.('info') === true) {
     app.addHook('onResponse', (request, reply, done) => {
       request.log.info(
-        { method: request.method, url: request.url, status: reply.statusCode, ms: Math.round(reply.elapsedTime * 10) / 10 },
+        {
+          method: request.method,
+          url: request.url,
+          status: reply.statusCode,
+          ms: Math.round(reply.elapsedTime * 10) / 10,
+        },
         'request',
       )
       done()

@@ -124,7 +124,8 @@ export function requestedOrg(orgName: string | null | undefined, header: string 
   // (Node joins a repeated x- header into one string.)
   const fromHeader = header === undefined || header === '' ? null : String(header)
   if (orgName === undefined || orgName === null) return fromHeader
-  if (fromHeader !== null && fromHeader !== orgName) throw new ApiError('org_conflict', { header: fromHeader, org_name: orgName })
+  if (fromHeader !== null && fromHeader !== orgName)
+    throw new ApiError('org_conflict', { header: fromHeader, org_name: orgName })
   return orgName
 }
 

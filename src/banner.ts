@@ -10,7 +10,14 @@ function abilities(orgs: { name: string; role: string }[]): string {
 
 function table(rows: string[][]): string[] {
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)))
-  return rows.map((r) => '  ' + r.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd())
+  return rows.map(
+    (r) =>
+      '  ' +
+      r
+        .map((c, i) => c.padEnd(widths[i]!))
+        .join('  ')
+        .trimEnd(),
+  )
 }
 
 /** "1 organization", "2 organizations": a count with its noun in the right number. */
@@ -32,11 +39,20 @@ function count(n: number, one: string, many = `${one}s`): string {
  * @param seed the store's options: the seed data and the file it came from (`seedSource`)
  * @param seeded what the seed created, or null when it was not applied
  */
-export function banner(url: string, db: string, seed: Pick<StoreOptions, 'seed' | 'seedSource'>, seeded: SeedResult | null): string {
-  const lines = [`ai-secret-mock listening on ${url}`, `  docs:     ${url}/docs  (OpenAPI: ${url}/openapi.json)`, `  database: ${db}`]
+export function banner(
+  url: string,
+  db: string,
+  seed: Pick<StoreOptions, 'seed' | 'seedSource'>,
+  seeded: SeedResult | null,
+): string {
+  const lines = [
+    `ai-secret-mock listening on ${url}`,
+    `  docs:     ${url}/docs  (OpenAPI: ${url}/openapi.json)`,
+    `  database: ${db}`,
+  ]
   if (seeded === null) {
     lines.push('  seed:     not applied (no seed, or the database already held data)')
-    return lines.join('\n') + '\n'
+    return `${lines.join('\n')}\n`
   }
   const demo = seed.seedSource === DEMO_SEED_FILE
   const c = seeded
@@ -52,8 +68,16 @@ export function banner(url: string, db: string, seed: Pick<StoreOptions, 'seed' 
         ? '  API keys (Authorization: Bearer <key>; the demo keys are public):'
         : '  API keys (Authorization: Bearer <key>; previews only, the keys are in the seed file):',
     )
-    const rows = [['key', 'user', 'scope', 'can'], ...seeded.api_keys.map((k, i) => [demo ? plain[i]! : k.preview, k.user, k.org ?? 'all its orgs', abilities(k.orgs)])]
+    const rows = [
+      ['key', 'user', 'scope', 'can'],
+      ...seeded.api_keys.map((k, i) => [
+        demo ? plain[i]! : k.preview,
+        k.user,
+        k.org ?? 'all its orgs',
+        abilities(k.orgs),
+      ]),
+    ]
     lines.push(...table(rows))
   }
-  return lines.join('\n') + '\n'
+  return `${lines.join('\n')}\n`
 }

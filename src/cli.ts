@@ -52,7 +52,9 @@ async function main() {
   process.on('SIGINT', () => onSignal('SIGINT'))
   const stoppedDuringStartup = (created: string[]): never => {
     removeFiles(created)
-    process.stderr.write(`ai-secret-mock: stopped by ${stopRequested} during start-up${created.length > 0 ? '; the database it had begun was removed' : ''}\n`)
+    process.stderr.write(
+      `ai-secret-mock: stopped by ${stopRequested} during start-up${created.length > 0 ? '; the database it had begun was removed' : ''}\n`,
+    )
     process.exit(0)
   }
 
@@ -78,7 +80,10 @@ async function main() {
       // JSON lines (pino's own) for machines; pino-pretty's lines for a person.
       logger:
         config.logFormat === 'pretty'
-          ? { level: config.logLevel, stream: await prettyDestination(process.stdout, process.stdout.isTTY === true && !process.env.NO_COLOR) }
+          ? {
+              level: config.logLevel,
+              stream: await prettyDestination(process.stdout, process.stdout.isTTY === true && !process.env.NO_COLOR),
+            }
           : config.logLevel,
       deterministic: config.deterministic,
       adminToken: config.adminToken,
@@ -109,7 +114,10 @@ async function main() {
     app.log.info({ signal }, 'shutting down')
     // In-flight requests finish and idle keep-alive connections close (Fastify's
     // forceCloseConnections: 'idle'); whatever is still open after the grace period is cut.
-    setTimeout(() => (listening === null ? app.server.closeAllConnections() : listening.closeAllConnections()), SHUTDOWN_GRACE_MS).unref()
+    setTimeout(
+      () => (listening === null ? app.server.closeAllConnections() : listening.closeAllConnections()),
+      SHUTDOWN_GRACE_MS,
+    ).unref()
     app.close().then(
       () => process.exit(0),
       (err: Error) => fail(`error while closing: ${err.message}`, 1),

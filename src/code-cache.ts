@@ -46,7 +46,9 @@ export function privateDir(dir: string): string | null {
 export function cacheKey(file: string): string {
   const st = statSync(file)
   let h = 0x811c9dc5 // FNV-1a over the parts that change the compiled code
-  for (const c of [process.version, process.arch, process.execArgv.join(' '), String(st.size), String(st.mtimeMs)].join('\0')) {
+  for (const c of [process.version, process.arch, process.execArgv.join(' '), String(st.size), String(st.mtimeMs)].join(
+    '\0',
+  )) {
     h = Math.imul(h ^ c.charCodeAt(0), 0x01000193) >>> 0
   }
   return `${st.size}-${h.toString(16)}`
@@ -84,7 +86,12 @@ export interface CodeCacheOptions {
  * than the test's, and the runner's module registry would not know it. The file must be
  * ASCII (the bundle is built so): it is read as latin1, much faster than UTF-8 for a large file.
  */
-export function loadWithCodeCache(file: string, cacheDir: string | null, plainRequire: () => unknown, options: CodeCacheOptions = {}): unknown {
+export function loadWithCodeCache(
+  file: string,
+  cacheDir: string | null,
+  plainRequire: () => unknown,
+  options: CodeCacheOptions = {},
+): unknown {
   const { report, worthKeeping = () => true } = options
   const dir = cacheDir === null || runInThisContext('globalThis') !== globalThis ? null : privateDir(cacheDir)
   if (dir === null) {
@@ -104,7 +111,14 @@ export function loadWithCodeCache(file: string, cacheDir: string | null, plainRe
   const state = cachedData === undefined ? 'miss' : script.cachedDataRejected === true ? 'rejected' : 'hit'
   report?.({ state, file: cacheFile })
   const mod = { exports: {} as unknown }
-  ;(script.runInThisContext() as (...args: unknown[]) => void).call(mod.exports, mod.exports, createRequire(file), mod, file, dirname(file))
+  ;(script.runInThisContext() as (...args: unknown[]) => void).call(
+    mod.exports,
+    mod.exports,
+    createRequire(file),
+    mod,
+    file,
+    dirname(file),
+  )
   if (state !== 'hit') process.once('exit', () => worthKeeping() && writeCache(cacheFile, script))
   return mod.exports
 }

@@ -81,7 +81,8 @@ function wholeNumber(value: string | undefined, name: string, min: number, max: 
 
 function adminToken(value: string | undefined): string | undefined {
   if (value === undefined || value === '') return undefined
-  if (!/^[\x21-\x7e]+$/.test(value)) throw new ConfigError('ADMIN_TOKEN: must be one token of printable characters, without spaces')
+  if (!/^[\x21-\x7e]+$/.test(value))
+    throw new ConfigError('ADMIN_TOKEN: must be one token of printable characters, without spaces')
   return value
 }
 
@@ -130,16 +131,24 @@ export function parseConfig(argv: string[], env: NodeJS.ProcessEnv, stdoutIsTTY 
   } catch (err) {
     throw new ConfigError(`${(err as Error).message.split('\n')[0]} (see --help)`)
   }
-  if (values.seed !== undefined && values['no-seed']) throw new ConfigError('--seed and --no-seed: give one or the other')
+  if (values.seed !== undefined && values['no-seed'])
+    throw new ConfigError('--seed and --no-seed: give one or the other')
 
   const logLevel = (values['log-level'] ?? env.LOG_LEVEL ?? 'info').toLowerCase()
   if (!LOG_LEVELS.includes(logLevel)) {
-    throw new ConfigError(`${values['log-level'] !== undefined ? '--log-level' : 'LOG_LEVEL'}: must be one of ${LOG_LEVELS.join(', ')}, not ${JSON.stringify(logLevel)}`)
+    throw new ConfigError(
+      `${values['log-level'] !== undefined ? '--log-level' : 'LOG_LEVEL'}: must be one of ${LOG_LEVELS.join(', ')}, not ${JSON.stringify(logLevel)}`,
+    )
   }
 
-  const logFormat = (values['log-format'] ?? (env.LOG_FORMAT || (stdoutIsTTY ? 'pretty' : 'json'))).toLowerCase() as LogFormat
+  const logFormat = (
+    values['log-format'] ??
+    (env.LOG_FORMAT || (stdoutIsTTY ? 'pretty' : 'json'))
+  ).toLowerCase() as LogFormat
   if (!LOG_FORMATS.includes(logFormat)) {
-    throw new ConfigError(`${values['log-format'] !== undefined ? '--log-format' : 'LOG_FORMAT'}: must be json or pretty, not ${JSON.stringify(logFormat)}`)
+    throw new ConfigError(
+      `${values['log-format'] !== undefined ? '--log-format' : 'LOG_FORMAT'}: must be json or pretty, not ${JSON.stringify(logFormat)}`,
+    )
   }
 
   let seed: string | false | undefined
@@ -154,7 +163,8 @@ export function parseConfig(argv: string[], env: NodeJS.ProcessEnv, stdoutIsTTY 
     seed,
     logLevel,
     logFormat,
-    deterministic: values.deterministic ?? (env.MOCK_DETERMINISTIC ? flag(env.MOCK_DETERMINISTIC, 'MOCK_DETERMINISTIC') : false),
+    deterministic:
+      values.deterministic ?? (env.MOCK_DETERMINISTIC ? flag(env.MOCK_DETERMINISTIC, 'MOCK_DETERMINISTIC') : false),
     ...controlConfig(env),
     ...(env.JWT_SECRET ? { jwtSecret: env.JWT_SECRET } : {}),
     help: values.help ?? false,

@@ -62,7 +62,8 @@ const ERRORS = {
   encoding_unsupported: {
     status: 415,
     shape: 'text',
-    message: (p) => `Unsupported Content-Encoding ${p.coding}: request bodies may be sent as ${p.accepted}, or not encoded`,
+    message: (p) =>
+      `Unsupported Content-Encoding ${p.coding}: request bodies may be sent as ${p.accepted}, or not encoded`,
   },
   encoding_invalid: {
     status: 400,
@@ -107,12 +108,14 @@ const ERRORS = {
   uri_too_long: {
     status: 414,
     shape: 'text',
-    message: (p) => `URI too long: the request line and its headers may hold ${p.limit} bytes together, and the request line alone is longer`,
+    message: (p) =>
+      `URI too long: the request line and its headers may hold ${p.limit} bytes together, and the request line alone is longer`,
   },
   headers_too_large: {
     status: 431,
     shape: 'text',
-    message: (p) => `Request header fields too large: the request line and its headers may hold ${p.limit} bytes together`,
+    message: (p) =>
+      `Request header fields too large: the request line and its headers may hold ${p.limit} bytes together`,
   },
   request_timeout: { status: 408, shape: 'text', message: () => 'Request timeout: the request did not arrive in time' },
   // By id: the real server was recorded answering a read of a missing object with this 403
@@ -154,21 +157,34 @@ const ERRORS = {
   rate_limited: {
     status: 429,
     shape: 'text',
-    message: (p) => `Too many requests: the limit is ${p.limit} per minute for this API key; retry after ${p.retry_after} s`,
+    message: (p) =>
+      `Too many requests: the limit is ${p.limit} per minute for this API key; retry after ${p.retry_after} s`,
   },
   internal: { status: 500, shape: 'text', message: () => 'Internal server error' },
 
   // --- the mock's own answers (CONTRACT section 7) ------------------------------------
   // Faults forced by a fault rule or `Prefer: code=`: the documented status in the
   // documented shape, worded as upstream describes the status, naming what injected it.
-  injected_400: { status: 400, shape: 'text', message: (p) => `The request was unacceptable (fault injected by ${p.source})` },
-  injected_401: { status: 401, shape: 'text', message: (p) => `No valid API key provided (fault injected by ${p.source})` },
+  injected_400: {
+    status: 400,
+    shape: 'text',
+    message: (p) => `The request was unacceptable (fault injected by ${p.source})`,
+  },
+  injected_401: {
+    status: 401,
+    shape: 'text',
+    message: (p) => `No valid API key provided (fault injected by ${p.source})`,
+  },
   injected_403: {
     status: 403,
     shape: 'forbidden',
     message: (p) => `The API key doesn't have permissions to perform the request (fault injected by ${p.source})`,
   },
-  injected_413: { status: 413, shape: 'text', message: (p) => `Request body is too large (fault injected by ${p.source})` },
+  injected_413: {
+    status: 413,
+    shape: 'text',
+    message: (p) => `Request body is too large (fault injected by ${p.source})`,
+  },
   injected_429: {
     status: 429,
     shape: 'text',
@@ -183,7 +199,8 @@ const ERRORS = {
   prefer_invalid: {
     status: 400,
     shape: 'text',
-    message: (p) => `Prefer: code=${p.code} is not a status the mock can force (allowed: 400 to 599; a 2xx code gives the normal answer)`,
+    message: (p) =>
+      `Prefer: code=${p.code} is not a status the mock can force (allowed: 400 to 599; a 2xx code gives the normal answer)`,
   },
   admin_unauthorized: {
     status: 401,
@@ -226,7 +243,12 @@ export function isForceable(status: unknown): status is number {
  * reason phrase (`Status 499` when it has none), 502/503/504 as a gateway words them.
  * `source` names what forced it; `headers` go with it (Retry-After and the like).
  */
-export function forcedError(status: number, source: string, headers: Record<string, string>, retryAfter: number): ApiError {
+export function forcedError(
+  status: number,
+  source: string,
+  headers: Record<string, string>,
+  retryAfter: number,
+): ApiError {
   const documented = DOCUMENTED[status]
   if (documented !== undefined) return new ApiError(documented, { source, retry_after: retryAfter }, headers)
   const reason = GATEWAY[status] ?? STATUS_CODES[status] ?? `Status ${status}`

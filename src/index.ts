@@ -5,11 +5,31 @@ import { buildApp as buildFastifyApp, type AppOptions } from './app.js'
 import type { MockApp } from './types.js'
 
 export type { AppOptions }
-export { startMockServer, MockControlError, type MockServer, type MockServerOptions, type MockApiKey, type MockApiKeys } from './server.js'
+export {
+  startMockServer,
+  MockControlError,
+  type MockServer,
+  type MockServerOptions,
+  type MockApiKey,
+  type MockApiKeys,
+} from './server.js'
 export { SeedError, type SeedResult, type SeededKey } from './seed.js'
 export type { JournalEntry, JournalFilter } from './control/journal.js'
 export type { ClockChange } from './control/context.js'
-export type { AISecret, FaultActed, FaultRule, FaultRuleInput, InjectMethod, InjectOptions, InjectResponse, LoggerOptions, MockApp, Role, SeedData, StoreState } from './types.js'
+export type {
+  AISecret,
+  FaultActed,
+  FaultRule,
+  FaultRuleInput,
+  InjectMethod,
+  InjectOptions,
+  InjectResponse,
+  LoggerOptions,
+  MockApp,
+  Role,
+  SeedData,
+  StoreState,
+} from './types.js'
 
 /**
  * Builds the whole mock: ready, not listening (CONTRACT section 7), for `inject()`. Options

@@ -14,7 +14,8 @@ const keys = new Map<string, Uint8Array>()
 /** Why jose refused a token, in the words of the 401 (the words the mock used before jose). */
 function reasonOf(errors: Jose['errors'], err: unknown): string {
   if (err instanceof errors.JWTExpired) return 'expired'
-  if (err instanceof errors.JWTClaimValidationFailed) return err.claim === 'nbf' && err.reason === 'check_failed' ? 'not valid yet' : `invalid ${err.claim} claim`
+  if (err instanceof errors.JWTClaimValidationFailed)
+    return err.claim === 'nbf' && err.reason === 'check_failed' ? 'not valid yet' : `invalid ${err.claim} claim`
   if (err instanceof errors.JOSEAlgNotAllowed) return 'only HS256-signed JWTs are accepted'
   if (err instanceof errors.JWSSignatureVerificationFailed) return 'bad signature'
   // RFC 7515 section 4.1.11: a critical header parameter the mock does not know refuses the token.
@@ -34,7 +35,8 @@ function reasonOf(errors: Jose['errors'], err: unknown): string {
  * DIFFERS: the real API takes Braintrust-issued JWTs; the mock trusts whatever JWT_SECRET signs.
  */
 export async function verifyJwt(token: string, secret: string | undefined, now: Date): Promise<string> {
-  if (secret === undefined || secret === '') throw invalid('JWT authentication is not configured on this mock (set JWT_SECRET)')
+  if (secret === undefined || secret === '')
+    throw invalid('JWT authentication is not configured on this mock (set JWT_SECRET)')
   let key = keys.get(secret)
   if (key === undefined) {
     key = new TextEncoder().encode(secret)

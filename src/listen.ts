@@ -92,7 +92,6 @@ export async function listen(
     return onHost(app, host)
   }
 
-
   for (let attempt = 1; ; attempt++) {
     // ::1 first: with port 0 it picks the port, which 127.0.0.1 then takes too.
     let second: Server | null = secondaryServer(app)
@@ -104,7 +103,10 @@ export async function listen(
       second = null
     }
     const serves = second
-    const onBound = onListening === undefined ? undefined : () => onListening(serving(app, (app.server.address() as AddressInfo).port, serves))
+    const onBound =
+      onListening === undefined
+        ? undefined
+        : () => onListening(serving(app, (app.server.address() as AddressInfo).port, serves))
     if (onBound !== undefined) app.server.once('listening', onBound)
     try {
       await app.listen({ port: bound, host: LOOPBACKS[0] })
@@ -112,7 +114,8 @@ export async function listen(
       if (onBound !== undefined) app.server.off('listening', onBound)
       if (second !== null) await new Promise((resolve) => second!.close(resolve))
       // Port 0: the free port of ::1 is taken on 127.0.0.1. Try another.
-      if (port === 0 && second !== null && (err as NodeJS.ErrnoException).code === 'EADDRINUSE' && attempt < PORT_TRIES) continue
+      if (port === 0 && second !== null && (err as NodeJS.ErrnoException).code === 'EADDRINUSE' && attempt < PORT_TRIES)
+        continue
       throw err
     }
     if (second !== null) {
@@ -128,7 +131,13 @@ export async function listen(
 function onHost(app: FastifyInstance, host: string): Listening {
   const bound = (app.server.address() as AddressInfo).port
   const url = `http://${connectableHost(host)}:${bound}`
-  return { port: bound, addresses: [host], url, displayUrl: url, closeAllConnections: () => app.server.closeAllConnections() }
+  return {
+    port: bound,
+    addresses: [host],
+    url,
+    displayUrl: url,
+    closeAllConnections: () => app.server.closeAllConnections(),
+  }
 }
 
 function serving(app: FastifyInstance, port: number, second: Server | null): Listening {

@@ -7,7 +7,10 @@ export interface LogDestination {
 
 /** The answer lines of src/app.ts (`request`) read as `DELETE /v1/ai_secret 200 1.2 ms`; the request id follows every message. */
 const messageFormat: MessageFormatFunc = (log, messageKey) => {
-  const message = log.status !== undefined && log.method !== undefined ? `${log.method} ${log.url} ${log.status} ${log.ms} ms` : String(log[messageKey] ?? '')
+  const message =
+    log.status !== undefined && log.method !== undefined
+      ? `${log.method} ${log.url} ${log.status} ${log.ms} ms`
+      : String(log[messageKey] ?? '')
   return log.request_id === undefined ? message : `${message} (${log.request_id})`
 }
 
@@ -18,7 +21,10 @@ const messageFormat: MessageFormatFunc = (log, messageKey) => {
  * prettyFactory, not a worker-thread transport, which a bundle cannot start), so each line is
  * written before the next is logged. Redaction happens in pino, before this sees the line.
  */
-export async function prettyDestination(out: { write(text: string): unknown } = process.stdout, colorize = false): Promise<LogDestination> {
+export async function prettyDestination(
+  out: { write(text: string): unknown } = process.stdout,
+  colorize = false,
+): Promise<LogDestination> {
   const { prettyFactory } = await import('pino-pretty')
   const pretty = prettyFactory({
     colorize,

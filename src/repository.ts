@@ -208,7 +208,10 @@ export class Repository {
 
   /** Writes every changeable field of a secret; returns the new row. */
   updateSecret(s: Omit<NewSecret, 'org_id' | 'created'>): SecretRow {
-    return this.stmt.updateSecret.get({ ...s, metadata: s.metadata === null ? null : JSON.stringify(s.metadata) }) as SecretRow
+    return this.stmt.updateSecret.get({
+      ...s,
+      metadata: s.metadata === null ? null : JSON.stringify(s.metadata),
+    }) as SecretRow
   }
 
   /** Inserts and returns the new row. */
@@ -233,7 +236,9 @@ export class Repository {
     const one = q.orgIds.length === 1
     const where: string[] = []
     // Past what SQLite's LIMIT takes (1e21, Infinity), a limit is no limit.
-    const params: Record<string, unknown> = { limit: q.limit === undefined || !Number.isSafeInteger(q.limit) ? -1 : q.limit }
+    const params: Record<string, unknown> = {
+      limit: q.limit === undefined || !Number.isSafeInteger(q.limit) ? -1 : q.limit,
+    }
     if (one) {
       where.push(`org = ${ORG}`)
       params.org_id = q.orgIds[0]
@@ -311,7 +316,14 @@ export class Repository {
     this.generation++
   }
 
-  insertKey(key: { id: string; key_hash: string; preview: string; user_id: string; org_id: string | null; created: string }): void {
+  insertKey(key: {
+    id: string
+    key_hash: string
+    preview: string
+    user_id: string
+    org_id: string | null
+    created: string
+  }): void {
     this.stmt.insertKey.run(key)
     this.generation++
   }
@@ -347,7 +359,9 @@ export class Repository {
         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
       orgSeqs: this.db.prepare(`SELECT id, seq FROM organizations`).raw(),
       count: this.db.prepare(`SELECT count(*) FROM ai_secrets`).pluck(),
-      indexes: this.db.prepare(`SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = 'ai_secrets' AND sql IS NOT NULL`),
+      indexes: this.db.prepare(
+        `SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = 'ai_secrets' AND sql IS NOT NULL`,
+      ),
     })
     const rebuild = rows.length >= REBUILD_INDEXES_AT && rows.length >= (b.count.get() as number)
     const indexes = rebuild ? (b.indexes.all() as { name: string; sql: string }[]) : []
@@ -356,7 +370,18 @@ export class Repository {
     for (let n = 0; n < rows.length; n++) {
       if (n > 0 && n % chunk === 0) yield
       const r = rows[n]!
-      b.insert.run(r.id, seqs.get(r.org_id) ?? null, r.name, r.type, r.metadata === null ? null : JSON.stringify(r.metadata), r.secret, r.created, r.updated_at, r.secret_updated_at, r.secret_updated_by_user_id)
+      b.insert.run(
+        r.id,
+        seqs.get(r.org_id) ?? null,
+        r.name,
+        r.type,
+        r.metadata === null ? null : JSON.stringify(r.metadata),
+        r.secret,
+        r.created,
+        r.updated_at,
+        r.secret_updated_at,
+        r.secret_updated_by_user_id,
+      )
     }
     for (const i of indexes) {
       yield

@@ -58,7 +58,8 @@ function describe(v: unknown): string {
 }
 
 function object(v: unknown, path: string, fields: readonly string[]): Json {
-  if (v === null || typeof v !== 'object' || Array.isArray(v)) throw new SeedError(path, `must be an object, not ${describe(v)}`)
+  if (v === null || typeof v !== 'object' || Array.isArray(v))
+    throw new SeedError(path, `must be an object, not ${describe(v)}`)
   for (const k of Object.keys(v)) {
     if (!fields.includes(k)) throw new SeedError(key(path, k), `unknown field (allowed: ${fields.join(', ')})`)
   }
@@ -73,7 +74,8 @@ function array(v: unknown, path: string): unknown[] {
 
 function string(o: Json, field: string, path: string): string {
   const v = o[field]
-  if (typeof v !== 'string') throw new SeedError(key(path, field), v === undefined ? 'is required' : `must be a string, not ${describe(v)}`)
+  if (typeof v !== 'string')
+    throw new SeedError(key(path, field), v === undefined ? 'is required' : `must be a string, not ${describe(v)}`)
   if (v === '') throw new SeedError(key(path, field), 'must not be empty')
   return v
 }
@@ -151,7 +153,13 @@ const SEED_CHUNK = 5_000
  * handled at once. Aborted by `signal`: rolled back, nothing stays; rejects with the
  * signal's reason.
  */
-export async function applySeedInSteps(repo: Repository, data: unknown, env: SeedEnv, source: string | undefined, signal: AbortSignalLike | undefined): Promise<SeedResult> {
+export async function applySeedInSteps(
+  repo: Repository,
+  data: unknown,
+  env: SeedEnv,
+  source: string | undefined,
+  signal: AbortSignalLike | undefined,
+): Promise<SeedResult> {
   try {
     return await repo.transactionInSteps(seedSteps(repo, data, env), signal)
   } catch (err) {
@@ -188,7 +196,8 @@ function* seedSteps(repo: Repository, data: unknown, env: SeedEnv): Generator<vo
     const path = `$.organizations[${i}]`
     const o = object(v, path, ['name', 'id', 'created'])
     const name = string(o, 'name', path)
-    if (repo.orgByName(name) !== null) throw new SeedError(`${path}.name`, `duplicate organization name ${JSON.stringify(name)}`)
+    if (repo.orgByName(name) !== null)
+      throw new SeedError(`${path}.name`, `duplicate organization name ${JSON.stringify(name)}`)
     const org = { id: id(o, path, repo, taken, env), name, created: timestamp(o, 'created', path, now) }
     repo.insertOrg(org)
     result.organizations.push({ id: org.id, name })
@@ -198,11 +207,15 @@ function* seedSteps(repo: Repository, data: unknown, env: SeedEnv): Generator<vo
     const path = `$.users[${i}]`
     const u = object(v, path, ['email', 'id', 'memberships'])
     const email = string(u, 'email', path)
-    if (repo.userByEmail(email) !== null) throw new SeedError(`${path}.email`, `duplicate user email ${JSON.stringify(email)}`)
+    if (repo.userByEmail(email) !== null)
+      throw new SeedError(`${path}.email`, `duplicate user email ${JSON.stringify(email)}`)
     const user = { id: id(u, path, repo, taken, env), email, created: now }
     repo.insertUser(user)
     result.users.push({ id: user.id, email })
-    const ms = u.memberships === undefined ? {} : object(u.memberships, `${path}.memberships`, Object.keys(u.memberships as object))
+    const ms =
+      u.memberships === undefined
+        ? {}
+        : object(u.memberships, `${path}.memberships`, Object.keys(u.memberships as object))
     for (const [orgName, role] of Object.entries(ms)) {
       const mpath = key(`${path}.memberships`, orgName)
       if (typeof role !== 'string' || !ROLES.includes(role)) {
@@ -251,7 +264,17 @@ function* seedSteps(repo: Repository, data: unknown, env: SeedEnv): Generator<vo
   for (const [i, v] of array(root.ai_secrets, '$.ai_secrets').entries()) {
     if (i > 0 && i % SEED_CHUNK === 0) yield
     const path = `$.ai_secrets[${i}]`
-    const s = object(v, path, ['org', 'name', 'type', 'secret', 'metadata', 'id', 'created', 'updated_at', 'secret_updated_at'])
+    const s = object(v, path, [
+      'org',
+      'name',
+      'type',
+      'secret',
+      'metadata',
+      'id',
+      'created',
+      'updated_at',
+      'secret_updated_at',
+    ])
     const org = string(s, 'org', path)
     let oid = orgIds.get(org)
     if (oid === undefined) {
@@ -262,10 +285,16 @@ function* seedSteps(repo: Repository, data: unknown, env: SeedEnv): Generator<vo
     const name = string(s, 'name', path)
     const { seen, fresh } = names.get(oid)!
     if (seen.has(name) || (!fresh && repo.secretNameTaken(oid, name))) {
-      throw new SeedError(`${path}.name`, `duplicate ai_secret name ${JSON.stringify(name)} in organization ${JSON.stringify(org)}`)
+      throw new SeedError(
+        `${path}.name`,
+        `duplicate ai_secret name ${JSON.stringify(name)} in organization ${JSON.stringify(org)}`,
+      )
     }
     seen.add(name)
-    const metadata = s.metadata === undefined || s.metadata === null ? null : object(s.metadata, `${path}.metadata`, Object.keys(s.metadata as object))
+    const metadata =
+      s.metadata === undefined || s.metadata === null
+        ? null
+        : object(s.metadata, `${path}.metadata`, Object.keys(s.metadata as object))
     const secret = optionalString(s, 'secret', path)
     const created = timestamp(s, 'created', path, now)
     const row = {
@@ -364,10 +393,23 @@ export function compileSeed(data: unknown): CompiledSeed {
     const repo = new RecordingRepository(db)
     let made = 0
     // applySeed reads the time only as now().toISOString().
-    const result = applySeed(repo, data, { now: () => ({ toISOString: () => NOW }) as Date, newId: () => `${GENERATED_ID}${made++}` })
+    const result = applySeed(repo, data, {
+      now: () => ({ toISOString: () => NOW }) as Date,
+      newId: () => `${GENERATED_ID}${made++}`,
+    })
     const givenIds = new Set<string>()
-    for (const r of [...repo.orgs, ...repo.users, ...repo.keys, ...repo.secrets]) if (!r.id.startsWith(GENERATED_ID)) givenIds.add(r.id)
-    return { newIds: made, givenIds, orgs: repo.orgs, users: repo.users, memberships: repo.memberships, keys: repo.keys, secrets: repo.secrets, result }
+    for (const r of [...repo.orgs, ...repo.users, ...repo.keys, ...repo.secrets])
+      if (!r.id.startsWith(GENERATED_ID)) givenIds.add(r.id)
+    return {
+      newIds: made,
+      givenIds,
+      orgs: repo.orgs,
+      users: repo.users,
+      memberships: repo.memberships,
+      keys: repo.keys,
+      secrets: repo.secrets,
+      result,
+    }
   } finally {
     db.close()
   }
@@ -387,12 +429,14 @@ export function replaySeed(repo: Repository, c: CompiledSeed, env: SeedEnv): See
   const made: string[] = []
   for (let i = 0; i < c.newIds; i++) made.push(env.newId())
   if (made.some((id) => c.givenIds.has(id))) return null
-  const v = (x: string): string => (x.charCodeAt(0) !== 0 ? x : x === NOW ? now : made[Number(x.slice(GENERATED_ID.length))]!)
+  const v = (x: string): string =>
+    x.charCodeAt(0) !== 0 ? x : x === NOW ? now : made[Number(x.slice(GENERATED_ID.length))]!
   const vn = (x: string | null): string | null => (x === null ? null : v(x))
   for (const o of c.orgs) repo.insertOrg({ id: v(o.id), name: o.name, created: v(o.created) })
   for (const u of c.users) repo.insertUser({ id: v(u.id), email: u.email, created: v(u.created) })
   for (const m of c.memberships) repo.insertMembership({ user_id: v(m.user_id), org_id: v(m.org_id), role: m.role })
-  for (const k of c.keys) repo.insertKey({ ...k, id: v(k.id), user_id: v(k.user_id), org_id: vn(k.org_id), created: v(k.created) })
+  for (const k of c.keys)
+    repo.insertKey({ ...k, id: v(k.id), user_id: v(k.user_id), org_id: vn(k.org_id), created: v(k.created) })
   repo.insertSecrets(
     c.secrets.map((r) => ({
       ...r,
@@ -408,7 +452,13 @@ export function replaySeed(repo: Repository, c: CompiledSeed, env: SeedEnv): See
   return {
     organizations: result.organizations.map((o) => ({ id: v(o.id), name: o.name })),
     users: result.users.map((u) => ({ id: v(u.id), email: u.email })),
-    api_keys: result.api_keys.map((k) => ({ id: v(k.id), preview: k.preview, user: k.user, org: k.org, orgs: k.orgs.map((o) => ({ name: o.name, role: o.role })) })),
+    api_keys: result.api_keys.map((k) => ({
+      id: v(k.id),
+      preview: k.preview,
+      user: k.user,
+      org: k.org,
+      orgs: k.orgs.map((o) => ({ name: o.name, role: o.role })),
+    })),
     ai_secrets: result.ai_secrets.map((x) => ({ id: v(x.id), org: x.org, name: x.name })),
   }
 }

@@ -128,7 +128,8 @@ export async function startMockServer(options: MockServerOptions = {}): Promise<
   // The helpers go through the /_mock routes themselves: the same checks, the same answers.
   const control = async (helper: string, opts: InjectOptions & { url: string }) => {
     // (Fastify would throw FST_ERR_REOPENED_CLOSE_SERVER, which names no cause.)
-    if (closing !== null) throw new Error(`ai-secret-mock: ${helper}() was called after close(): the mock server is closed`)
+    if (closing !== null)
+      throw new Error(`ai-secret-mock: ${helper}() was called after close(): the mock server is closed`)
     const res = await app.inject({ ...opts, headers: { ...admin, ...opts.headers } })
     if (res.statusCode >= 400) throw new MockControlError(res.statusCode, res.body)
     return res
@@ -166,7 +167,9 @@ export async function startMockServer(options: MockServerOptions = {}): Promise<
       if (filter.method !== undefined) query.method = filter.method
       if (filter.path !== undefined) query.path = filter.path
       if (filter.org !== undefined) query.org = filter.org
-      return (await control('requests', { method: 'GET', url: '/_mock/requests', query })).json<{ requests: JournalEntry[] }>().requests
+      return (await control('requests', { method: 'GET', url: '/_mock/requests', query })).json<{
+        requests: JournalEntry[]
+      }>().requests
     },
     async fault(rule) {
       return (await control('fault', { method: 'POST', url: '/_mock/faults', payload: rule })).json<FaultRule>()

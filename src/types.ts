@@ -174,6 +174,7 @@ export interface InjectResponse {
   /** The body's bytes (a Buffer). */
   rawPayload: Uint8Array
   /** The body parsed as JSON; throws when it is not JSON. */
+  // biome-ignore lint/suspicious/noExplicitAny: as light-my-request types it, so that a caller's own type needs no cast
   json<T = any>(): T
 }
 

@@ -57,7 +57,7 @@ export function lazyValidator(compile: () => Validate): Validate {
 }
 
 /** The same for response serializers (fast-json-stringify): built on first use. */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
+// biome-ignore lint/suspicious/noExplicitAny: Fastify's own types for these are internal
 type SerializerFactory = (externalSchemas: any, options: any) => (route: any) => (data: unknown) => string
 
 export function lazySerializerFactory(factory: SerializerFactory): SerializerFactory {
@@ -87,7 +87,10 @@ function parsedType(v: unknown): string {
 }
 
 function expectedType(t: unknown): string {
-  const first = String(t).split(',').find((x) => x !== 'null') ?? 'null'
+  const first =
+    String(t)
+      .split(',')
+      .find((x) => x !== 'null') ?? 'null'
   return first === 'integer' ? 'number' : first
 }
 

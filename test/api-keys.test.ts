@@ -26,23 +26,40 @@ t.test('`My API Key`, as the official clients\u2019 test suites use it, seeds an
   const list = await call(t, app, { method: 'GET', url: '/v1/ai_secret', headers: headers(KEY) })
   t.equal(list.statusCode, 200, list.body)
   t.equal(list.json().objects.length, 1)
-  t.equal((await call(t, app, { method: 'GET', url: '/v1/ai_secret', headers: headers('sk\u00a0non\u00a0breaking') })).statusCode, 200, 'white space inside a key, of any kind')
-  t.equal((await call(t, app, { method: 'GET', url: '/v1/ai_secret', headers: headers('My API') })).statusCode, 401, 'a prefix of the key is another key')
+  t.equal(
+    (await call(t, app, { method: 'GET', url: '/v1/ai_secret', headers: headers('sk\u00a0non\u00a0breaking') }))
+      .statusCode,
+    200,
+    'white space inside a key, of any kind',
+  )
+  t.equal(
+    (await call(t, app, { method: 'GET', url: '/v1/ai_secret', headers: headers('My API') })).statusCode,
+    401,
+    'a prefix of the key is another key',
+  )
   t.equal(app.mock.seeded!.api_keys[0]!.preview, 'My...ey')
 })
 
-t.test('the bearer token is everything after `Bearer ` and its spaces; white space at its end is dropped', async (t) => {
-  const app = await build(t, { seed })
-  const status = async (authorization: string) => (await call(t, app, { method: 'GET', url: '/v1/ai_secret', headers: { authorization } })).statusCode
-  t.equal(await status(`Bearer ${KEY}`), 200)
-  t.equal(await status(`bearer ${KEY}`), 200, 'the scheme in any case (RFC 7235)')
-  t.equal(await status(`Bearer    ${KEY}`), 200, 'one or more spaces after the scheme (RFC 6750: 1*SP)')
-  t.equal(await status(`Bearer ${KEY}  \t`), 200, 'white space at the end is not part of the token (HTTP drops it around a field value)')
-  t.equal(await status(`Bearer ${KEY.replace(/ /g, '  ')}`), 401, 'white space inside the token is part of it')
-  t.equal(await status(`Bearer\t${KEY}`), 401, 'a tab is not the separator')
-  t.equal(await status('Bearer '), 401)
-  t.equal(await status(`Basic ${KEY}`), 401)
-})
+t.test(
+  'the bearer token is everything after `Bearer ` and its spaces; white space at its end is dropped',
+  async (t) => {
+    const app = await build(t, { seed })
+    const status = async (authorization: string) =>
+      (await call(t, app, { method: 'GET', url: '/v1/ai_secret', headers: { authorization } })).statusCode
+    t.equal(await status(`Bearer ${KEY}`), 200)
+    t.equal(await status(`bearer ${KEY}`), 200, 'the scheme in any case (RFC 7235)')
+    t.equal(await status(`Bearer    ${KEY}`), 200, 'one or more spaces after the scheme (RFC 6750: 1*SP)')
+    t.equal(
+      await status(`Bearer ${KEY}  \t`),
+      200,
+      'white space at the end is not part of the token (HTTP drops it around a field value)',
+    )
+    t.equal(await status(`Bearer ${KEY.replace(/ /g, '  ')}`), 401, 'white space inside the token is part of it')
+    t.equal(await status(`Bearer\t${KEY}`), 401, 'a tab is not the separator')
+    t.equal(await status('Bearer '), 401)
+    t.equal(await status(`Basic ${KEY}`), 401)
+  },
+)
 
 t.test('bearerToken: the one reading of Authorization', async (t) => {
   t.equal(bearerToken(undefined), null)
@@ -60,8 +77,10 @@ t.test('keyProblem: non-empty, no control characters, no white space at either e
   t.equal(keyProblem(KEY), null)
   t.equal(keyProblem('k\u00e9y \ud83d\udd11'), null)
   t.match(keyProblem(''), /empty/)
-  for (const bad of [' lead', 'trail ', '\tx', 'x\n', '\u00a0x', 'x\u3000']) t.match(keyProblem(bad), /white space at either end/, JSON.stringify(bad))
-  for (const bad of ['a\u0000b', 'a\tb', 'a\nb', 'a\u007fb', 'a\u0085b', 'a\u009fb']) t.match(keyProblem(bad), /control character/, JSON.stringify(bad))
+  for (const bad of [' lead', 'trail ', '\tx', 'x\n', '\u00a0x', 'x\u3000'])
+    t.match(keyProblem(bad), /white space at either end/, JSON.stringify(bad))
+  for (const bad of ['a\u0000b', 'a\tb', 'a\nb', 'a\u007fb', 'a\u0085b', 'a\u009fb'])
+    t.match(keyProblem(bad), /control character/, JSON.stringify(bad))
   t.match(keyProblem('a.b.c'), /three dot-separated parts/)
 })
 
@@ -83,28 +102,57 @@ t.test('the seed refuses what cannot be a key, naming the JSON path', async (t) 
   }
 })
 
-t.test('siblings: fault rules, the journal, the rate limit and the admin token read the token the same way', async (t) => {
-  const app = await build(t, { seed, rateLimitPerMinute: 1, adminToken: 'admin-1' })
-  const admin = { authorization: 'Bearer   admin-1 ' }
-  t.equal((await app.inject({ method: 'GET', url: '/_mock/state', headers: admin })).statusCode, 200, 'the admin token after several spaces, trailing space dropped')
-  t.equal((await app.inject({ method: 'GET', url: '/_mock/state', headers: { authorization: 'Bearer admin-1 x' } })).statusCode, 401)
+t.test(
+  'siblings: fault rules, the journal, the rate limit and the admin token read the token the same way',
+  async (t) => {
+    const app = await build(t, { seed, rateLimitPerMinute: 1, adminToken: 'admin-1' })
+    const admin = { authorization: 'Bearer   admin-1 ' }
+    t.equal(
+      (await app.inject({ method: 'GET', url: '/_mock/state', headers: admin })).statusCode,
+      200,
+      'the admin token after several spaces, trailing space dropped',
+    )
+    t.equal(
+      (await app.inject({ method: 'GET', url: '/_mock/state', headers: { authorization: 'Bearer admin-1 x' } }))
+        .statusCode,
+      401,
+    )
 
-  const added = await app.inject({ method: 'POST', url: '/_mock/faults', headers: admin, payload: { key: KEY, status: 500, times: 1 } })
-  t.equal(added.statusCode, 201)
-  t.equal(added.json().key, 'My...ey')
-  t.equal((await call(t, app, { ...DEL, headers: headers(undefined, { authorization: `Bearer  ${KEY} ` }) })).statusCode, 500, 'the rule matched the key with spaces')
-  t.equal((await call(t, app, { ...DEL, headers: headers(KEY) })).statusCode, 200)
-  const limited = await call(t, app, { ...DEL, headers: headers(KEY) })
-  t.equal(limited.statusCode, 429, 'one key, however the header was spaced: over the limit of 1 (the forced 500 took no slot)')
+    const added = await app.inject({
+      method: 'POST',
+      url: '/_mock/faults',
+      headers: admin,
+      payload: { key: KEY, status: 500, times: 1 },
+    })
+    t.equal(added.statusCode, 201)
+    t.equal(added.json().key, 'My...ey')
+    t.equal(
+      (await call(t, app, { ...DEL, headers: headers(undefined, { authorization: `Bearer  ${KEY} ` }) })).statusCode,
+      500,
+      'the rule matched the key with spaces',
+    )
+    t.equal((await call(t, app, { ...DEL, headers: headers(KEY) })).statusCode, 200)
+    const limited = await call(t, app, { ...DEL, headers: headers(KEY) })
+    t.equal(
+      limited.statusCode,
+      429,
+      'one key, however the header was spaced: over the limit of 1 (the forced 500 took no slot)',
+    )
 
-  const [first] = (await app.inject({ method: 'GET', url: '/_mock/requests', headers: admin })).json().requests
-  t.equal(first.headers.authorization, 'Bearer My...ey', 'the journal previews the whole token')
-  t.equal(redactAuthorization(`bearer   ${KEY}`), 'bearer My...ey')
-  t.equal(redactAuthorization('Basic abc'), '[redacted]')
+    const [first] = (await app.inject({ method: 'GET', url: '/_mock/requests', headers: admin })).json().requests
+    t.equal(first.headers.authorization, 'Bearer My...ey', 'the journal previews the whole token')
+    t.equal(redactAuthorization(`bearer   ${KEY}`), 'bearer My...ey')
+    t.equal(redactAuthorization('Basic abc'), '[redacted]')
 
-  for (const key of [' x', 'a\u0001b']) {
-    const bad = await app.inject({ method: 'POST', url: '/_mock/faults', headers: admin, payload: { key, status: 500 } })
-    t.equal(bad.statusCode, 400)
-    t.match(bad.body, /^Invalid fault rule: \$\.key: must be an API key \(/)
-  }
-})
+    for (const key of [' x', 'a\u0001b']) {
+      const bad = await app.inject({
+        method: 'POST',
+        url: '/_mock/faults',
+        headers: admin,
+        payload: { key, status: 500 },
+      })
+      t.equal(bad.statusCode, 400)
+      t.match(bad.body, /^Invalid fault rule: \$\.key: must be an API key \(/)
+    }
+  },
+)

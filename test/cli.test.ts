@@ -23,8 +23,14 @@ interface Running {
   exited: Promise<number | null>
 }
 
-function run(args: string[], env: Record<string, string> = {}): { child: ChildProcess; out: () => string; err: () => string; exited: Promise<number | null> } {
-  const child = spawn(process.execPath, [BIN, ...args], { cwd: mkdtempSync(join(tmpdir(), 'cwd-')), env: { ...process.env, LOG_LEVEL: 'warn', ...env } })
+function run(
+  args: string[],
+  env: Record<string, string> = {},
+): { child: ChildProcess; out: () => string; err: () => string; exited: Promise<number | null> } {
+  const child = spawn(process.execPath, [BIN, ...args], {
+    cwd: mkdtempSync(join(tmpdir(), 'cwd-')),
+    env: { ...process.env, LOG_LEVEL: 'warn', ...env },
+  })
   let out = ''
   let err = ''
   child.stdout!.on('data', (d) => (out += d))
@@ -59,17 +65,26 @@ async function stop(t: Test, s: Running, signal: NodeJS.Signals = 'SIGTERM') {
 }
 
 const del = (url: string, body: object, key: string = KEYS.owner) =>
-  fetch(`${url}/v1/ai_secret`, { method: 'DELETE', headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' }, body: JSON.stringify(body) })
+  fetch(`${url}/v1/ai_secret`, {
+    method: 'DELETE',
+    headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  })
 
 t.test('started on port 0 from another directory: banner, real HTTP, docs, SIGTERM', async (t) => {
   const s = await start([], { LOG_LEVEL: 'info' })
-  t.match(s.stdout(), /^ai-secret-mock listening on http:\/\/localhost:\d+\n/, 'at the default log level the banner comes before any JSON log line')
+  t.match(
+    s.stdout(),
+    /^ai-secret-mock listening on http:\/\/localhost:\d+\n/,
+    'at the default log level the banner comes before any JSON log line',
+  )
   t.match(s.url, /^http:\/\/localhost:\d+$/, 'printed as localhost: both loopback addresses are served')
   t.match(s.stdout(), /docs: +http:\/\/localhost:\d+\/docs/)
   t.match(s.stdout(), /seeded: +2 organizations, 3 users, 4 API keys, 2 AI secrets \(the demo seed\)\n/)
   t.match(s.stdout(), 'the demo keys are public')
   const port = new URL(s.url).port
-  for (const host of ['127.0.0.1', '[::1]']) t.equal((await fetch(`http://${host}:${port}/_mock/health`)).status, 200, `${host} answers`)
+  for (const host of ['127.0.0.1', '[::1]'])
+    t.equal((await fetch(`http://${host}:${port}/_mock/health`)).status, 200, `${host} answers`)
   for (const k of Object.values(KEYS)) t.match(s.stdout(), k, `banner lists the demo key ${k} in full`)
   t.match(s.stdout(), /sk-mock-acme-member +val@acme\.test +all its orgs +member of acme \(read-only\)/)
   t.match(s.stdout(), /sk-mock-globex-only +bob@multi\.test +globex +owner of globex/)
@@ -88,7 +103,12 @@ t.test('started on port 0 from another directory: banner, real HTTP, docs, SIGTE
 t.test('SIGINT, with an idle keep-alive connection open, still exits 0 at once', async (t) => {
   const s = await start([])
   const agent = new Agent({ keepAlive: true })
-  await new Promise<void>((resolve) => request(`${s.url}/_mock/health`, { agent }, (res) => { res.resume(); res.on('end', resolve) }).end())
+  await new Promise<void>((resolve) =>
+    request(`${s.url}/_mock/health`, { agent }, (res) => {
+      res.resume()
+      res.on('end', resolve)
+    }).end(),
+  )
   await stop(t, s, 'SIGINT')
   agent.destroy()
 })
@@ -101,21 +121,32 @@ t.test('a file database keeps a deletion across a restart, and is not seeded aga
   const b = await start([], { DB_PATH: db })
   t.match(b.stdout(), /seed: +not applied/)
   t.equal((await del(b.url, { name: 'OPENAI_API_KEY' })).status, 400, 'still gone')
-  t.equal((await del(b.url, { name: 'OPENAI_API_KEY', org_name: 'globex' }, KEYS.multi)).status, 200, 'the rest is kept')
+  t.equal(
+    (await del(b.url, { name: 'OPENAI_API_KEY', org_name: 'globex' }, KEYS.multi)).status,
+    200,
+    'the rest is kept',
+  )
   await stop(t, b)
 })
 
 t.test('a user seed file, by flag or SEED_FILE; --no-seed starts empty', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'seed-'))
   const file = join(dir, 'my-seed.json')
-  writeFileSync(file, JSON.stringify({
-    organizations: [{ name: 'initech' }],
-    users: [{ email: 'peter@initech.test', memberships: { initech: 'owner' } }],
-    api_keys: [{ key: 'sk-initech', user: 'peter@initech.test' }],
-    ai_secrets: [{ org: 'initech', name: 'ANTHROPIC_API_KEY', type: 'anthropic', secret: 'sk-ant-xyz123456' }],
-  }))
+  writeFileSync(
+    file,
+    JSON.stringify({
+      organizations: [{ name: 'initech' }],
+      users: [{ email: 'peter@initech.test', memberships: { initech: 'owner' } }],
+      api_keys: [{ key: 'sk-initech', user: 'peter@initech.test' }],
+      ai_secrets: [{ org: 'initech', name: 'ANTHROPIC_API_KEY', type: 'anthropic', secret: 'sk-ant-xyz123456' }],
+    }),
+  )
   const s = await start([], { SEED_FILE: file })
-  t.match(s.stdout(), `seeded:   1 organization, 1 user, 1 API key, 1 AI secret from ${file}\n`, 'counts in the singular')
+  t.match(
+    s.stdout(),
+    `seeded:   1 organization, 1 user, 1 API key, 1 AI secret from ${file}\n`,
+    'counts in the singular',
+  )
   t.match(s.stdout(), /sk\.\.\.ch +peter@initech\.test/, "a user's key is shown as a preview")
   t.notMatch(s.stdout(), 'sk-initech', "a user's key is never printed in full")
   t.match(s.stdout(), 'previews only, the keys are in the seed file')
@@ -141,7 +172,10 @@ t.test('JWT_SECRET reaches the app: a signed JWT authenticates its email', async
 t.test('a bad seed file: one line naming file, path and problem; exit 1; never listens', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'seed-'))
   const file = join(dir, 'bad.json')
-  writeFileSync(file, JSON.stringify({ organizations: [{ name: 'a' }], users: [{ email: 'x@a', memberships: { b: 'owner' } }] }))
+  writeFileSync(
+    file,
+    JSON.stringify({ organizations: [{ name: 'a' }], users: [{ email: 'x@a', memberships: { b: 'owner' } }] }),
+  )
   const r = run(['--port', '0', '--seed', file])
   t.equal(await r.exited, 1)
   t.equal(r.err(), `ai-secret-mock: seed file ${file}: $.users[0].memberships.b: unknown organization "b"\n`)
@@ -175,35 +209,69 @@ t.test('a port in use: one line, exit 1', async (t) => {
   await stop(t, s)
 })
 
-t.test('logs: JSON lines when stdout is not a terminal; pretty lines with LOG_FORMAT or --log-format; never a key or a secret', async (t) => {
-  const cases: [string, string, string[], Record<string, string>, boolean][] = [
-    ['default (stdout is a pipe here)', CLI, [], {}, false],
-    ['LOG_FORMAT=pretty', CLI, [], { LOG_FORMAT: 'pretty' }, true],
-    ['the bundled bin, --log-format over LOG_FORMAT', BUNDLED_BIN, ['--log-format', 'pretty'], { LOG_FORMAT: 'json' }, true],
-  ]
-  t.teardown(() => {
-    BIN = CLI
-  })
-  for (const [label, bin, args, env, pretty] of cases) {
-    BIN = bin
-    const s = await start(args, { LOG_LEVEL: 'info', ...env })
-    t.equal((await del(s.url, { name: 'OPENAI_API_KEY', secret: 'sk-live-in-body-000' })).status, 200)
-    t.equal((await del(s.url, { name: 'OPENAI_API_KEY' }, 'sk-unknown-key-111')).status, 401)
-    await stop(t, s)
-    const logs = s.stdout().split('\n').filter((l) => l.startsWith('{') || l.startsWith('['))
-    t.ok(logs.length >= 4, `${label}: ${logs.length} log lines`)
-    for (const secret of [...Object.values(KEYS), 'sk-unknown-key-111', 'sk-live-in-body-000', 'sk-proj-0123456789abcdef', 'Bearer']) {
-      t.notMatch(logs.join('\n'), secret, `${label}: no ${secret} in a log line (the banner lists the demo keys on purpose)`)
+t.test(
+  'logs: JSON lines when stdout is not a terminal; pretty lines with LOG_FORMAT or --log-format; never a key or a secret',
+  async (t) => {
+    const cases: [string, string, string[], Record<string, string>, boolean][] = [
+      ['default (stdout is a pipe here)', CLI, [], {}, false],
+      ['LOG_FORMAT=pretty', CLI, [], { LOG_FORMAT: 'pretty' }, true],
+      [
+        'the bundled bin, --log-format over LOG_FORMAT',
+        BUNDLED_BIN,
+        ['--log-format', 'pretty'],
+        { LOG_FORMAT: 'json' },
+        true,
+      ],
+    ]
+    t.teardown(() => {
+      BIN = CLI
+    })
+    for (const [label, bin, args, env, pretty] of cases) {
+      BIN = bin
+      const s = await start(args, { LOG_LEVEL: 'info', ...env })
+      t.equal((await del(s.url, { name: 'OPENAI_API_KEY', secret: 'sk-live-in-body-000' })).status, 200)
+      t.equal((await del(s.url, { name: 'OPENAI_API_KEY' }, 'sk-unknown-key-111')).status, 401)
+      await stop(t, s)
+      const logs = s
+        .stdout()
+        .split('\n')
+        .filter((l) => l.startsWith('{') || l.startsWith('['))
+      t.ok(logs.length >= 4, `${label}: ${logs.length} log lines`)
+      for (const secret of [
+        ...Object.values(KEYS),
+        'sk-unknown-key-111',
+        'sk-live-in-body-000',
+        'sk-proj-0123456789abcdef',
+        'Bearer',
+      ]) {
+        t.notMatch(
+          logs.join('\n'),
+          secret,
+          `${label}: no ${secret} in a log line (the banner lists the demo keys on purpose)`,
+        )
+      }
+      if (pretty) {
+        t.notOk(
+          logs.some((l) => l.startsWith('{')),
+          `${label}: no JSON line`,
+        )
+        t.match(
+          s.stdout(),
+          /^\[\d\d:\d\d:\d\d\.\d{3}\] INFO: DELETE \/v1\/ai_secret 200 [\d.]+ ms \(mock::[\w-]+\)$/m,
+          `${label}: an answer, in one line`,
+        )
+        t.match(
+          s.stdout(),
+          /INFO: shutting down \{"signal":"SIGTERM"\}\n$/,
+          `${label}: the last line is written before the exit`,
+        )
+      } else {
+        for (const l of logs)
+          t.match(JSON.parse(l), { level: Number, time: Number, msg: String }, `${label}: a JSON line`)
+      }
     }
-    if (pretty) {
-      t.notOk(logs.some((l) => l.startsWith('{')), `${label}: no JSON line`)
-      t.match(s.stdout(), /^\[\d\d:\d\d:\d\d\.\d{3}\] INFO: DELETE \/v1\/ai_secret 200 [\d.]+ ms \(mock::[\w-]+\)$/m, `${label}: an answer, in one line`)
-      t.match(s.stdout(), /INFO: shutting down \{"signal":"SIGTERM"\}\n$/, `${label}: the last line is written before the exit`)
-    } else {
-      for (const l of logs) t.match(JSON.parse(l), { level: Number, time: Number, msg: String }, `${label}: a JSON line`)
-    }
-  }
-})
+  },
+)
 
 t.test('--help and --version', async (t) => {
   const h = run(['--help'])
@@ -230,12 +298,20 @@ t.test("the package's bin, the bundled dist/cli.mjs, answers as the CLI does", a
 /** A seed big enough to take seconds: `n` secrets in one organization. */
 function bigSeedFile(n: number): string {
   const file = join(mkdtempSync(join(tmpdir(), 'big-seed-')), 'seed.json')
-  writeFileSync(file, JSON.stringify({
-    organizations: [{ name: 'big' }],
-    users: [{ email: 'u@big.test', memberships: { big: 'owner' } }],
-    api_keys: [{ key: 'sk-big-owner', user: 'u@big.test' }],
-    ai_secrets: Array.from({ length: n }, (_, i) => ({ org: 'big', name: `SECRET_${i}`, type: 'openai', secret: `sk-${i}-abcdefghij` })),
-  }))
+  writeFileSync(
+    file,
+    JSON.stringify({
+      organizations: [{ name: 'big' }],
+      users: [{ email: 'u@big.test', memberships: { big: 'owner' } }],
+      api_keys: [{ key: 'sk-big-owner', user: 'u@big.test' }],
+      ai_secrets: Array.from({ length: n }, (_, i) => ({
+        org: 'big',
+        name: `SECRET_${i}`,
+        type: 'openai',
+        secret: `sk-${i}-abcdefghij`,
+      })),
+    }),
+  )
   return file
 }
 
@@ -252,31 +328,34 @@ async function stopWhileSeeding(db: string, seed: string, signal: NodeJS.Signals
   return { code: await r.exited, signal: r.child.signalCode, out: r.out(), err: r.err() }
 }
 
-t.test('SIGTERM or SIGINT during a big seed: exit 0, the seed rolled back, no half-written database left', async (t) => {
-  const seed = bigSeedFile(200_000)
-  const dir = mkdtempSync(join(tmpdir(), 'db-'))
-  const fresh = join(dir, 'fresh.db')
-  const term = await stopWhileSeeding(fresh, seed, 'SIGTERM')
-  t.equal(term.signal, null, 'not killed by the signal')
-  t.equal(term.code, 0, 'exit code 0')
-  t.notMatch(term.out, 'listening on', 'never listened')
-  t.equal(term.err, 'ai-secret-mock: stopped by SIGTERM during start-up; the database it had begun was removed\n')
-  t.same(readdirSync(dir), [], 'the database file this start-up created is gone, -wal and -shm too')
+t.test(
+  'SIGTERM or SIGINT during a big seed: exit 0, the seed rolled back, no half-written database left',
+  async (t) => {
+    const seed = bigSeedFile(200_000)
+    const dir = mkdtempSync(join(tmpdir(), 'db-'))
+    const fresh = join(dir, 'fresh.db')
+    const term = await stopWhileSeeding(fresh, seed, 'SIGTERM')
+    t.equal(term.signal, null, 'not killed by the signal')
+    t.equal(term.code, 0, 'exit code 0')
+    t.notMatch(term.out, 'listening on', 'never listened')
+    t.equal(term.err, 'ai-secret-mock: stopped by SIGTERM during start-up; the database it had begun was removed\n')
+    t.same(readdirSync(dir), [], 'the database file this start-up created is gone, -wal and -shm too')
 
-  // A database that existed before (empty: made by an earlier start without a seed) is kept, as it was.
-  const existing = join(dir, 'existing.db')
-  const empty = await start(['--no-seed', '--db', existing])
-  await stop(t, empty)
-  const int = await stopWhileSeeding(existing, seed, 'SIGINT')
-  t.equal(int.code, 0, 'SIGINT: exit code 0')
-  t.equal(int.err, 'ai-secret-mock: stopped by SIGINT during start-up\n')
-  const db = new Database(existing, { readonly: true })
-  t.equal(db.pragma('integrity_check', { simple: true }), 'ok')
-  t.equal(db.prepare('SELECT count(*) FROM ai_secrets').pluck().get(), 0, 'nothing of the seed stayed')
-  t.equal(db.prepare('SELECT count(*) FROM organizations').pluck().get(), 0)
-  db.close()
-  // And the next start seeds it as a new database.
-  const next = await start(['--db', existing])
-  t.match(next.stdout(), /seeded: +2 organizations/)
-  await stop(t, next)
-})
+    // A database that existed before (empty: made by an earlier start without a seed) is kept, as it was.
+    const existing = join(dir, 'existing.db')
+    const empty = await start(['--no-seed', '--db', existing])
+    await stop(t, empty)
+    const int = await stopWhileSeeding(existing, seed, 'SIGINT')
+    t.equal(int.code, 0, 'SIGINT: exit code 0')
+    t.equal(int.err, 'ai-secret-mock: stopped by SIGINT during start-up\n')
+    const db = new Database(existing, { readonly: true })
+    t.equal(db.pragma('integrity_check', { simple: true }), 'ok')
+    t.equal(db.prepare('SELECT count(*) FROM ai_secrets').pluck().get(), 0, 'nothing of the seed stayed')
+    t.equal(db.prepare('SELECT count(*) FROM organizations').pluck().get(), 0)
+    db.close()
+    // And the next start seeds it as a new database.
+    const next = await start(['--db', existing])
+    t.match(next.stdout(), /seeded: +2 organizations/)
+    await stop(t, next)
+  },
+)

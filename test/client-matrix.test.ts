@@ -37,9 +37,29 @@ interface Answer {
 
 /** The five requests, in order, from a freshly reset (deterministic) mock. */
 const OPS: Op[] = [
-  { what: 'JSON POST', method: 'POST', path: () => '/v1/ai_secret', json: { name: 'MATRIX_KEY', type: 'openai', secret: 'sk-matrix-0123456789', metadata: { team: 'qa' } } },
-  { what: 'PUT', method: 'PUT', path: () => '/v1/ai_secret', json: { name: 'MATRIX_KEY', type: 'anthropic', secret: 'sk-matrix-rotated-42', metadata: { team: 'qa', rotated: true } } },
-  { what: 'PATCH', method: 'PATCH', path: (ids) => `/v1/ai_secret/${ids.created}`, json: { metadata: { rotated_by: 'ci' } } },
+  {
+    what: 'JSON POST',
+    method: 'POST',
+    path: () => '/v1/ai_secret',
+    json: { name: 'MATRIX_KEY', type: 'openai', secret: 'sk-matrix-0123456789', metadata: { team: 'qa' } },
+  },
+  {
+    what: 'PUT',
+    method: 'PUT',
+    path: () => '/v1/ai_secret',
+    json: {
+      name: 'MATRIX_KEY',
+      type: 'anthropic',
+      secret: 'sk-matrix-rotated-42',
+      metadata: { team: 'qa', rotated: true },
+    },
+  },
+  {
+    what: 'PATCH',
+    method: 'PATCH',
+    path: (ids) => `/v1/ai_secret/${ids.created}`,
+    json: { metadata: { rotated_by: 'ci' } },
+  },
   { what: 'DELETE with a body', method: 'DELETE', path: () => '/v1/ai_secret', json: { name: 'MATRIX_KEY' } },
   { what: 'DELETE by id', method: 'DELETE', path: (ids) => `/v1/ai_secret/${ids.demo}` },
 ]
@@ -66,7 +86,10 @@ interface Style {
 /** Python's json.dumps: `", "` and `": "` between items (requests), unlike JSON.stringify. */
 function pyDumps(v: unknown): string {
   if (Array.isArray(v)) return `[${v.map(pyDumps).join(', ')}]`
-  if (v !== null && typeof v === 'object') return `{${Object.entries(v).map(([k, x]) => `${JSON.stringify(k)}: ${pyDumps(x)}`).join(', ')}}`
+  if (v !== null && typeof v === 'object')
+    return `{${Object.entries(v)
+      .map(([k, x]) => `${JSON.stringify(k)}: ${pyDumps(x)}`)
+      .join(', ')}}`
   return v === true ? 'true' : v === false ? 'false' : JSON.stringify(v)
 }
 
@@ -83,7 +106,18 @@ const STYLES: Style[] = [
     keepAlive: false,
     wire: (op, path, host) => {
       const body = compact(op)
-      return { lines: [`${op.method} ${path} HTTP/1.1`, `Host: ${host}`, 'User-Agent: curl/7.88.1', 'Accept: */*', `Authorization: ${AUTH}`, ...(body === null ? [] : ['Content-Type: application/json']), ...length(body)], body }
+      return {
+        lines: [
+          `${op.method} ${path} HTTP/1.1`,
+          `Host: ${host}`,
+          'User-Agent: curl/7.88.1',
+          'Accept: */*',
+          `Authorization: ${AUTH}`,
+          ...(body === null ? [] : ['Content-Type: application/json']),
+          ...length(body),
+        ],
+        body,
+      }
     },
   },
   {
@@ -91,7 +125,20 @@ const STYLES: Style[] = [
     keepAlive: false,
     wire: (op, path, host) => {
       const body = op.json === undefined ? null : Buffer.from(JSON.stringify(padded(op)))
-      return { lines: [`${op.method} ${path} HTTP/1.1`, `Host: ${host}`, 'User-Agent: curl/7.88.1', 'Accept: */*', `Authorization: ${AUTH}`, ...(body === null ? [] : ['Content-Type: application/json', `Content-Length: ${body.length}`, 'Expect: 100-continue'])], body, expectContinue: body !== null }
+      return {
+        lines: [
+          `${op.method} ${path} HTTP/1.1`,
+          `Host: ${host}`,
+          'User-Agent: curl/7.88.1',
+          'Accept: */*',
+          `Authorization: ${AUTH}`,
+          ...(body === null
+            ? []
+            : ['Content-Type: application/json', `Content-Length: ${body.length}`, 'Expect: 100-continue']),
+        ],
+        body,
+        expectContinue: body !== null,
+      }
     },
   },
   {
@@ -99,7 +146,22 @@ const STYLES: Style[] = [
     keepAlive: true,
     wire: (op, path, host) => {
       const body = compact(op)
-      return { lines: [`${op.method} ${path} HTTP/1.1`, `host: ${host}`, 'connection: keep-alive', `authorization: ${AUTH}`, ...(body === null ? [] : ['content-type: application/json']), 'accept: */*', 'accept-language: *', 'sec-fetch-mode: cors', 'user-agent: node', 'accept-encoding: gzip, deflate', ...(body === null ? [] : [`content-length: ${body.length}`])], body }
+      return {
+        lines: [
+          `${op.method} ${path} HTTP/1.1`,
+          `host: ${host}`,
+          'connection: keep-alive',
+          `authorization: ${AUTH}`,
+          ...(body === null ? [] : ['content-type: application/json']),
+          'accept: */*',
+          'accept-language: *',
+          'sec-fetch-mode: cors',
+          'user-agent: node',
+          'accept-encoding: gzip, deflate',
+          ...(body === null ? [] : [`content-length: ${body.length}`]),
+        ],
+        body,
+      }
     },
   },
   {
@@ -107,7 +169,18 @@ const STYLES: Style[] = [
     keepAlive: true,
     wire: (op, path, host) => {
       const body = compact(op)
-      return { lines: [`${op.method} ${path} HTTP/1.1`, `Authorization: ${AUTH}`, ...(body === null ? [] : ['Content-Type: application/json']), `Host: ${host}`, 'Connection: keep-alive', ...(body === null ? [] : ['Transfer-Encoding: chunked'])], body, chunked: body !== null }
+      return {
+        lines: [
+          `${op.method} ${path} HTTP/1.1`,
+          `Authorization: ${AUTH}`,
+          ...(body === null ? [] : ['Content-Type: application/json']),
+          `Host: ${host}`,
+          'Connection: keep-alive',
+          ...(body === null ? [] : ['Transfer-Encoding: chunked']),
+        ],
+        body,
+        chunked: body !== null,
+      }
     },
   },
   {
@@ -115,7 +188,20 @@ const STYLES: Style[] = [
     keepAlive: true,
     wire: (op, path, host) => {
       const body = compact(op)
-      return { lines: [`${op.method} ${path} HTTP/1.1`, 'Accept: application/json, text/plain, */*', ...(body === null ? [] : ['Content-Type: application/json']), `Authorization: ${AUTH}`, 'User-Agent: axios/1.7.9', ...length(body), 'Accept-Encoding: gzip, compress, deflate, br', `Host: ${host}`, 'Connection: keep-alive'], body }
+      return {
+        lines: [
+          `${op.method} ${path} HTTP/1.1`,
+          'Accept: application/json, text/plain, */*',
+          ...(body === null ? [] : ['Content-Type: application/json']),
+          `Authorization: ${AUTH}`,
+          'User-Agent: axios/1.7.9',
+          ...length(body),
+          'Accept-Encoding: gzip, compress, deflate, br',
+          `Host: ${host}`,
+          'Connection: keep-alive',
+        ],
+        body,
+      }
     },
   },
   {
@@ -123,7 +209,19 @@ const STYLES: Style[] = [
     keepAlive: false,
     wire: (op, path, host) => {
       const body = compact(op)
-      return { lines: [`${op.method} ${path} HTTP/1.1`, 'Accept: application/json, text/plain, */*', ...(body === null ? [] : ['Content-Type: application/json;charset=utf-8']), `Authorization: ${AUTH}`, 'User-Agent: axios/0.27.2', ...length(body), `Host: ${host}`, 'Connection: close'], body }
+      return {
+        lines: [
+          `${op.method} ${path} HTTP/1.1`,
+          'Accept: application/json, text/plain, */*',
+          ...(body === null ? [] : ['Content-Type: application/json;charset=utf-8']),
+          `Authorization: ${AUTH}`,
+          'User-Agent: axios/0.27.2',
+          ...length(body),
+          `Host: ${host}`,
+          'Connection: close',
+        ],
+        body,
+      }
     },
   },
   {
@@ -131,7 +229,20 @@ const STYLES: Style[] = [
     keepAlive: true,
     wire: (op, path, host) => {
       const body = compact(op)
-      return { lines: [`${op.method} ${path} HTTP/1.1`, 'user-agent: got (https://github.com/sindresorhus/got)', `authorization: ${AUTH}`, ...(body === null ? [] : ['content-type: application/json']), ...(body === null ? [] : [`content-length: ${body.length}`]), 'accept: application/json', 'accept-encoding: gzip, deflate, br', `Host: ${host}`, 'Connection: keep-alive'], body }
+      return {
+        lines: [
+          `${op.method} ${path} HTTP/1.1`,
+          'user-agent: got (https://github.com/sindresorhus/got)',
+          `authorization: ${AUTH}`,
+          ...(body === null ? [] : ['content-type: application/json']),
+          ...(body === null ? [] : [`content-length: ${body.length}`]),
+          'accept: application/json',
+          'accept-encoding: gzip, deflate, br',
+          `Host: ${host}`,
+          'Connection: keep-alive',
+        ],
+        body,
+      }
     },
   },
   {
@@ -139,7 +250,20 @@ const STYLES: Style[] = [
     keepAlive: true,
     wire: (op, path, host) => {
       const body = op.json === undefined ? null : Buffer.from(pyDumps(op.json))
-      return { lines: [`${op.method} ${path} HTTP/1.1`, `Host: ${host}`, 'User-Agent: python-requests/2.32.3', 'Accept-Encoding: gzip, deflate', 'Accept: */*', 'Connection: keep-alive', `Authorization: ${AUTH}`, `Content-Length: ${body?.length ?? 0}`, ...(body === null ? [] : ['Content-Type: application/json'])], body }
+      return {
+        lines: [
+          `${op.method} ${path} HTTP/1.1`,
+          `Host: ${host}`,
+          'User-Agent: python-requests/2.32.3',
+          'Accept-Encoding: gzip, deflate',
+          'Accept: */*',
+          'Connection: keep-alive',
+          `Authorization: ${AUTH}`,
+          `Content-Length: ${body?.length ?? 0}`,
+          ...(body === null ? [] : ['Content-Type: application/json']),
+        ],
+        body,
+      }
     },
   },
   {
@@ -147,7 +271,19 @@ const STYLES: Style[] = [
     keepAlive: true,
     wire: (op, path, host) => {
       const body = compact(op)
-      return { lines: [`${op.method} ${path} HTTP/1.1`, `host: ${host}`, 'accept: */*', 'accept-encoding: gzip, deflate, br, zstd', 'connection: keep-alive', 'user-agent: python-httpx/0.28.1', `authorization: ${AUTH}`, ...(body === null ? [] : [`content-length: ${body.length}`, 'content-type: application/json'])], body }
+      return {
+        lines: [
+          `${op.method} ${path} HTTP/1.1`,
+          `host: ${host}`,
+          'accept: */*',
+          'accept-encoding: gzip, deflate, br, zstd',
+          'connection: keep-alive',
+          'user-agent: python-httpx/0.28.1',
+          `authorization: ${AUTH}`,
+          ...(body === null ? [] : [`content-length: ${body.length}`, 'content-type: application/json']),
+        ],
+        body,
+      }
     },
   },
   {
@@ -155,7 +291,18 @@ const STYLES: Style[] = [
     keepAlive: true,
     wire: (op, path, host) => {
       const body = compact(op)
-      return { lines: [`${op.method} ${path} HTTP/1.1`, `Host: ${host}`, 'User-Agent: Go-http-client/1.1', ...length(body), `Authorization: ${AUTH}`, ...(body === null ? [] : ['Content-Type: application/json']), 'Accept-Encoding: gzip'], body }
+      return {
+        lines: [
+          `${op.method} ${path} HTTP/1.1`,
+          `Host: ${host}`,
+          'User-Agent: Go-http-client/1.1',
+          ...length(body),
+          `Authorization: ${AUTH}`,
+          ...(body === null ? [] : ['Content-Type: application/json']),
+          'Accept-Encoding: gzip',
+        ],
+        body,
+      }
     },
   },
   {
@@ -163,7 +310,19 @@ const STYLES: Style[] = [
     keepAlive: true,
     wire: (op, path, host) => {
       const body = compact(op)
-      return { lines: [`${op.method} ${path} HTTP/1.1`, `Host: ${host}`, 'User-Agent: Go-http-client/1.1', ...(body === null ? [] : ['Transfer-Encoding: chunked']), `Authorization: ${AUTH}`, ...(body === null ? [] : ['Content-Type: application/json']), 'Accept-Encoding: gzip'], body, chunked: body !== null }
+      return {
+        lines: [
+          `${op.method} ${path} HTTP/1.1`,
+          `Host: ${host}`,
+          'User-Agent: Go-http-client/1.1',
+          ...(body === null ? [] : ['Transfer-Encoding: chunked']),
+          `Authorization: ${AUTH}`,
+          ...(body === null ? [] : ['Content-Type: application/json']),
+          'Accept-Encoding: gzip',
+        ],
+        body,
+        chunked: body !== null,
+      }
     },
   },
   {
@@ -172,7 +331,20 @@ const STYLES: Style[] = [
     keepAlive: true,
     wire: (op, path, host) => {
       const body = compact(op)
-      return { lines: [`${op.method} ${path} HTTP/1.1`, 'Connection: Upgrade, HTTP2-Settings', `Content-Length: ${body?.length ?? 0}`, `Host: ${host}`, 'HTTP2-Settings: AAEAAEAAAAIAAAAAAAMAAAAAAAQBAAAAAAUAAEAAAAYABgAA', 'Upgrade: h2c', 'User-Agent: Java-http-client/17.0.15', `Authorization: ${AUTH}`, ...(body === null ? [] : ['Content-Type: application/json; charset=utf-8'])], body }
+      return {
+        lines: [
+          `${op.method} ${path} HTTP/1.1`,
+          'Connection: Upgrade, HTTP2-Settings',
+          `Content-Length: ${body?.length ?? 0}`,
+          `Host: ${host}`,
+          'HTTP2-Settings: AAEAAEAAAAIAAAAAAAMAAAAAAAQBAAAAAAUAAEAAAAYABgAA',
+          'Upgrade: h2c',
+          'User-Agent: Java-http-client/17.0.15',
+          `Authorization: ${AUTH}`,
+          ...(body === null ? [] : ['Content-Type: application/json; charset=utf-8']),
+        ],
+        body,
+      }
     },
   },
   {
@@ -180,7 +352,22 @@ const STYLES: Style[] = [
     keepAlive: true,
     wire: (op, path, host) => {
       const body = compact(op)
-      return { lines: [`${op.method} ${path} HTTP/1.1`, 'Connection: Upgrade, HTTP2-Settings', ...(body === null ? ['Content-Length: 0'] : []), `Host: ${host}`, 'HTTP2-Settings: AAEAAEAAAAIAAAAAAAMAAAAAAAQBAAAAAAUAAEAAAAYABgAA', ...(body === null ? [] : ['Transfer-encoding: chunked']), 'Upgrade: h2c', 'User-Agent: Java-http-client/17.0.15', `Authorization: ${AUTH}`, ...(body === null ? [] : ['Content-Type: application/json'])], body, chunked: body !== null }
+      return {
+        lines: [
+          `${op.method} ${path} HTTP/1.1`,
+          'Connection: Upgrade, HTTP2-Settings',
+          ...(body === null ? ['Content-Length: 0'] : []),
+          `Host: ${host}`,
+          'HTTP2-Settings: AAEAAEAAAAIAAAAAAAMAAAAAAAQBAAAAAAUAAEAAAAYABgAA',
+          ...(body === null ? [] : ['Transfer-encoding: chunked']),
+          'Upgrade: h2c',
+          'User-Agent: Java-http-client/17.0.15',
+          `Authorization: ${AUTH}`,
+          ...(body === null ? [] : ['Content-Type: application/json']),
+        ],
+        body,
+        chunked: body !== null,
+      }
     },
   },
   {
@@ -188,7 +375,19 @@ const STYLES: Style[] = [
     keepAlive: true,
     wire: (op, path, host) => {
       const body = compact(op) ?? Buffer.alloc(0)
-      return { lines: [`${op.method} ${path} HTTP/1.1`, `Authorization: ${AUTH}`, ...(op.json === undefined ? [] : ['Content-Type: application/json; charset=utf-8']), `Content-Length: ${body.length}`, `Host: ${host}`, 'Connection: Keep-Alive', 'Accept-Encoding: gzip', 'User-Agent: okhttp/4.12.0'], body }
+      return {
+        lines: [
+          `${op.method} ${path} HTTP/1.1`,
+          `Authorization: ${AUTH}`,
+          ...(op.json === undefined ? [] : ['Content-Type: application/json; charset=utf-8']),
+          `Content-Length: ${body.length}`,
+          `Host: ${host}`,
+          'Connection: Keep-Alive',
+          'Accept-Encoding: gzip',
+          'User-Agent: okhttp/4.12.0',
+        ],
+        body,
+      }
     },
   },
   {
@@ -196,7 +395,16 @@ const STYLES: Style[] = [
     keepAlive: true,
     wire: (op, path, host) => {
       const body = compact(op)
-      return { lines: [`${op.method} ${path} HTTP/1.1`, `Host: ${host}`, `Authorization: ${AUTH}`, TRACEPARENT, ...(body === null ? [] : ['Content-Type: application/json; charset=utf-8', `Content-Length: ${body.length}`])], body }
+      return {
+        lines: [
+          `${op.method} ${path} HTTP/1.1`,
+          `Host: ${host}`,
+          `Authorization: ${AUTH}`,
+          TRACEPARENT,
+          ...(body === null ? [] : ['Content-Type: application/json; charset=utf-8', `Content-Length: ${body.length}`]),
+        ],
+        body,
+      }
     },
   },
   {
@@ -204,7 +412,17 @@ const STYLES: Style[] = [
     keepAlive: true,
     wire: (op, path, host) => {
       const body = compact(op)
-      return { lines: [`${op.method} ${path} HTTP/1.1`, `Host: ${host}`, `Authorization: ${AUTH}`, TRACEPARENT, ...(body === null ? [] : ['Transfer-Encoding: chunked', 'Content-Type: application/json; charset=utf-8'])], body, chunked: body !== null }
+      return {
+        lines: [
+          `${op.method} ${path} HTTP/1.1`,
+          `Host: ${host}`,
+          `Authorization: ${AUTH}`,
+          TRACEPARENT,
+          ...(body === null ? [] : ['Transfer-Encoding: chunked', 'Content-Type: application/json; charset=utf-8']),
+        ],
+        body,
+        chunked: body !== null,
+      }
     },
   },
   {
@@ -212,7 +430,20 @@ const STYLES: Style[] = [
     keepAlive: false,
     wire: (op, path, host) => {
       const body = compact(op)
-      return { lines: [`${op.method} ${path} HTTP/1.1`, ...(body === null ? [] : ['Content-Type: application/json']), `Authorization: ${AUTH}`, 'Connection: close', 'Accept-Encoding: gzip;q=1.0,deflate;q=0.6,identity;q=0.3', 'Accept: */*', 'User-Agent: Ruby', `Host: ${host}`, ...length(body)], body }
+      return {
+        lines: [
+          `${op.method} ${path} HTTP/1.1`,
+          ...(body === null ? [] : ['Content-Type: application/json']),
+          `Authorization: ${AUTH}`,
+          'Connection: close',
+          'Accept-Encoding: gzip;q=1.0,deflate;q=0.6,identity;q=0.3',
+          'Accept: */*',
+          'User-Agent: Ruby',
+          `Host: ${host}`,
+          ...length(body),
+        ],
+        body,
+      }
     },
   },
   {
@@ -221,7 +452,29 @@ const STYLES: Style[] = [
     keepAlive: true,
     wire: (op, path, host) => {
       const body = compact(op)
-      return { lines: [`${op.method} ${path} HTTP/1.1`, `host: ${host}`, 'connection: keep-alive', 'accept: application/json', 'content-type: application/json', 'user-agent: Braintrust/JS 0.5.0', 'x-stainless-lang: js', 'x-stainless-package-version: 0.5.0', 'x-stainless-os: Linux', 'x-stainless-arch: x64', 'x-stainless-runtime: node', 'x-stainless-runtime-version: v20.20.2', 'x-stainless-retry-count: 0', `authorization: ${AUTH}`, 'accept-language: *', 'sec-fetch-mode: cors', 'accept-encoding: gzip, deflate', ...(body === null ? [] : [`content-length: ${body.length}`])], body }
+      return {
+        lines: [
+          `${op.method} ${path} HTTP/1.1`,
+          `host: ${host}`,
+          'connection: keep-alive',
+          'accept: application/json',
+          'content-type: application/json',
+          'user-agent: Braintrust/JS 0.5.0',
+          'x-stainless-lang: js',
+          'x-stainless-package-version: 0.5.0',
+          'x-stainless-os: Linux',
+          'x-stainless-arch: x64',
+          'x-stainless-runtime: node',
+          'x-stainless-runtime-version: v20.20.2',
+          'x-stainless-retry-count: 0',
+          `authorization: ${AUTH}`,
+          'accept-language: *',
+          'sec-fetch-mode: cors',
+          'accept-encoding: gzip, deflate',
+          ...(body === null ? [] : [`content-length: ${body.length}`]),
+        ],
+        body,
+      }
     },
   },
   {
@@ -229,7 +482,28 @@ const STYLES: Style[] = [
     keepAlive: true,
     wire: (op, path, host) => {
       const body = compact(op)
-      return { lines: [`${op.method} ${path} HTTP/1.1`, `host: ${host}`, 'accept-encoding: gzip, deflate', 'connection: keep-alive', 'accept: application/json', 'content-type: application/json', 'user-agent: Braintrust/Python 0.1.0', 'x-stainless-lang: python', 'x-stainless-package-version: 0.1.0', 'x-stainless-os: Linux', 'x-stainless-arch: x64', 'x-stainless-runtime: CPython', 'x-stainless-runtime-version: 3.11.7', `authorization: ${AUTH}`, 'x-stainless-retry-count: 0', 'x-stainless-read-timeout: 60', `content-length: ${body?.length ?? 0}`], body }
+      return {
+        lines: [
+          `${op.method} ${path} HTTP/1.1`,
+          `host: ${host}`,
+          'accept-encoding: gzip, deflate',
+          'connection: keep-alive',
+          'accept: application/json',
+          'content-type: application/json',
+          'user-agent: Braintrust/Python 0.1.0',
+          'x-stainless-lang: python',
+          'x-stainless-package-version: 0.1.0',
+          'x-stainless-os: Linux',
+          'x-stainless-arch: x64',
+          'x-stainless-runtime: CPython',
+          'x-stainless-runtime-version: 3.11.7',
+          `authorization: ${AUTH}`,
+          'x-stainless-retry-count: 0',
+          'x-stainless-read-timeout: 60',
+          `content-length: ${body?.length ?? 0}`,
+        ],
+        body,
+      }
     },
   },
 ]
@@ -238,7 +512,11 @@ const STYLES: Style[] = [
 function bytes(w: Wire): { head: Buffer; body: Buffer } {
   const head = Buffer.from(`${w.lines.join('\r\n')}\r\n\r\n`, 'latin1')
   if (w.body === null) return { head, body: Buffer.alloc(0) }
-  if (w.chunked === true) return { head, body: Buffer.concat([Buffer.from(`${w.body.length.toString(16)}\r\n`), w.body, Buffer.from('\r\n0\r\n\r\n')]) }
+  if (w.chunked === true)
+    return {
+      head,
+      body: Buffer.concat([Buffer.from(`${w.body.length.toString(16)}\r\n`), w.body, Buffer.from('\r\n0\r\n\r\n')]),
+    }
   return { head, body: w.body }
 }
 
@@ -268,7 +546,8 @@ class RawConnection {
 
   private async until(test: () => boolean): Promise<void> {
     while (!test()) {
-      if (this.closed) throw new Error(`connection closed; got ${JSON.stringify(this.buf.toString('latin1').slice(0, 300))}`)
+      if (this.closed)
+        throw new Error(`connection closed; got ${JSON.stringify(this.buf.toString('latin1').slice(0, 300))}`)
       await new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, 5000)
         this.waiting = () => {
@@ -303,9 +582,15 @@ class RawConnection {
 // --- the matrix ---------------------------------------------------------------------------
 
 /** Resets the mock (deterministic: the same ids and times every time) and runs the five requests; the POST's answer gives the PATCH its id. */
-async function runOps(app: Awaited<ReturnType<typeof build>>, send: (op: Op, path: string) => Promise<Answer>): Promise<Answer[]> {
+async function runOps(
+  app: Awaited<ReturnType<typeof build>>,
+  send: (op: Op, path: string) => Promise<Answer>,
+): Promise<Answer[]> {
   const reset = await app.inject({ method: 'POST', url: '/_mock/reset' })
-  const ids: Ids = { demo: reset.json<{ ai_secrets: { id: string; org: string }[] }>().ai_secrets.find((s) => s.org === 'acme')!.id, created: '' }
+  const ids: Ids = {
+    demo: reset.json<{ ai_secrets: { id: string; org: string }[] }>().ai_secrets.find((s) => s.org === 'acme')!.id,
+    created: '',
+  }
   const answers: Answer[] = []
   for (const op of OPS) {
     const a = await send(op, op.path(ids))
@@ -316,10 +601,17 @@ async function runOps(app: Awaited<ReturnType<typeof build>>, send: (op: Op, pat
 }
 
 /** The plain request: what app.inject sends, nothing more. */
-const plainSend = (app: Awaited<ReturnType<typeof build>>) => async (op: Op, path: string): Promise<Answer> => {
-  const res = await app.inject({ method: op.method, url: path, headers: { authorization: AUTH, ...(op.json === undefined ? {} : { 'content-type': 'application/json' }) }, payload: op.json === undefined ? undefined : JSON.stringify(op.json) })
-  return { status: res.statusCode, body: res.body }
-}
+const plainSend =
+  (app: Awaited<ReturnType<typeof build>>) =>
+  async (op: Op, path: string): Promise<Answer> => {
+    const res = await app.inject({
+      method: op.method,
+      url: path,
+      headers: { authorization: AUTH, ...(op.json === undefined ? {} : { 'content-type': 'application/json' }) },
+      payload: op.json === undefined ? undefined : JSON.stringify(op.json),
+    })
+    return { status: res.statusCode, body: res.body }
+  }
 
 t.test('every client style gets what the plain request gets', async (t) => {
   const app = await build(t, { deterministic: true })
@@ -327,7 +619,11 @@ t.test('every client style gets what the plain request gets', async (t) => {
   const port = (app.server.address() as AddressInfo).port
   const host = `127.0.0.1:${port}`
   const plain = await runOps(app, plainSend(app))
-  t.same(plain.map((a) => a.status), [200, 200, 200, 200, 200], 'the plain requests all succeed')
+  t.same(
+    plain.map((a) => a.status),
+    [200, 200, 200, 200, 200],
+    'the plain requests all succeed',
+  )
 
   for (const style of STYLES) {
     let conn = await RawConnection.open(port)
@@ -341,8 +637,14 @@ t.test('every client style gets what the plain request gets', async (t) => {
     })
     conn.close()
     t.same(got, plain, style.name)
-    const journal = (await app.inject({ method: 'GET', url: '/_mock/requests' })).json<{ requests: { method: string; status: number }[] }>().requests
-    t.same(journal.map((r) => `${r.method} ${r.status}`), OPS.map((op) => `${op.method} 200`), `${style.name}: all five reached the API`)
+    const journal = (await app.inject({ method: 'GET', url: '/_mock/requests' })).json<{
+      requests: { method: string; status: number }[]
+    }>().requests
+    t.same(
+      journal.map((r) => `${r.method} ${r.status}`),
+      OPS.map((op) => `${op.method} 200`),
+      `${style.name}: all five reached the API`,
+    )
   }
   t.ok(STYLES.length >= 10, `${STYLES.length} client styles`)
 })
@@ -355,14 +657,25 @@ const REAL: [string, Send][] = [
   [
     'fetch (Node 20, undici inside)',
     async (url, op) => {
-      const res = await fetch(url, { method: op.method, headers: { authorization: AUTH, ...(op.json === undefined ? {} : { 'content-type': 'application/json; charset=utf-8' }) }, body: op.json === undefined ? undefined : JSON.stringify(op.json) })
+      const res = await fetch(url, {
+        method: op.method,
+        headers: {
+          authorization: AUTH,
+          ...(op.json === undefined ? {} : { 'content-type': 'application/json; charset=utf-8' }),
+        },
+        body: op.json === undefined ? undefined : JSON.stringify(op.json),
+      })
       return { status: res.status, body: await res.text() }
     },
   ],
   [
     'undici fetch (npm)',
     async (url, op) => {
-      const res = await undiciFetch(url, { method: op.method, headers: { authorization: AUTH, ...(op.json === undefined ? {} : { 'content-type': 'application/json' }) }, body: op.json === undefined ? undefined : JSON.stringify(op.json) })
+      const res = await undiciFetch(url, {
+        method: op.method,
+        headers: { authorization: AUTH, ...(op.json === undefined ? {} : { 'content-type': 'application/json' }) },
+        body: op.json === undefined ? undefined : JSON.stringify(op.json),
+      })
       return { status: res.status, body: await res.text() }
     },
   ],
@@ -370,10 +683,23 @@ const REAL: [string, Send][] = [
     'Node http.request, chunked',
     (url, op) =>
       new Promise((resolve, reject) => {
-        const req = httpRequest(url, { method: op.method, headers: { authorization: AUTH, ...(op.json === undefined ? {} : { 'content-type': 'application/json', 'transfer-encoding': 'chunked' }) } }, (res) => {
-          let body = ''
-          res.setEncoding('utf8').on('data', (d: string) => (body += d)).on('end', () => resolve({ status: res.statusCode!, body }))
-        })
+        const req = httpRequest(
+          url,
+          {
+            method: op.method,
+            headers: {
+              authorization: AUTH,
+              ...(op.json === undefined ? {} : { 'content-type': 'application/json', 'transfer-encoding': 'chunked' }),
+            },
+          },
+          (res) => {
+            let body = ''
+            res
+              .setEncoding('utf8')
+              .on('data', (d: string) => (body += d))
+              .on('end', () => resolve({ status: res.statusCode!, body }))
+          },
+        )
         req.on('error', reject)
         req.end(op.json === undefined ? undefined : JSON.stringify(op.json))
       }),
@@ -381,14 +707,28 @@ const REAL: [string, Send][] = [
   [
     'axios',
     async (url, op) => {
-      const res = await axios.request({ url, method: op.method, headers: { authorization: AUTH }, data: op.json, responseType: 'text', transformResponse: (d: string) => d, validateStatus: () => true })
+      const res = await axios.request({
+        url,
+        method: op.method,
+        headers: { authorization: AUTH },
+        data: op.json,
+        responseType: 'text',
+        transformResponse: (d: string) => d,
+        validateStatus: () => true,
+      })
       return { status: res.status, body: res.data as string }
     },
   ],
   [
     'got',
     async (url, op) => {
-      const res = await got(url, { method: op.method, headers: { authorization: AUTH }, json: op.json, throwHttpErrors: false, retry: { limit: 0 } })
+      const res = await got(url, {
+        method: op.method,
+        headers: { authorization: AUTH },
+        json: op.json,
+        throwHttpErrors: false,
+        retry: { limit: 0 },
+      })
       return { status: res.statusCode, body: res.body }
     },
   ],
@@ -397,7 +737,8 @@ const REAL: [string, Send][] = [
     async (url, op) => {
       const args = ['-sS', '-X', op.method, url, '-H', `Authorization: ${AUTH}`, '-w', '\n%{http_code}']
       // A body over 1 KiB: curl 7 sends Expect: 100-continue and waits for the server's 100.
-      if (op.json !== undefined) args.push('-H', 'Content-Type: application/json; charset=UTF-8', '--data-binary', JSON.stringify(padded(op)))
+      if (op.json !== undefined)
+        args.push('-H', 'Content-Type: application/json; charset=UTF-8', '--data-binary', JSON.stringify(padded(op)))
       const { stdout } = await run('curl', args)
       const i = stdout.lastIndexOf('\n')
       return { status: Number(stdout.slice(i + 1)), body: stdout.slice(0, i) }
@@ -417,7 +758,14 @@ const REAL: [string, Send][] = [
         '    res = e',
         "sys.stdout.write(str(res.status) + '\\n' + res.read().decode())",
       ].join('\n')
-      const { stdout } = await run('python3', ['-c', script, url, op.method, AUTH, op.json === undefined ? '' : JSON.stringify(op.json)])
+      const { stdout } = await run('python3', [
+        '-c',
+        script,
+        url,
+        op.method,
+        AUTH,
+        op.json === undefined ? '' : JSON.stringify(op.json),
+      ])
       const i = stdout.indexOf('\n')
       return { status: Number(stdout.slice(0, i)), body: stdout.slice(i + 1) }
     },

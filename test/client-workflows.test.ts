@@ -24,7 +24,13 @@ function seed() {
   const secrets = []
   for (let i = 0; i < 11; i++) {
     for (const org of ['acme', 'globex']) {
-      secrets.push({ org, name: `${org.toUpperCase()}_${i}`, type: 'openai', secret: `sk-${org}-${i}-0123456789`, created: `2026-01-01T00:00:${String(Math.floor(i / 2)).padStart(2, '0')}Z` })
+      secrets.push({
+        org,
+        name: `${org.toUpperCase()}_${i}`,
+        type: 'openai',
+        secret: `sk-${org}-${i}-0123456789`,
+        created: `2026-01-01T00:00:${String(Math.floor(i / 2)).padStart(2, '0')}Z`,
+      })
     }
   }
   return {
@@ -43,7 +49,11 @@ function seed() {
 
 async function list(t: Test, app: App, query: Record<string, string | number>, key: string = KEYS.multi) {
   const qs = new URLSearchParams(Object.entries(query).map(([k, v]): [string, string] => [k, String(v)])).toString()
-  const res = await call(t, app, { method: 'GET', url: `/v1/ai_secret${qs === '' ? '' : `?${qs}`}`, headers: headers(key) })
+  const res = await call(t, app, {
+    method: 'GET',
+    url: `/v1/ai_secret${qs === '' ? '' : `?${qs}`}`,
+    headers: headers(key),
+  })
   return res
 }
 
@@ -52,7 +62,12 @@ async function list(t: Test, app: App, query: Record<string, string | number>, k
  * next page starts after the last id; backwards (the first request had `ending_before`), it
  * ends before the first id; an empty page ends the loop.
  */
-async function* paginate(t: Test, app: App, first: Record<string, string | number>, key?: string): AsyncGenerator<Secret> {
+async function* paginate(
+  t: Test,
+  app: App,
+  first: Record<string, string | number>,
+  key?: string,
+): AsyncGenerator<Secret> {
   let query = first
   const backwards = 'ending_before' in first
   for (;;) {
@@ -71,7 +86,8 @@ async function deleteById(t: Test, app: App, id: string, key: string = KEYS.mult
   t.equal(res.statusCode, 200, `delete ${id}`)
 }
 
-const remaining = async (app: App) => (await app.inject({ method: 'GET', url: '/_mock/state' })).json().ai_secrets.length as number
+const remaining = async (app: App) =>
+  (await app.inject({ method: 'GET', url: '/_mock/state' })).json().ai_secrets.length as number
 
 t.test('forwards: for await (const s of list({ limit: 5 })) delete(s.id), across two organizations', async (t) => {
   const app = await build(t, { seed: seed() })
@@ -82,7 +98,11 @@ t.test('forwards: for await (const s of list({ limit: 5 })) delete(s.id), across
     seen.push(s.id)
     await deleteById(t, app, s.id)
   }
-  t.same(seen, all.map((s) => s.id), 'every secret once, newest first, none skipped')
+  t.same(
+    seen,
+    all.map((s) => s.id),
+    'every secret once, newest first, none skipped',
+  )
   t.equal(await remaining(app), 0)
 })
 
@@ -98,7 +118,10 @@ t.test('backwards: ending_before the first id of each page, from the oldest secr
   }
   // Each page comes newest first; pages go from older to newer.
   const pages: string[][] = []
-  const older = all.slice(0, -1).reverse().map((s) => s.id)
+  const older = all
+    .slice(0, -1)
+    .reverse()
+    .map((s) => s.id)
   for (let i = 0; i < older.length; i += 4) pages.push(older.slice(i, i + 4).reverse())
   t.same(seen, pages.flat(), 'every other secret once, page by page towards the newest')
   t.equal(await remaining(app), 0)
@@ -110,7 +133,12 @@ t.test('one organization at a time, with org_name, deleting by name too', async 
     let n = 0
     for await (const s of paginate(t, app, { limit: 3, org_name: org })) {
       n++
-      const res = await call(t, app, { method: 'DELETE', url: '/v1/ai_secret', headers: headers(KEYS.multi), payload: { name: s.name, org_name: org } })
+      const res = await call(t, app, {
+        method: 'DELETE',
+        url: '/v1/ai_secret',
+        headers: headers(KEYS.multi),
+        payload: { name: s.name, org_name: org },
+      })
       t.equal(res.statusCode, 200)
     }
     t.equal(n, 11, org)
@@ -124,30 +152,55 @@ t.test('a deleted secret keeps its position for both cursors; the page is what i
   const at = all[7]!
   await deleteById(t, app, at.id)
   const after = (await list(t, app, { starting_after: at.id, limit: 3 })).json().objects as Secret[]
-  t.same(after.map((s) => s.id), all.slice(8, 11).map((s) => s.id))
+  t.same(
+    after.map((s) => s.id),
+    all.slice(8, 11).map((s) => s.id),
+  )
   const before = (await list(t, app, { ending_before: at.id, limit: 3 })).json().objects as Secret[]
-  t.same(before.map((s) => s.id), all.slice(4, 7).map((s) => s.id))
+  t.same(
+    before.map((s) => s.id),
+    all.slice(4, 7).map((s) => s.id),
+  )
   t.equal(at.id.toUpperCase() === at.id, false)
   const upper = (await list(t, app, { starting_after: at.id.toUpperCase(), limit: 1 })).json().objects as Secret[]
-  t.same(upper.map((s) => s.id), [all[8]!.id], 'in any case, as a live id')
+  t.same(
+    upper.map((s) => s.id),
+    [all[8]!.id],
+    'in any case, as a live id',
+  )
 })
 
-t.test('a secret created after the delete, in the same millisecond, is newer than the deleted cursor (found by the model)', async (t) => {
-  // SQLite gives the next row the largest rowid + 1: after the newest secret is deleted, the
-  // next one gets its seq again; with a clock that stands still, its created time too.
-  const app = await build(t, { seed: false, deterministic: true })
-  await app.inject({ method: 'POST', url: '/_mock/seed', payload: { organizations: [{ name: 'acme' }], users: [{ email: 'a@acme.test', memberships: { acme: 'owner' } }], api_keys: [{ key: KEYS.owner, user: 'a@acme.test' }] } })
-  const create = async (name: string) => (await call(t, app, { method: 'POST', url: '/v1/ai_secret', headers: headers(KEYS.owner), payload: { name } })).json() as Secret
-  const older = await create('OLDER')
-  const deleted = await create('DELETED')
-  await deleteById(t, app, deleted.id, KEYS.owner)
-  const newer = await create('NEWER')
-  const ids = async (query: Record<string, string>) => ((await list(t, app, query, KEYS.owner)).json().objects as Secret[]).map((s) => s.name)
-  t.same(await ids({}), ['NEWER', 'OLDER'])
-  t.same(await ids({ ending_before: deleted.id }), ['NEWER'], 'newer than the deleted cursor')
-  t.same(await ids({ starting_after: deleted.id }), ['OLDER'], 'and not older')
-  t.ok(newer.id !== deleted.id && older.id !== deleted.id)
-})
+t.test(
+  'a secret created after the delete, in the same millisecond, is newer than the deleted cursor (found by the model)',
+  async (t) => {
+    // SQLite gives the next row the largest rowid + 1: after the newest secret is deleted, the
+    // next one gets its seq again; with a clock that stands still, its created time too.
+    const app = await build(t, { seed: false, deterministic: true })
+    await app.inject({
+      method: 'POST',
+      url: '/_mock/seed',
+      payload: {
+        organizations: [{ name: 'acme' }],
+        users: [{ email: 'a@acme.test', memberships: { acme: 'owner' } }],
+        api_keys: [{ key: KEYS.owner, user: 'a@acme.test' }],
+      },
+    })
+    const create = async (name: string) =>
+      (
+        await call(t, app, { method: 'POST', url: '/v1/ai_secret', headers: headers(KEYS.owner), payload: { name } })
+      ).json() as Secret
+    const older = await create('OLDER')
+    const deleted = await create('DELETED')
+    await deleteById(t, app, deleted.id, KEYS.owner)
+    const newer = await create('NEWER')
+    const ids = async (query: Record<string, string>) =>
+      ((await list(t, app, query, KEYS.owner)).json().objects as Secret[]).map((s) => s.name)
+    t.same(await ids({}), ['NEWER', 'OLDER'])
+    t.same(await ids({ ending_before: deleted.id }), ['NEWER'], 'newer than the deleted cursor')
+    t.same(await ids({ starting_after: deleted.id }), ['OLDER'], 'and not older')
+    t.ok(newer.id !== deleted.id && older.id !== deleted.id)
+  },
+)
 
 t.test('a cursor that never named a secret the key could list stays a 400', async (t) => {
   const app = await build(t, { seed: seed() })
@@ -166,7 +219,11 @@ t.test('a cursor that never named a secret the key could list stays a 400', asyn
     const [param, id] = Object.entries(query)[0]!
     t.match(res.body, `Invalid ${param}: no ai_secret with id ${id} among those you can list`)
   }
-  t.equal((await list(t, app, { starting_after: globex.id, org_name: 'globex' })).statusCode, 200, 'in its own organization it keeps its position')
+  t.equal(
+    (await list(t, app, { starting_after: globex.id, org_name: 'globex' })).statusCode,
+    200,
+    'in its own organization it keeps its position',
+  )
 })
 
 t.test('until a reset: after it, a cursor of a secret deleted before is a 400', async (t) => {
@@ -175,7 +232,11 @@ t.test('until a reset: after it, a cursor of a secret deleted before is a 400', 
   await deleteById(t, app, first!.id)
   t.equal((await list(t, app, { starting_after: first!.id })).statusCode, 200)
   await app.inject({ method: 'POST', url: '/_mock/reset' })
-  t.equal((await list(t, app, { starting_after: first!.id })).statusCode, 400, 'the reset forgot it (and the seed gave its secret a new id)')
+  t.equal(
+    (await list(t, app, { starting_after: first!.id })).statusCode,
+    400,
+    'the reset forgot it (and the seed gave its secret a new id)',
+  )
 })
 
 t.test('limitation: a file database restarted forgets deleted positions', async (t) => {
@@ -194,14 +255,24 @@ t.test('DeletedSecrets: bounded, the oldest dropped first', async (t) => {
   t.equal(d.size, 3)
   t.equal(d.position('id-1'), null)
   t.equal(d.position('id-2'), null)
-  t.same(d.position('id-5'), { org_id: 'o', created: 'c5', seq: 4.5 }, 'just before its seq, which a later secret may get again')
+  t.same(
+    d.position('id-5'),
+    { org_id: 'o', created: 'c5', seq: 4.5 },
+    'just before its seq, which a later secret may get again',
+  )
   // Round the ring many times: always the last three.
   for (let i = 6; i <= 40; i++) d.remember({ id: `id-${i}`, org_id: 'o', created: `c${i}`, seq: i })
   t.equal(d.size, 3)
-  t.same([37, 38, 39, 40].map((i) => d.position(`id-${i}`)?.created ?? null), [null, 'c38', 'c39', 'c40'])
+  t.same(
+    [37, 38, 39, 40].map((i) => d.position(`id-${i}`)?.created ?? null),
+    [null, 'c38', 'c39', 'c40'],
+  )
   // One remembered again (a seed may give a deleted secret's id to a new one): when full, the
   // oldest goes first all the same; then it is the newest if it was the oldest, else it keeps its place.
-  const kept = () => [...Array(46).keys()].filter((i) => d.position(`id-${i}`) !== null).map((i) => `${i}:${d.position(`id-${i}`)!.created}`)
+  const kept = () =>
+    [...Array(46).keys()]
+      .filter((i) => d.position(`id-${i}`) !== null)
+      .map((i) => `${i}:${d.position(`id-${i}`)!.created}`)
   d.remember({ id: 'id-38', org_id: 'o', created: 'again', seq: 38 })
   t.same(kept(), ['38:again', '39:c39', '40:c40'])
   d.remember({ id: 'id-41', org_id: 'o', created: 'c41', seq: 41 })
@@ -215,6 +286,10 @@ t.test('DeletedSecrets: bounded, the oldest dropped first', async (t) => {
   d.clear()
   t.equal(d.size, 0)
   for (let i = 1; i <= 4; i++) d.remember({ id: `id-${i}`, org_id: 'o', created: `c${i}`, seq: i })
-  t.same([1, 2, 3, 4].map((i) => d.position(`id-${i}`)?.created ?? null), [null, 'c2', 'c3', 'c4'], 'after clear, from the start again')
+  t.same(
+    [1, 2, 3, 4].map((i) => d.position(`id-${i}`)?.created ?? null),
+    [null, 'c2', 'c3', 'c4'],
+    'after clear, from the start again',
+  )
   t.equal(new DeletedSecrets().limit, 10_000)
 })

@@ -16,12 +16,19 @@ const tsx = join(PACKAGE_ROOT, 'node_modules', 'tsx', 'dist', 'loader.mjs')
 function fixture(): { dir: string; file: string } {
   const dir = mkdtempSync(join(tmpdir(), 'code-cache-'))
   const file = join(dir, 'mod.cjs')
-  writeFileSync(file, 'exports.answer = function answer() { return 40 + 2 }\nexports.dir = __dirname\nexports.file = __filename\nexports.line = new Error().stack.split("\\n")[1]\n')
+  writeFileSync(
+    file,
+    'exports.answer = function answer() { return 40 + 2 }\nexports.dir = __dirname\nexports.file = __filename\nexports.line = new Error().stack.split("\\n")[1]\n',
+  )
   return { dir, file }
 }
 
 /** Loads `file` in a fresh process through loadWithCodeCache; returns what it reported and answered. */
-function loadInChild(file: string, cacheDir: string | null, worthKeeping = true): { state: string; answer: number; dir: string; file: string; line: string } {
+function loadInChild(
+  file: string,
+  cacheDir: string | null,
+  worthKeeping = true,
+): { state: string; answer: number; dir: string; file: string; line: string } {
   const script = `
     import { loadWithCodeCache } from ${JSON.stringify(join(PACKAGE_ROOT, 'src', 'code-cache.ts'))}
     import { createRequire } from 'node:module'
@@ -52,7 +59,11 @@ t.test('a miss writes the cache at exit; the next process uses it; a damaged fil
   t.match(loadInChild(file, cache), { state: 'hit', answer: 42 })
 
   writeFileSync(join(cache, written[0]!), 'not a code cache')
-  t.match(loadInChild(file, cache), { state: 'rejected', answer: 42 }, 'V8 refuses a damaged file; the module still loads')
+  t.match(
+    loadInChild(file, cache),
+    { state: 'rejected', answer: 42 },
+    'V8 refuses a damaged file; the module still loads',
+  )
   t.match(loadInChild(file, cache), { state: 'hit', answer: 42 }, 'and it was rewritten at exit')
   t.same(readdirSync(cache), written, 'no temporary file left behind')
 })

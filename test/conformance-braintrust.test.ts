@@ -29,7 +29,10 @@ function documentedDifferences(readme: string): Map<string, string> {
 /** Exchanges that differ without a reason in the list, and listed ones that no longer differ. */
 function check(comparison: Comparison, listed: Map<string, string>): { unexplained: string[]; stale: string[] } {
   const differing = comparison.differences.map((d) => d.name)
-  return { unexplained: differing.filter((n) => !listed.has(n)), stale: [...listed.keys()].filter((n) => !differing.includes(n)) }
+  return {
+    unexplained: differing.filter((n) => !listed.has(n)),
+    stale: [...listed.keys()].filter((n) => !differing.includes(n)),
+  }
 }
 
 t.test('the check itself, on a changed copy of the mock transcript standing in for a recorded one', async (t) => {
@@ -40,28 +43,42 @@ t.test('the check itself, on a changed copy of the mock transcript standing in f
   const comparison = compareTranscripts(recorded, mock)
   t.same(check(comparison, new Map()), { unexplained: ['wrong-key'], stale: [] }, 'an unlisted difference fails')
   const readme = `## X\n\n${HEADING}\n\n- \`wrong-key\`: the 401 wording is a guess.\n- \`no-key\`: an old reason.\n\n## Next\n\n- \`get\`: not in the section.\n`
-  t.same([...documentedDifferences(readme)], [
-    ['wrong-key', 'the 401 wording is a guess.'],
-    ['no-key', 'an old reason.'],
-  ])
-  t.same(check(comparison, documentedDifferences(readme)), { unexplained: [], stale: ['no-key'] }, 'a listed exchange that agrees is stale')
+  t.same(
+    [...documentedDifferences(readme)],
+    [
+      ['wrong-key', 'the 401 wording is a guess.'],
+      ['no-key', 'an old reason.'],
+    ],
+  )
+  t.same(
+    check(comparison, documentedDifferences(readme)),
+    { unexplained: [], stale: ['no-key'] },
+    'a listed exchange that agrees is stale',
+  )
   t.throws(() => documentedDifferences('# nothing'), /README\.md has no section/)
 })
 
-t.test("the mock against the transcript recorded from Braintrust's API (openapi/conformance/braintrust.json)", async (t) => {
-  const listed = documentedDifferences(README)
-  if (!existsSync(BRAINTRUST)) {
-    // Nobody has contributed one yet (see the README): there is nothing to hold the mock to,
-    // and so no difference may be listed either.
-    t.same([...listed.keys()], [], 'no transcript of the real API yet, so the README lists no difference from it')
-    return
-  }
-  const recorded = JSON.parse(readFileSync(BRAINTRUST, 'utf8')) as Transcript
-  t.notOk('aborted' in recorded, 'the contributed run is complete')
-  // The mock is run the way the contributor's key was: in one organization or several, with or without --org-name.
-  const { transcript } = await recordMock(mockRunFor(recorded.run))
-  const comparison = compareTranscripts(recorded, transcript)
-  const { unexplained, stale } = check(comparison, listed)
-  t.same(unexplained, [], `differences from braintrust.json without a reason in the README:\n${formatComparison(comparison, 'braintrust.json', 'the mock')}`)
-  t.same(stale, [], 'listed in the README, but the mock now answers as recorded: remove them from the list')
-})
+t.test(
+  "the mock against the transcript recorded from Braintrust's API (openapi/conformance/braintrust.json)",
+  async (t) => {
+    const listed = documentedDifferences(README)
+    if (!existsSync(BRAINTRUST)) {
+      // Nobody has contributed one yet (see the README): there is nothing to hold the mock to,
+      // and so no difference may be listed either.
+      t.same([...listed.keys()], [], 'no transcript of the real API yet, so the README lists no difference from it')
+      return
+    }
+    const recorded = JSON.parse(readFileSync(BRAINTRUST, 'utf8')) as Transcript
+    t.notOk('aborted' in recorded, 'the contributed run is complete')
+    // The mock is run the way the contributor's key was: in one organization or several, with or without --org-name.
+    const { transcript } = await recordMock(mockRunFor(recorded.run))
+    const comparison = compareTranscripts(recorded, transcript)
+    const { unexplained, stale } = check(comparison, listed)
+    t.same(
+      unexplained,
+      [],
+      `differences from braintrust.json without a reason in the README:\n${formatComparison(comparison, 'braintrust.json', 'the mock')}`,
+    )
+    t.same(stale, [], 'listed in the README, but the mock now answers as recorded: remove them from the list')
+  },
+)

@@ -28,7 +28,12 @@ t.test('a server that answers one exchange otherwise: the comparison names that 
   // A proxy in front of the mock turns the second delete by id of one secret (a 400) into a 404.
   const proxy = await startProxy(mock.url, (a) => {
     if (a.method === 'DELETE' && a.url.startsWith('/v1/ai_secret/') && a.status === 400) {
-      return { ...a, status: 404, headers: { ...a.headers, 'content-type': 'text/plain; charset=utf-8' }, body: 'Not found' }
+      return {
+        ...a,
+        status: 404,
+        headers: { ...a.headers, 'content-type': 'text/plain; charset=utf-8' },
+        body: 'Not found',
+      }
     }
     return a
   })
@@ -36,7 +41,10 @@ t.test('a server that answers one exchange otherwise: the comparison names that 
 
   const { transcript } = await runScenario({ baseUrl: proxy.url, ...MOCK_RUN })
   const result = compareTranscripts(committed, transcript)
-  t.same(result.differences.map((d) => d.name), ['delete-id-again'])
+  t.same(
+    result.differences.map((d) => d.name),
+    ['delete-id-again'],
+  )
   t.same(result.differences[0]!.lines, [
     'status: 400 → 404',
     'body:',
@@ -59,7 +67,11 @@ t.test('a server that answers one exchange otherwise: the comparison names that 
       '      b: Not found\n',
   )
   const same = await cli(['--compare', MOCK_TRANSCRIPT, MOCK_TRANSCRIPT])
-  t.same(same, { code: 0, stdout: `${MOCK_TRANSCRIPT} and ${MOCK_TRANSCRIPT} agree on all 38 exchanges.\n`, stderr: '' })
+  t.same(same, {
+    code: 0,
+    stdout: `${MOCK_TRANSCRIPT} and ${MOCK_TRANSCRIPT} agree on all 38 exchanges.\n`,
+    stderr: '',
+  })
 })
 
 t.test('each kind of difference, one readable line each', async (t) => {
@@ -75,7 +87,10 @@ t.test('each kind of difference, one readable line each', async (t) => {
   exchange(b, 'get-unknown-id').body = 'not the JSON it was'
   exchange(b, 'get-not-a-uuid').body = '[\n  "other"\n]'
   b.exchanges = b.exchanges.filter((e) => e.name !== 'no-key')
-  b.exchanges[b.exchanges.findIndex((e) => e.name === 'list-org-header')] = { name: 'list-org-header', skipped: 'needs --org-name' }
+  b.exchanges[b.exchanges.findIndex((e) => e.name === 'list-org-header')] = {
+    name: 'list-org-header',
+    skipped: 'needs --org-name',
+  }
   b.exchanges.push({ name: 'brand-new', skipped: 'why not' })
   b.run.key_spans_several_organizations = false
   b.scenario = 'ai_secret/2'
@@ -88,18 +103,33 @@ t.test('each kind of difference, one readable line each', async (t) => {
     'run.key_spans_several_organizations: true → false',
     'aborted: (absent) → "interrupted"',
   ])
-  t.same(lines['create-existing'], ['headers["x-bt-found-existing"]: "true" → (absent)', 'body.metadata.team: "conformance" → "changed"', 'body.extra: (absent) → [1,2]'])
-  t.same(lines.get, ['content_type: "application/json; charset=utf-8" → "application/json"', 'body.preview_secret: "sk-...001" → (absent)'])
-  t.same(lines['wrong-key'], ['body: "Invalid API key [timestamp=<timestamp>] [request_id=<request-id>]" → "Unauthorized"'])
+  t.same(lines['create-existing'], [
+    'headers["x-bt-found-existing"]: "true" → (absent)',
+    'body.metadata.team: "conformance" → "changed"',
+    'body.extra: (absent) → [1,2]',
+  ])
+  t.same(lines.get, [
+    'content_type: "application/json; charset=utf-8" → "application/json"',
+    'body.preview_secret: "sk-...001" → (absent)',
+  ])
+  t.same(lines['wrong-key'], [
+    'body: "Invalid API key [timestamp=<timestamp>] [request_id=<request-id>]" → "Unauthorized"',
+  ])
   t.match(lines['get-unknown-id'], ['body:', '    a: {', /^ {7} {2}"Code": "ForbiddenError",$/])
   t.same(lines['get-unknown-id']!.slice(-1), ['    b: not the JSON it was'])
-  t.match(lines['get-not-a-uuid']!.join('\n'), /^body:\n {4}a: \[\n {9}\{\n[^]*\] \[user_email=[^]*\n {4}b: \[\n {9}"other"\n {7}\]$/)
+  t.match(
+    lines['get-not-a-uuid']!.join('\n'),
+    /^body:\n {4}a: \[\n {9}\{\n[\s\S]*\] \[user_email=[\s\S]*\n {4}b: \[\n {9}"other"\n {7}\]$/,
+  )
   t.same(lines['no-key'], ['only in a'])
   t.same(lines['brand-new'], ['only in b'])
   t.same(lines['list-org-header'], ['run in a, skipped in b: needs --org-name'])
   t.equal(c.exchanges, 39)
   const text = formatComparison(c, 'a.json', 'b.json')
-  t.match(text, /^a\.json \(a\) and b\.json \(b\) differ in 8 of 39 exchanges, and in how the runs were made \(a → b\):\n/)
+  t.match(
+    text,
+    /^a\.json \(a\) and b\.json \(b\) differ in 8 of 39 exchanges, and in how the runs were made \(a → b\):\n/,
+  )
   t.match(text, '\nbrand-new  (skipped: why not)\n  only in b\n')
 
   const both = copy()
@@ -110,16 +140,31 @@ t.test('each kind of difference, one readable line each', async (t) => {
   t.same(compareTranscripts(both, both).differences, [])
   const textA = copy()
   exchange(textA, 'wrong-key').body = { json: true }
-  t.same(compareTranscripts(copy(), textA).differences[0]!.lines, ['body:', '    a: Invalid API key [timestamp=<timestamp>] [request_id=<request-id>]', '    b: {', '         "json": true', '       }'])
+  t.same(compareTranscripts(copy(), textA).differences[0]!.lines, [
+    'body:',
+    '    a: Invalid API key [timestamp=<timestamp>] [request_id=<request-id>]',
+    '    b: {',
+    '         "json": true',
+    '       }',
+  ])
   const long = copy()
   exchange(long, 'wrong-key').body = 'x'.repeat(300)
-  t.same(compareTranscripts(copy(), long).differences[0]!.lines, ['body:', '    a: Invalid API key [timestamp=<timestamp>] [request_id=<request-id>]', `    b: ${'x'.repeat(300)}`])
+  t.same(compareTranscripts(copy(), long).differences[0]!.lines, [
+    'body:',
+    '    a: Invalid API key [timestamp=<timestamp>] [request_id=<request-id>]',
+    `    b: ${'x'.repeat(300)}`,
+  ])
   const value = copy()
   ;(exchange(value, 'get').body as Record<string, unknown>).metadata = { big: 'y'.repeat(300) }
-  t.match(compareTranscripts(copy(), value).differences[0]!.lines.join('\n'), /^body\.metadata\.big: \(absent\) → "y{190,}\.\.\.$/m)
+  t.match(
+    compareTranscripts(copy(), value).differences[0]!.lines.join('\n'),
+    /^body\.metadata\.big: \(absent\) → "y{190,}\.\.\.$/m,
+  )
   const renamed = copy()
   ;(exchange(renamed, 'get').request as { headers?: Record<string, string> }).headers = { 'x-odd header': 'v' }
-  t.same(compareTranscripts(copy(), renamed).differences[0]!.lines, ['request.headers: (absent) → {"x-odd header":"v"}'])
+  t.same(compareTranscripts(copy(), renamed).differences[0]!.lines, [
+    'request.headers: (absent) → {"x-odd header":"v"}',
+  ])
 })
 
 t.test('--compare refuses what is not two transcripts, with one line and exit code 2', async (t) => {
@@ -132,7 +177,10 @@ t.test('--compare refuses what is not two transcripts, with one line and exit co
     [['--compare', MOCK_TRANSCRIPT], /^ai-secret-mock conformance: --compare takes two transcript files\n$/],
     [['--compare', MOCK_TRANSCRIPT, join(dir, 'missing.json')], /: ENOENT: no such file/],
     [['--compare', MOCK_TRANSCRIPT, notJson], /not\.json: .*JSON/],
-    [['--compare', notTranscript, MOCK_TRANSCRIPT], /other\.json: not a conformance transcript \(no "exchanges" list of named exchanges\)\n$/],
+    [
+      ['--compare', notTranscript, MOCK_TRANSCRIPT],
+      /other\.json: not a conformance transcript \(no "exchanges" list of named exchanges\)\n$/,
+    ],
   ] as const) {
     const r = await cli([...args])
     t.equal(r.code, 2, args.join(' '))
@@ -143,12 +191,21 @@ t.test('--compare refuses what is not two transcripts, with one line and exit co
 
 t.test('long texts that part somewhere: where they part, with some context, cut at spaces', async (t) => {
   const head = 'Missing delete access to ai_secret id <c.id>, or the ai_secret does not exist'
-  t.same(excerpts(`${head} [user_email=<e>] [timestamp=<t>] [request_id=<r>]`, `${head} [user_email=<e>] [user_org=<o>] [timestamp=<t>] [request_id=<r>]`), [
-    '…does not exist [user_email=<e>] [timestamp=<t>] [request_id=<r>]',
-    '…does not exist [user_email=<e>] [user_org=<o>] [timestamp=<t>] [request_id=<r>]',
-  ])
+  t.same(
+    excerpts(
+      `${head} [user_email=<e>] [timestamp=<t>] [request_id=<r>]`,
+      `${head} [user_email=<e>] [user_org=<o>] [timestamp=<t>] [request_id=<r>]`,
+    ),
+    [
+      '…does not exist [user_email=<e>] [timestamp=<t>] [request_id=<r>]',
+      '…does not exist [user_email=<e>] [user_org=<o>] [timestamp=<t>] [request_id=<r>]',
+    ],
+  )
   const tail = ' and then a long tail of text that both share and that is not worth showing twice'
-  t.same(excerpts(`${head} A${tail}`, `${head} B${tail}`), ['…the ai_secret does not exist A and then a long tail of text that…', '…the ai_secret does not exist B and then a long tail of text that…'])
+  t.same(excerpts(`${head} A${tail}`, `${head} B${tail}`), [
+    '…the ai_secret does not exist A and then a long tail of text that…',
+    '…the ai_secret does not exist B and then a long tail of text that…',
+  ])
   t.same(excerpts('short a', 'short b'), ['short a', 'short b'], 'nothing worth cutting')
   t.same(excerpts('same', 'same'), ['same', 'same'])
 })

@@ -32,15 +32,24 @@ async function readBody(req: IncomingMessage): Promise<Buffer> {
 }
 
 /** Starts the proxy on a free loopback port, forwarding to `target`. */
-export async function startProxy(target: string, alter: Alter = (a) => a, before: Before = () => undefined): Promise<Proxy> {
+export async function startProxy(
+  target: string,
+  alter: Alter = (a) => a,
+  before: Before = () => undefined,
+): Promise<Proxy> {
   const server = createServer(async (req, res) => {
     const body = await readBody(req)
     let answer = before({ method: req.method!, url: req.url! })
     const forwarded = answer === undefined
     if (answer === undefined) {
       const headers: Record<string, string> = {}
-      for (const [k, v] of Object.entries(req.headers)) if (typeof v === 'string' && !['host', 'connection', 'content-length'].includes(k)) headers[k] = v
-      const upstream = await fetch(`${target}${req.url}`, { method: req.method, headers, body: body.length > 0 || req.headers['content-type'] !== undefined ? body : undefined })
+      for (const [k, v] of Object.entries(req.headers))
+        if (typeof v === 'string' && !['host', 'connection', 'content-length'].includes(k)) headers[k] = v
+      const upstream = await fetch(`${target}${req.url}`, {
+        method: req.method,
+        headers,
+        body: body.length > 0 || req.headers['content-type'] !== undefined ? body : undefined,
+      })
       answer = { method: req.method!, url: req.url!, status: upstream.status, headers: {}, body: await upstream.text() }
       upstream.headers.forEach((v, k) => {
         if (!['content-length', 'connection', 'keep-alive', 'transfer-encoding'].includes(k)) answer!.headers[k] = v

@@ -28,11 +28,22 @@ async function mockFor(t: Test): Promise<MockServer> {
 
 function io(over: Partial<ConformanceIo> = {}) {
   const out = { stdout: '', stderr: '' }
-  const value: ConformanceIo = { env: { BRAINTRUST_API_KEY: MOCK_RUN.apiKey }, stdout: (s) => (out.stdout += s), stderr: (s) => (out.stderr += s), ...over }
+  const value: ConformanceIo = {
+    env: { BRAINTRUST_API_KEY: MOCK_RUN.apiKey },
+    stdout: (s) => (out.stdout += s),
+    stderr: (s) => (out.stderr += s),
+    ...over,
+  }
   return { io: value, out }
 }
 
-const answer = (status: number, body: string, contentType = 'text/plain'): Forwarded => ({ method: '', url: '', status, headers: { 'content-type': contentType }, body })
+const answer = (status: number, body: string, contentType = 'text/plain'): Forwarded => ({
+  method: '',
+  url: '',
+  status,
+  headers: { 'content-type': contentType },
+  body,
+})
 
 t.test('a connection dropped mid-run: the run stops, says where, cleans up; exit 1', async (t) => {
   const mock = await mockFor(t)
@@ -44,7 +55,10 @@ t.test('a connection dropped mid-run: the run stops, says where, cleans up; exit
   const transcript = JSON.parse(readFileSync(out, 'utf8')) as Transcript
   t.match(transcript.aborted, /^PATCH \/v1\/ai_secret\/<a\.id>: \S/, 'the reason names the request, normalised')
   t.equal(transcript.exchanges.length, 9)
-  t.match(printed.stdout, /\n9 exchanges recorded in .*run\.json \(incomplete: PATCH \/v1\/ai_secret\/<a\.id>: .*\)\ncreated 3 secrets .*, removed 3; nothing left behind\n$/)
+  t.match(
+    printed.stdout,
+    /\n9 exchanges recorded in .*run\.json \(incomplete: PATCH \/v1\/ai_secret\/<a\.id>: .*\)\ncreated 3 secrets .*, removed 3; nothing left behind\n$/,
+  )
   t.match(printed.stderr, /^the run stopped early: PATCH \/v1\/ai_secret\/<a\.id>: /)
   t.same(await leftovers(mock), [])
 })
@@ -64,22 +78,31 @@ t.test('a server that cannot be reached: exit 1, nothing created', async (t) => 
   await mock.close()
   const { io: cio, out: printed } = io()
   t.equal(await conformance(['--base-url', url, '--out', join(tmp(), 'run.json')], cio), 1)
-  t.match(printed.stdout, /\n0 exchanges recorded in .* \(incomplete: OPTIONS \/v1\/ai_secret: .*ECONNREFUSED.*\)\ncreated 0 secrets \(none\), removed 0; nothing left behind\n$/)
+  t.match(
+    printed.stdout,
+    /\n0 exchanges recorded in .* \(incomplete: OPTIONS \/v1\/ai_secret: .*ECONNREFUSED.*\)\ncreated 0 secrets \(none\), removed 0; nothing left behind\n$/,
+  )
 })
 
-t.test('a create that answers something else than a record: the run stops; a record it made is found by name and removed', async (t) => {
-  const mock = await mockFor(t)
-  const proxy = await startProxy(mock.url, (a) => (a.method === 'POST' ? { ...a, status: 200, body: '{' } : a))
-  t.teardown(() => proxy.close())
-  const result = await runScenario({ baseUrl: proxy.url, ...MOCK_RUN })
-  t.equal(result.transcript.aborted, 'create answered 200, not a record: {')
-  t.equal(result.created.length, 1, 'the cleanup found it')
-  t.same(result.left, [])
-  t.same(await leftovers(mock), [])
+t.test(
+  'a create that answers something else than a record: the run stops; a record it made is found by name and removed',
+  async (t) => {
+    const mock = await mockFor(t)
+    const proxy = await startProxy(mock.url, (a) => (a.method === 'POST' ? { ...a, status: 200, body: '{' } : a))
+    t.teardown(() => proxy.close())
+    const result = await runScenario({ baseUrl: proxy.url, ...MOCK_RUN })
+    t.equal(result.transcript.aborted, 'create answered 200, not a record: {')
+    t.equal(result.created.length, 1, 'the cleanup found it')
+    t.same(result.left, [])
+    t.same(await leftovers(mock), [])
 
-  const foreign = await runScenario({ baseUrl: mock.url, apiKey: KEYS.owner, orgName: 'initech' })
-  t.match(foreign.transcript.aborted, /^create answered 403, not a record: \{"Code":"ForbiddenError","Message":"Missing read access to organization <org-1>, or the organization does not exist/)
-})
+    const foreign = await runScenario({ baseUrl: mock.url, apiKey: KEYS.owner, orgName: 'initech' })
+    t.match(
+      foreign.transcript.aborted,
+      /^create answered 403, not a record: \{"Code":"ForbiddenError","Message":"Missing read access to organization <org-1>, or the organization does not exist/,
+    )
+  },
+)
 
 t.test('what the cleanup cannot remove, it names with why', async (t) => {
   const mock = await mockFor(t)
@@ -94,7 +117,8 @@ t.test('what the cleanup cannot remove, it names with why', async (t) => {
         ids.set(id, name.slice(-1))
       }
       if (!forwarded && a.status === 599) return 'drop'
-      if (a.method === 'DELETE' && ids.get(a.url.slice('/v1/ai_secret/'.length)) === 'a') return { ...a, status: 400, body: 'no' }
+      if (a.method === 'DELETE' && ids.get(a.url.slice('/v1/ai_secret/'.length)) === 'a')
+        return { ...a, status: 400, body: 'no' }
       return a
     },
     (r) => {
@@ -125,7 +149,11 @@ t.test('what the cleanup cannot remove, it names with why', async (t) => {
     ],
   )
   t.equal(result.left.length, 2)
-  t.same((await leftovers(mock)).map((n) => n.slice(-1)), ['b', 'c'], 'exactly what it said')
+  t.same(
+    (await leftovers(mock)).map((n) => n.slice(-1)),
+    ['b', 'c'],
+    'exactly what it said',
+  )
 })
 
 t.test('lists the cleanup cannot make: named, with why', async (t) => {
@@ -136,12 +164,18 @@ t.test('lists the cleanup cannot make: named, with why', async (t) => {
     mock.url,
     (a, forwarded) => (!forwarded && a.status === 599 ? 'drop' : a),
     (r) => {
-      if (!controller.signal.aborted || r.method !== 'GET' || !r.url.startsWith('/v1/ai_secret?ai_secret_name=')) return undefined
+      if (!controller.signal.aborted || r.method !== 'GET' || !r.url.startsWith('/v1/ai_secret?ai_secret_name='))
+        return undefined
       return r.url.includes('-a&') ? answer(503, 'Service unavailable') : answer(599, '')
     },
   )
   t.teardown(() => proxy.close())
-  const result = await runScenario({ baseUrl: proxy.url, ...MOCK_RUN, signal: controller.signal, log: (l) => l.includes('create-b') && controller.abort('stop') })
+  const result = await runScenario({
+    baseUrl: proxy.url,
+    ...MOCK_RUN,
+    signal: controller.signal,
+    log: (l) => l.includes('create-b') && controller.abort('stop'),
+  })
   t.equal(result.transcript.aborted, 'interrupted (stop)')
   t.match(
     result.left.map((l) => [l.name.slice(-1), l.id, l.reason]),
@@ -170,49 +204,58 @@ t.test('a bug mid-run (here, in the log callback) still cleans up, then rejects'
   t.same(await leftovers(mock), [])
 })
 
-t.test('SIGINT and SIGTERM in this process: the run stops, cleans up, exits 130 / 143; a second signal exits at once', async (t) => {
-  const mock = await mockFor(t)
-  let held: (() => void) | null = null
-  let holdDeletes = false
-  const proxy = await startProxy(mock.url, (a) => {
-    if ((a.method === 'PUT' && held !== null) || (holdDeletes && a.method === 'DELETE')) {
-      held?.()
-      held = null
-      return 'hold'
+t.test(
+  'SIGINT and SIGTERM in this process: the run stops, cleans up, exits 130 / 143; a second signal exits at once',
+  async (t) => {
+    const mock = await mockFor(t)
+    let held: (() => void) | null = null
+    let holdDeletes = false
+    const proxy = await startProxy(mock.url, (a) => {
+      if ((a.method === 'PUT' && held !== null) || (holdDeletes && a.method === 'DELETE')) {
+        held?.()
+        held = null
+        return 'hold'
+      }
+      return a
+    })
+    t.teardown(() => proxy.close())
+    const args = ['--base-url', proxy.url, '--org-name', 'acme', '--out', join(tmp(), 'run.json')]
+    const listeners = { SIGINT: process.listenerCount('SIGINT'), SIGTERM: process.listenerCount('SIGTERM') }
+
+    for (const [signal, code] of [
+      ['SIGINT', 130],
+      ['SIGTERM', 143],
+    ] as const) {
+      const holding = new Promise<void>((resolve) => (held = resolve))
+      const { io: cio, out } = io()
+      const running = conformance(args, cio)
+      await holding
+      process.emit(signal)
+      t.equal(await running, code, signal)
+      t.match(
+        out.stdout,
+        new RegExp(`${signal}: stopping, and removing what this run created\\n[^]*removed 3; nothing left behind\\n$`),
+      )
+      t.same(await leftovers(mock), [])
+      t.equal(process.listenerCount(signal), listeners[signal], 'its handlers are gone')
     }
-    return a
-  })
-  t.teardown(() => proxy.close())
-  const args = ['--base-url', proxy.url, '--org-name', 'acme', '--out', join(tmp(), 'run.json')]
-  const listeners = { SIGINT: process.listenerCount('SIGINT'), SIGTERM: process.listenerCount('SIGTERM') }
 
-  for (const [signal, code] of [
-    ['SIGINT', 130],
-    ['SIGTERM', 143],
-  ] as const) {
+    // The second signal arrives while the cleanup's first delete is held.
+    let exited: (code: number) => void
+    const exit = new Promise<number>((resolve) => (exited = resolve))
     const holding = new Promise<void>((resolve) => (held = resolve))
-    const { io: cio, out } = io()
-    const running = conformance(args, cio)
+    const { io: cio, out } = io({ exit: (c) => exited(c) })
+    void conformance(args, cio)
     await holding
-    process.emit(signal)
-    t.equal(await running, code, signal)
-    t.match(out.stdout, new RegExp(`${signal}: stopping, and removing what this run created\\n[^]*removed 3; nothing left behind\\n$`))
-    t.same(await leftovers(mock), [])
-    t.equal(process.listenerCount(signal), listeners[signal], 'its handlers are gone')
-  }
-
-  // The second signal arrives while the cleanup's first delete is held.
-  let exited: (code: number) => void
-  const exit = new Promise<number>((resolve) => (exited = resolve))
-  const holding = new Promise<void>((resolve) => (held = resolve))
-  const { io: cio, out } = io({ exit: (c) => exited(c) })
-  void conformance(args, cio)
-  await holding
-  holdDeletes = true
-  const deleting = new Promise<void>((resolve) => (held = resolve))
-  process.emit('SIGINT')
-  await deleting
-  process.emit('SIGTERM')
-  t.equal(await exit, 143)
-  t.match(out.stderr, 'SIGTERM again: stopping without finishing the cleanup; look for secrets named aismock-conformance-… on the account\n')
-})
+    holdDeletes = true
+    const deleting = new Promise<void>((resolve) => (held = resolve))
+    process.emit('SIGINT')
+    await deleting
+    process.emit('SIGTERM')
+    t.equal(await exit, 143)
+    t.match(
+      out.stderr,
+      'SIGTERM again: stopping without finishing the cleanup; look for secrets named aismock-conformance-… on the account\n',
+    )
+  },
+)

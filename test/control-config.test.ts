@@ -4,7 +4,11 @@ import { ConfigError, USAGE, parseConfig } from '../src/config.js'
 // ADMIN_TOKEN, RATE_LIMIT_PER_MINUTE and MOCK_JOURNAL_SIZE: environment only (CONTRACT section 1).
 
 t.test('unset or empty: absent, so the app defaults apply', async (t) => {
-  for (const env of [{}, { ADMIN_TOKEN: '', RATE_LIMIT_PER_MINUTE: '', MOCK_JOURNAL_SIZE: ' ' }, { RATE_LIMIT_PER_MINUTE: '0' }]) {
+  for (const env of [
+    {},
+    { ADMIN_TOKEN: '', RATE_LIMIT_PER_MINUTE: '', MOCK_JOURNAL_SIZE: ' ' },
+    { RATE_LIMIT_PER_MINUTE: '0' },
+  ]) {
     const c = parseConfig([], env)
     t.equal(c.adminToken, undefined)
     t.equal(c.rateLimitPerMinute, undefined, 'RATE_LIMIT_PER_MINUTE=0 is off')
@@ -48,7 +52,9 @@ t.test('the bin reads them: bad values stop start-up, ADMIN_TOKEN guards /_mock'
   const { join } = await import('node:path')
   const { PACKAGE_ROOT } = await import('../src/paths.js')
   const run = (env: Record<string, string>) => {
-    const child = spawn(process.execPath, [join(PACKAGE_ROOT, 'dist', 'src', 'cli.js'), '--port', '0'], { env: { ...process.env, LOG_LEVEL: 'warn', ...env } })
+    const child = spawn(process.execPath, [join(PACKAGE_ROOT, 'dist', 'src', 'cli.js'), '--port', '0'], {
+      env: { ...process.env, LOG_LEVEL: 'warn', ...env },
+    })
     let out = ''
     let err = ''
     child.stdout.on('data', (d) => (out += d))
@@ -72,7 +78,12 @@ t.test('the bin reads them: bad values stop start-up, ADMIN_TOKEN guards /_mock'
   })
   t.equal((await fetch(`${url}/_mock/state`)).status, 401)
   t.equal((await fetch(`${url}/_mock/state`, { headers: { authorization: 'Bearer cli-admin' } })).status, 200)
-  const del = () => fetch(`${url}/v1/ai_secret`, { method: 'DELETE', headers: { authorization: 'Bearer sk-mock-acme-member', 'content-type': 'application/json' }, body: '{"name":"x"}' })
+  const del = () =>
+    fetch(`${url}/v1/ai_secret`, {
+      method: 'DELETE',
+      headers: { authorization: 'Bearer sk-mock-acme-member', 'content-type': 'application/json' },
+      body: '{"name":"x"}',
+    })
   t.equal((await del()).status, 400)
   t.equal((await del()).status, 429)
   good.child.kill('SIGTERM')

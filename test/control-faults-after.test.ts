@@ -12,9 +12,17 @@ async function until(cond: () => Promise<boolean>): Promise<void> {
 }
 const fault = (app: App, rule: object) => app.inject({ method: 'POST', url: '/_mock/faults', payload: rule })
 const journal = async (app: App) => (await app.inject({ method: 'GET', url: '/_mock/requests' })).json().requests
-const names = async (app: App) => (await app.inject({ method: 'GET', url: '/_mock/state' })).json().ai_secrets.map((s: { name: string }) => s.name)
-const delByName = (name = 'OPENAI_API_KEY') => ({ method: 'DELETE', url: '/v1/ai_secret', headers: headers(KEYS.owner), payload: { name } }) as const
-const create = (name: string) => ({ method: 'POST', url: '/v1/ai_secret', headers: headers(KEYS.owner), payload: { name, type: 'openai', secret: 'sk-new-secret-value' } }) as const
+const names = async (app: App) =>
+  (await app.inject({ method: 'GET', url: '/_mock/state' })).json().ai_secrets.map((s: { name: string }) => s.name)
+const delByName = (name = 'OPENAI_API_KEY') =>
+  ({ method: 'DELETE', url: '/v1/ai_secret', headers: headers(KEYS.owner), payload: { name } }) as const
+const create = (name: string) =>
+  ({
+    method: 'POST',
+    url: '/v1/ai_secret',
+    headers: headers(KEYS.owner),
+    payload: { name, type: 'openai', secret: 'sk-new-secret-value' },
+  }) as const
 
 t.test('status after: the delete happens, the client gets the status, and its retry a 400', async (t) => {
   const app = await build(t)
@@ -25,7 +33,10 @@ t.test('status after: the delete happens, the client gets the status, and its re
   const lost = await call(t, app, delByName())
   t.equal(lost.statusCode, 503)
   t.equal(lost.headers['content-type'], 'text/plain; charset=utf-8')
-  t.match(lost.body, /^Service Unavailable: .* \(fault injected by mock fault rule fault_1\) \[user_email=alice@acme\.test\] \[user_org=acme\] \[timestamp=/)
+  t.match(
+    lost.body,
+    /^Service Unavailable: .* \(fault injected by mock fault rule fault_1\) \[user_email=alice@acme\.test\] \[user_org=acme\] \[timestamp=/,
+  )
   t.same(await names(app), ['OPENAI_API_KEY'], 'the acme secret is gone: only globex\u2019s is left')
 
   const retry = await call(t, app, delByName())
@@ -33,7 +44,17 @@ t.test('status after: the delete happens, the client gets the status, and its re
   t.match(retry.body, /^Missing delete access to ai_secret OPENAI_API_KEY, or the ai_secret does not exist/)
 
   const [first, second] = await journal(app)
-  t.match(first, { method: 'DELETE', status: 200, body: { name: 'OPENAI_API_KEY' }, org: 'acme', faults: [{ id: 'fault_1', when: 'after', status: 503 }] }, 'the real status, and what the fault did')
+  t.match(
+    first,
+    {
+      method: 'DELETE',
+      status: 200,
+      body: { name: 'OPENAI_API_KEY' },
+      org: 'acme',
+      faults: [{ id: 'fault_1', when: 'after', status: 503 }],
+    },
+    'the real status, and what the fault did',
+  )
   t.match(second, { status: 400, faults: [] })
   t.match((await app.inject({ method: 'GET', url: '/_mock/faults' })).json().faults, [{ matched: 2, applied: 1 }])
 })
@@ -45,7 +66,11 @@ t.test('status after replaces the whole answer: documented shapes, headers of th
   const res = await call(t, app, create('NEW'))
   t.equal(res.statusCode, 403)
   t.equal(res.headers['content-type'], 'application/json; charset=utf-8')
-  t.match(res.json(), { Code: 'ForbiddenError', Message: /fault injected by mock fault rule fault_1/, Path: '/v1/ai_secret' })
+  t.match(res.json(), {
+    Code: 'ForbiddenError',
+    Message: /fault injected by mock fault rule fault_1/,
+    Path: '/v1/ai_secret',
+  })
   t.notOk('x-bt-found-existing' in res.headers, 'not the real answer\u2019s header')
   t.equal(res.headers['retry-after'], '2')
   t.equal(res.headers['x-should-retry'], 'true')
@@ -54,7 +79,10 @@ t.test('status after replaces the whole answer: documented shapes, headers of th
   // It acts on any answer, a refusal too.
   const unknown = await call(t, app, { ...create('X'), headers: headers('sk-unknown') })
   t.equal(unknown.statusCode, 403)
-  t.match((await journal(app)).map((e: { status: number }) => e.status), [200, 200, 401])
+  t.match(
+    (await journal(app)).map((e: { status: number }) => e.status),
+    [200, 200, 401],
+  )
 })
 
 t.test('drop after: the create stands, the connection closes; the retry finds the existing record', async (t) => {
@@ -66,7 +94,13 @@ t.test('drop after: the create stands, the connection closes; the retry finds th
   t.equal(retry.statusCode, 200)
   t.equal(retry.headers['x-bt-found-existing'], 'true')
   const [first] = await journal(app)
-  t.match(first, { method: 'POST', status: 200, body: { name: 'NEW', secret: '[redacted]' }, org: 'acme', faults: [{ id: 'fault_1', when: 'after', drop: true }] })
+  t.match(first, {
+    method: 'POST',
+    status: 200,
+    body: { name: 'NEW', secret: '[redacted]' },
+    org: 'acme',
+    faults: [{ id: 'fault_1', when: 'after', drop: true }],
+  })
   t.ok(first.duration_ms >= 0)
 
   const unjournaled = await build(t, { journalSize: 0 })
@@ -89,24 +123,36 @@ t.test('delay_ms after: the answer is held, the change already stands', async (t
   t.ok(entry.duration_ms >= 250, `held: ${entry.duration_ms} ms`)
 })
 
-t.test('in the pipeline: an answering after-rule hides the request from later rules; before and after rules combine', async (t) => {
-  const app = await build(t)
-  await fault(app, { method: 'DELETE', status: 500, when: 'after', times: 1 })
-  await fault(app, { method: 'DELETE', status: 429 })
-  t.equal((await call(t, app, delByName())).statusCode, 500)
-  t.same(await names(app), ['OPENAI_API_KEY'], 'the delete ran')
-  t.equal((await call(t, app, delByName())).statusCode, 429, 'then the before-rule answers, and nothing runs')
-  t.match((await app.inject({ method: 'GET', url: '/_mock/faults' })).json().faults, [{ matched: 2, applied: 1 }, { matched: 1, applied: 1 }])
+t.test(
+  'in the pipeline: an answering after-rule hides the request from later rules; before and after rules combine',
+  async (t) => {
+    const app = await build(t)
+    await fault(app, { method: 'DELETE', status: 500, when: 'after', times: 1 })
+    await fault(app, { method: 'DELETE', status: 429 })
+    t.equal((await call(t, app, delByName())).statusCode, 500)
+    t.same(await names(app), ['OPENAI_API_KEY'], 'the delete ran')
+    t.equal((await call(t, app, delByName())).statusCode, 429, 'then the before-rule answers, and nothing runs')
+    t.match((await app.inject({ method: 'GET', url: '/_mock/faults' })).json().faults, [
+      { matched: 2, applied: 1 },
+      { matched: 1, applied: 1 },
+    ])
 
-  await app.inject({ method: 'POST', url: '/_mock/reset' })
-  await fault(app, { method: 'DELETE', delay_ms: 20, times: 1 })
-  await fault(app, { method: 'DELETE', status: 502, when: 'after', delay_ms: 20, times: 1 })
-  const res = await call(t, app, delByName())
-  t.equal(res.statusCode, 502)
-  const [entry] = await journal(app)
-  t.match(entry, { status: 200, faults: [{ id: 'fault_1', when: 'before', delay_ms: 20 }, { id: 'fault_2', when: 'after', delay_ms: 20, status: 502 }] })
-  t.ok(entry.duration_ms >= 35)
-})
+    await app.inject({ method: 'POST', url: '/_mock/reset' })
+    await fault(app, { method: 'DELETE', delay_ms: 20, times: 1 })
+    await fault(app, { method: 'DELETE', status: 502, when: 'after', delay_ms: 20, times: 1 })
+    const res = await call(t, app, delByName())
+    t.equal(res.statusCode, 502)
+    const [entry] = await journal(app)
+    t.match(entry, {
+      status: 200,
+      faults: [
+        { id: 'fault_1', when: 'before', delay_ms: 20 },
+        { id: 'fault_2', when: 'after', delay_ms: 20, status: 502 },
+      ],
+    })
+    t.ok(entry.duration_ms >= 35)
+  },
+)
 
 t.test('invalid: when is "before" or "after"', async (t) => {
   const app = await build(t)
@@ -133,7 +179,9 @@ t.test('over HTTP with startMockServer().fault(): a client timeout fires while t
   // The client gives up (as its timeout would) once the change has been made, the answer still held.
   const client = new AbortController()
   const pending = send(client.signal)
-  await until(async () => (await server.app.inject({ method: 'GET', url: '/_mock/state' })).json().ai_secrets.length === 1)
+  await until(
+    async () => (await server.app.inject({ method: 'GET', url: '/_mock/state' })).json().ai_secrets.length === 1,
+  )
   client.abort()
   await t.rejects(pending, { name: 'AbortError' })
   const retry = await send()

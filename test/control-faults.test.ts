@@ -4,16 +4,40 @@ import { ApiError } from '../src/errors.js'
 import { KEYS, build, call, headers } from './helper.js'
 
 const DEL = { method: 'DELETE', url: '/v1/ai_secret' } as const
-const del = (key: string = KEYS.owner, extra: Record<string, string> = {}) => ({ ...DEL, headers: headers(key, extra), payload: { name: 'OPENAI_API_KEY' } })
-const fault = (app: Awaited<ReturnType<typeof build>>, rule: object) => app.inject({ method: 'POST', url: '/_mock/faults', payload: rule })
+const del = (key: string = KEYS.owner, extra: Record<string, string> = {}) => ({
+  ...DEL,
+  headers: headers(key, extra),
+  payload: { name: 'OPENAI_API_KEY' },
+})
+const fault = (app: Awaited<ReturnType<typeof build>>, rule: object) =>
+  app.inject({ method: 'POST', url: '/_mock/faults', payload: rule })
 const secretsLeft = async (app: Awaited<ReturnType<typeof build>>) =>
   (await app.inject({ method: 'GET', url: '/_mock/state' })).json().ai_secrets.length as number
 
 t.test('a status rule answers in the documented shape before auth and handler, so nothing changes', async (t) => {
   const app = await build(t)
-  const added = await fault(app, { method: 'delete', path: '/v1/ai_secret', status: 429, retry_after: 2, retry_after_ms: 1500, should_retry: true, times: 2 })
+  const added = await fault(app, {
+    method: 'delete',
+    path: '/v1/ai_secret',
+    status: 429,
+    retry_after: 2,
+    retry_after_ms: 1500,
+    should_retry: true,
+    times: 2,
+  })
   t.equal(added.statusCode, 201)
-  t.same(added.json(), { id: 'fault_1', method: 'DELETE', path: '/v1/ai_secret', status: 429, retry_after: 2, retry_after_ms: 1500, should_retry: true, times: 2, matched: 0, applied: 0 })
+  t.same(added.json(), {
+    id: 'fault_1',
+    method: 'DELETE',
+    path: '/v1/ai_secret',
+    status: 429,
+    retry_after: 2,
+    retry_after_ms: 1500,
+    should_retry: true,
+    times: 2,
+    matched: 0,
+    applied: 0,
+  })
 
   for (const key of [KEYS.owner, 'sk-not-a-key']) {
     const res = await call(t, app, del(key))
@@ -22,12 +46,17 @@ t.test('a status rule answers in the documented shape before auth and handler, s
     t.equal(res.headers['retry-after-ms'], '1500')
     t.equal(res.headers['x-should-retry'], 'true')
     t.equal(res.headers['content-type'], 'text/plain; charset=utf-8')
-    t.match(res.body, /^Too many requests: retry after 2 s \(fault injected by mock fault rule fault_1\) \[timestamp=\d+\.\d{3}\] \[request_id=mock::/)
+    t.match(
+      res.body,
+      /^Too many requests: retry after 2 s \(fault injected by mock fault rule fault_1\) \[timestamp=\d+\.\d{3}\] \[request_id=mock::/,
+    )
     t.equal(res.headers['x-request-id'], res.headers['x-bt-internal-trace-id'])
   }
   t.equal(await secretsLeft(app), 2, 'nothing was deleted')
   t.equal((await call(t, app, del())).statusCode, 200, 'times: 2 used up, the third goes through')
-  t.match((await app.inject({ method: 'GET', url: '/_mock/faults' })).json(), { faults: [{ id: 'fault_1', matched: 3, applied: 2 }] })
+  t.match((await app.inject({ method: 'GET', url: '/_mock/faults' })).json(), {
+    faults: [{ id: 'fault_1', matched: 3, applied: 2 }],
+  })
 })
 
 t.test('every injectable status, in its shape; 429 without retry_after says 1', async (t) => {
@@ -39,7 +68,12 @@ t.test('every injectable status, in its shape; 429 without retry_after says 1', 
     t.equal(res.statusCode, status)
     if (status === 403) {
       t.equal(res.headers['content-type'], 'application/json; charset=utf-8')
-      t.match(res.json(), { Code: 'ForbiddenError', Message: /fault injected by mock fault rule/, Path: '/v1/ai_secret', Service: 'api' })
+      t.match(res.json(), {
+        Code: 'ForbiddenError',
+        Message: /fault injected by mock fault rule/,
+        Path: '/v1/ai_secret',
+        Service: 'api',
+      })
     } else {
       t.equal(res.headers['content-type'], 'text/plain; charset=utf-8')
       t.match(res.body, /\(fault injected by mock fault rule fault_\d+\) \[timestamp=/)
@@ -50,41 +84,44 @@ t.test('every injectable status, in its shape; 429 without retry_after says 1', 
   t.equal(await secretsLeft(app), 2)
 })
 
-t.test('any status from 400 to 599: the rest in the text shape, 502/503/504 as a gateway words them (issue 12, finding 3)', async (t) => {
-  const app = await build(t)
-  const cases: [number, RegExp][] = [
-    [408, /^Request Timeout \(fault injected by mock fault rule fault_\d+\) \[timestamp=/],
-    [409, /^Conflict \(fault injected by/],
-    [404, /^Not Found \(fault injected by/],
-    [451, /^Unavailable For Legal Reasons \(fault injected by/],
-    [499, /^Status 499 \(fault injected by/],
-    [501, /^Not Implemented \(fault injected by/],
-    [502, /^Bad Gateway: the gateway in front of the API got no valid answer from it \(fault injected by/],
-    [503, /^Service Unavailable: the API cannot take requests right now; try again later \(fault injected by/],
-    [504, /^Gateway Timeout: the API did not answer the gateway in time \(fault injected by/],
-    [599, /^Status 599 \(fault injected by/],
-  ]
-  for (const [status, message] of cases) {
-    await app.inject({ method: 'DELETE', url: '/_mock/faults' })
-    const added = await fault(app, { status, retry_after: 3, retry_after_ms: 2500, should_retry: false })
-    t.equal(added.statusCode, 201, added.body)
-    const res = await call(t, app, del())
-    t.equal(res.statusCode, status)
-    t.equal(res.headers['content-type'], 'text/plain; charset=utf-8')
-    t.match(res.body, message)
-    t.match(res.body, /\[request_id=/)
-    t.equal(res.headers['retry-after'], '3', 'retry_after with any status')
-    t.equal(res.headers['retry-after-ms'], '2500')
-    t.equal(res.headers['x-should-retry'], 'false')
-    t.equal(res.headers['x-request-id'], res.headers['x-bt-internal-trace-id'])
-  }
-  t.equal(await secretsLeft(app), 2, 'nothing changed')
-  for (const status of [399, 600, 302, 200, 101, 1000, 408.5]) {
-    const res = await fault(app, { status })
-    t.equal(res.statusCode, 400, String(status))
-    t.match(res.body, /^Invalid fault rule: \$\.status: must be a whole number from 400 to 599/)
-  }
-})
+t.test(
+  'any status from 400 to 599: the rest in the text shape, 502/503/504 as a gateway words them (issue 12, finding 3)',
+  async (t) => {
+    const app = await build(t)
+    const cases: [number, RegExp][] = [
+      [408, /^Request Timeout \(fault injected by mock fault rule fault_\d+\) \[timestamp=/],
+      [409, /^Conflict \(fault injected by/],
+      [404, /^Not Found \(fault injected by/],
+      [451, /^Unavailable For Legal Reasons \(fault injected by/],
+      [499, /^Status 499 \(fault injected by/],
+      [501, /^Not Implemented \(fault injected by/],
+      [502, /^Bad Gateway: the gateway in front of the API got no valid answer from it \(fault injected by/],
+      [503, /^Service Unavailable: the API cannot take requests right now; try again later \(fault injected by/],
+      [504, /^Gateway Timeout: the API did not answer the gateway in time \(fault injected by/],
+      [599, /^Status 599 \(fault injected by/],
+    ]
+    for (const [status, message] of cases) {
+      await app.inject({ method: 'DELETE', url: '/_mock/faults' })
+      const added = await fault(app, { status, retry_after: 3, retry_after_ms: 2500, should_retry: false })
+      t.equal(added.statusCode, 201, added.body)
+      const res = await call(t, app, del())
+      t.equal(res.statusCode, status)
+      t.equal(res.headers['content-type'], 'text/plain; charset=utf-8')
+      t.match(res.body, message)
+      t.match(res.body, /\[request_id=/)
+      t.equal(res.headers['retry-after'], '3', 'retry_after with any status')
+      t.equal(res.headers['retry-after-ms'], '2500')
+      t.equal(res.headers['x-should-retry'], 'false')
+      t.equal(res.headers['x-request-id'], res.headers['x-bt-internal-trace-id'])
+    }
+    t.equal(await secretsLeft(app), 2, 'nothing changed')
+    for (const status of [399, 600, 302, 200, 101, 1000, 408.5]) {
+      const res = await fault(app, { status })
+      t.equal(res.statusCode, 400, String(status))
+      t.match(res.body, /^Invalid fault rule: \$\.status: must be a whole number from 400 to 599/)
+    }
+  },
+)
 
 t.test('after skips matches first; method, path (with *) and key narrow the match', async (t) => {
   const app = await build(t)
@@ -102,11 +139,16 @@ t.test('after skips matches first; method, path (with *) and key narrow the matc
   await fault(app, { path: '/v1/ai_secret/x', status: 500 })
   t.equal((await call(t, app, del(KEYS.globexOnly))).statusCode, 200, 'neither method nor path matched')
   const faults = (await app.inject({ method: 'GET', url: '/_mock/faults' })).json().faults
-  t.same(faults.map((f: { matched: number }) => f.matched), [0, 0])
+  t.same(
+    faults.map((f: { matched: number }) => f.matched),
+    [0, 0],
+  )
 })
 
 const counts = async (app: Awaited<ReturnType<typeof build>>) =>
-  (await app.inject({ method: 'GET', url: '/_mock/faults' })).json().faults.map((f: { matched: number; applied: number }) => [f.matched, f.applied])
+  (await app.inject({ method: 'GET', url: '/_mock/faults' }))
+    .json()
+    .faults.map((f: { matched: number; applied: number }) => [f.matched, f.applied])
 
 t.test('rules form a pipeline: stacked rules script a sequence (issue 12, finding 5)', async (t) => {
   const app = await build(t)
@@ -115,7 +157,14 @@ t.test('rules form a pipeline: stacked rules script a sequence (issue 12, findin
   const statuses: number[] = []
   for (let i = 0; i < 3; i++) statuses.push((await call(t, app, del())).statusCode)
   t.same(statuses, [500, 429, 200], '500, then 429, then the real answer')
-  t.same(await counts(app), [[3, 1], [2, 1]], 'the 429 rule never saw the request the 500 rule answered')
+  t.same(
+    await counts(app),
+    [
+      [3, 1],
+      [2, 1],
+    ],
+    'the 429 rule never saw the request the 500 rule answered',
+  )
   t.equal(await secretsLeft(app), 1)
 })
 
@@ -131,7 +180,15 @@ t.test('a rule sees a request only if no earlier rule answered it; a delay alone
   const third = await call(t, app, del())
   t.equal(third.statusCode, 400)
   t.match(third.body, /^The request was unacceptable \(fault injected by mock fault rule fault_3\)/)
-  t.same(await counts(app), [[3, 3], [3, 1], [2, 1]], '`matched`: seen; `applied`: acted on (the delay acted on all three)')
+  t.same(
+    await counts(app),
+    [
+      [3, 3],
+      [3, 1],
+      [2, 1],
+    ],
+    '`matched`: seen; `applied`: acted on (the delay acted on all three)',
+  )
   const journal = (await app.inject({ method: 'GET', url: '/_mock/requests' })).json().requests
   for (const e of journal) t.ok(e.duration_ms >= 25, `delayed: ${e.duration_ms} ms`)
 })
@@ -143,8 +200,15 @@ t.test('`after` counts requests the rule sees and lets through, `times` the ones
   const list = () => call(t, app, { method: 'GET', url: '/v1/ai_secret', headers: headers(KEYS.owner) })
   const statuses: number[] = []
   for (let i = 0; i < 5; i++) statuses.push((await list()).statusCode)
-  t.same(statuses, [502, 503, 503, 200, 200], 'the first request the 503 rule sees goes on to the 502 rule; then two 503s')
-  t.same(await counts(app), [[5, 2], [3, 1]])
+  t.same(
+    statuses,
+    [502, 503, 503, 200, 200],
+    'the first request the 503 rule sees goes on to the 502 rule; then two 503s',
+  )
+  t.same(await counts(app), [
+    [5, 2],
+    [3, 1],
+  ])
 })
 
 t.test('delay_ms alone: waits, then the real answer', async (t) => {
@@ -179,7 +243,10 @@ t.test('DELETE /_mock/faults/{id} removes one; DELETE /_mock/faults all; reset t
   const missing = await app.inject({ method: 'DELETE', url: '/_mock/faults/fault_2' })
   t.equal(missing.statusCode, 404)
   t.match(missing.body, /^No fault rule with id fault_2 \[timestamp=/)
-  t.same((await app.inject({ method: 'GET', url: '/_mock/faults' })).json().faults.map((f: { id: string }) => f.id), ['fault_1'])
+  t.same(
+    (await app.inject({ method: 'GET', url: '/_mock/faults' })).json().faults.map((f: { id: string }) => f.id),
+    ['fault_1'],
+  )
   t.equal((await app.inject({ method: 'DELETE', url: '/_mock/faults' })).statusCode, 204)
   t.same((await app.inject({ method: 'GET', url: '/_mock/faults' })).json(), { faults: [] })
   await fault(app, { status: 500 })
@@ -192,9 +259,17 @@ t.test('rule ids restart at fault_1 after a reset, not after DELETE /_mock/fault
   const app = await build(t)
   t.equal((await fault(app, { status: 500, path: '/v1/x' })).json().id, 'fault_1')
   await app.inject({ method: 'DELETE', url: '/_mock/faults' })
-  t.equal((await fault(app, { status: 500, path: '/v1/x' })).json().id, 'fault_2', 'removing rules keeps counting: an old id never names a new rule')
+  t.equal(
+    (await fault(app, { status: 500, path: '/v1/x' })).json().id,
+    'fault_2',
+    'removing rules keeps counting: an old id never names a new rule',
+  )
   await app.inject({ method: 'POST', url: '/_mock/reset' })
-  t.equal((await fault(app, { status: 500, path: '/v1/x' })).json().id, 'fault_1', 'a reset brings the control plane back to its start')
+  t.equal(
+    (await fault(app, { status: 500, path: '/v1/x' })).json().id,
+    'fault_1',
+    'a reset brings the control plane back to its start',
+  )
 })
 
 t.test('invalid rules: 400 naming the JSON path', async (t) => {
@@ -217,7 +292,12 @@ t.test('invalid rules: 400 naming the JSON path', async (t) => {
     [[{ status: 500 }], '$: must be a JSON object'],
   ]
   for (const [rule, message] of cases) {
-    const res = await app.inject({ method: 'POST', url: '/_mock/faults', headers: { 'content-type': 'application/json' }, payload: JSON.stringify(rule) })
+    const res = await app.inject({
+      method: 'POST',
+      url: '/_mock/faults',
+      headers: { 'content-type': 'application/json' },
+      payload: JSON.stringify(rule),
+    })
     t.equal(res.statusCode, 400, JSON.stringify(rule))
     t.equal(res.headers['content-type'], 'text/plain; charset=utf-8')
     t.match(res.body, `Invalid fault rule: ${message}`)
@@ -243,32 +323,47 @@ t.test('Prefer: code=<status> answers it without running the handler', async (t)
   for (const code of ['302', '101', '600', '99', 'abc', '1e3']) {
     const bad = await call(t, app, del(KEYS.owner, { prefer: `code=${code}` }))
     t.equal(bad.statusCode, 400, code)
-    t.match(bad.body, `Prefer: code=${code} is not a status the mock can force (allowed: 400 to 599; a 2xx code gives the normal answer)`)
+    t.match(
+      bad.body,
+      `Prefer: code=${code} is not a status the mock can force (allowed: 400 to 599; a 2xx code gives the normal answer)`,
+    )
   }
   t.equal(await secretsLeft(app), 2)
-  t.equal((await call(t, app, del(KEYS.owner, { prefer: 'return=minimal, example=x' }))).statusCode, 200, 'other preferences are ignored')
+  t.equal(
+    (await call(t, app, del(KEYS.owner, { prefer: 'return=minimal, example=x' }))).statusCode,
+    200,
+    'other preferences are ignored',
+  )
 })
 
-t.test('Prefer: code= any status from 400 to 599; a 2xx code gives the normal answer, as in Prism (issue 12, finding 3)', async (t) => {
-  const app = await build(t)
-  for (const [code, message] of [[503, /^Service Unavailable: /], [408, /^Request Timeout /], [502, /^Bad Gateway: /], [409, /^Conflict /]] as const) {
-    const res = await call(t, app, del(KEYS.owner, { prefer: `code=${code}` }))
-    t.equal(res.statusCode, code)
-    t.equal(res.headers['content-type'], 'text/plain; charset=utf-8')
-    t.match(res.body, message)
-    t.match(res.body, `(fault injected by Prefer: code=${code})`)
-    t.equal(res.headers['preference-applied'], `code=${code}`)
-  }
-  t.equal(await secretsLeft(app), 2)
-  const ok = await call(t, app, del(KEYS.owner, { prefer: 'code=200' }))
-  t.equal(ok.statusCode, 200, 'the normal answer')
-  t.equal(ok.json().name, 'OPENAI_API_KEY')
-  t.notOk('preference-applied' in ok.headers, 'nothing was forced')
-  t.equal(await secretsLeft(app), 1, 'the handler ran')
-  const normal = await call(t, app, del(KEYS.owner, { prefer: 'code=204, delay=5' }))
-  t.equal(normal.statusCode, 400, 'the normal answer, whatever it is: the secret is gone now')
-  t.equal(normal.headers['preference-applied'], 'delay=5')
-})
+t.test(
+  'Prefer: code= any status from 400 to 599; a 2xx code gives the normal answer, as in Prism (issue 12, finding 3)',
+  async (t) => {
+    const app = await build(t)
+    for (const [code, message] of [
+      [503, /^Service Unavailable: /],
+      [408, /^Request Timeout /],
+      [502, /^Bad Gateway: /],
+      [409, /^Conflict /],
+    ] as const) {
+      const res = await call(t, app, del(KEYS.owner, { prefer: `code=${code}` }))
+      t.equal(res.statusCode, code)
+      t.equal(res.headers['content-type'], 'text/plain; charset=utf-8')
+      t.match(res.body, message)
+      t.match(res.body, `(fault injected by Prefer: code=${code})`)
+      t.equal(res.headers['preference-applied'], `code=${code}`)
+    }
+    t.equal(await secretsLeft(app), 2)
+    const ok = await call(t, app, del(KEYS.owner, { prefer: 'code=200' }))
+    t.equal(ok.statusCode, 200, 'the normal answer')
+    t.equal(ok.json().name, 'OPENAI_API_KEY')
+    t.notOk('preference-applied' in ok.headers, 'nothing was forced')
+    t.equal(await secretsLeft(app), 1, 'the handler ran')
+    const normal = await call(t, app, del(KEYS.owner, { prefer: 'code=204, delay=5' }))
+    t.equal(normal.statusCode, 400, 'the normal answer, whatever it is: the secret is gone now')
+    t.equal(normal.headers['preference-applied'], 'delay=5')
+  },
+)
 
 t.test('Prefer: delay=<ms> adds latency before the real answer; both combine', async (t) => {
   const app = await build(t)
@@ -304,11 +399,18 @@ t.test('FaultStore: unit', async (t) => {
   store.add({ delay_ms: 7, times: 1 })
   store.add({ drop: true, times: 1, delay_ms: 5 })
   store.add({ status: 400, delay_ms: 9 })
-  t.match(store.match('POST', '/v1/ai_secret', null)?.before, { drop: true, error: null, delayMs: 12 }, 'delays add up until a rule answers')
+  t.match(
+    store.match('POST', '/v1/ai_secret', null)?.before,
+    { drop: true, error: null, delayMs: 12 },
+    'delays add up until a rule answers',
+  )
   t.match(store.match('POST', '/v1/ai_secret', null)?.before, { drop: false, error: { status: 400 }, delayMs: 9 })
   t.notOk(store.remove('fault_9'))
   t.ok(store.remove('fault_1'))
-  t.same(store.list().map((f) => f.id), ['fault_2', 'fault_3', 'fault_4'])
+  t.same(
+    store.list().map((f) => f.id),
+    ['fault_2', 'fault_3', 'fault_4'],
+  )
   store.clear()
   t.same(store.list(), [])
 })

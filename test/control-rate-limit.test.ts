@@ -2,7 +2,8 @@ import t from 'tap'
 import { MAX_KEYS, RateLimiter, WINDOW_MS } from '../src/control/rate-limit.js'
 import { KEYS, build, call, headers } from './helper.js'
 
-const del = (key: string, name = 'nope') => ({ method: 'DELETE', url: '/v1/ai_secret', headers: headers(key), payload: { name } }) as const
+const del = (key: string, name = 'nope') =>
+  ({ method: 'DELETE', url: '/v1/ai_secret', headers: headers(key), payload: { name } }) as const
 
 t.test('over the limit: 429 in the documented shape with an honest Retry-After, per key', async (t) => {
   const app = await build(t, { rateLimitPerMinute: 3, deterministic: true })
@@ -11,13 +12,30 @@ t.test('over the limit: 429 in the documented shape with an honest Retry-After, 
   t.equal(limited.statusCode, 429)
   t.equal(limited.headers['content-type'], 'text/plain; charset=utf-8')
   const retryAfter = Number(limited.headers['retry-after'])
-  t.ok(retryAfter >= 59 && retryAfter <= 60, `Retry-After ${retryAfter}: the oldest request leaves the window in about a minute`)
-  t.match(limited.body, new RegExp(`^Too many requests: the limit is 3 per minute for this API key; retry after ${retryAfter} s \\[timestamp=`))
-  t.equal((await app.inject({ method: 'GET', url: '/_mock/state' })).json().ai_secrets.length, 2, 'the refused delete did nothing')
+  t.ok(
+    retryAfter >= 59 && retryAfter <= 60,
+    `Retry-After ${retryAfter}: the oldest request leaves the window in about a minute`,
+  )
+  t.match(
+    limited.body,
+    new RegExp(
+      `^Too many requests: the limit is 3 per minute for this API key; retry after ${retryAfter} s \\[timestamp=`,
+    ),
+  )
+  t.equal(
+    (await app.inject({ method: 'GET', url: '/_mock/state' })).json().ai_secrets.length,
+    2,
+    'the refused delete did nothing',
+  )
 
   t.equal((await call(t, app, del(KEYS.member))).statusCode, 400, 'another key has its own window')
   t.equal((await call(t, app, del(`  ${KEYS.owner}`.trim()))).statusCode, 429)
-  t.equal((await call(t, app, { method: 'DELETE', url: '/v1/ai_secret', headers: headers(), payload: { name: 'x' } })).statusCode, 401, 'no key: not limited, refused')
+  t.equal(
+    (await call(t, app, { method: 'DELETE', url: '/v1/ai_secret', headers: headers(), payload: { name: 'x' } }))
+      .statusCode,
+    401,
+    'no key: not limited, refused',
+  )
 
   // Advancing the mock's clock frees slots, as time passing would.
   await app.inject({ method: 'POST', url: '/_mock/clock', payload: { advance_ms: WINDOW_MS } })

@@ -24,7 +24,18 @@ const IMPOSSIBLE = [
   '2026-01-01T12:00:00+01:60',
 ]
 /** Not RFC 3339 at all. */
-const MALFORMED = ['tomorrow', '', '2026-01-01', '2026-01-01T12:00Z', '2026-01-01T12:00:00', '1767225600000', '2026-1-1T00:00:00Z', 'Thu, 01 Jan 2026 00:00:00 GMT', '2026-01-01T12:00:00ZZ', '+002026-01-01T00:00:00Z']
+const MALFORMED = [
+  'tomorrow',
+  '',
+  '2026-01-01',
+  '2026-01-01T12:00Z',
+  '2026-01-01T12:00:00',
+  '1767225600000',
+  '2026-1-1T00:00:00Z',
+  'Thu, 01 Jan 2026 00:00:00 GMT',
+  '2026-01-01T12:00:00ZZ',
+  '+002026-01-01T00:00:00Z',
+]
 
 t.test('parseDateTime: RFC 3339 date-times as ajv-formats checks them, to the instant they name', async (t) => {
   const cases: [string, string][] = [
@@ -54,40 +65,66 @@ t.test('POST /_mock/clock: a day that does not exist is a 400 naming the field, 
     t.equal(res.statusCode, 400, set)
     t.match(res.body, /^Invalid clock change: set must be an ISO 8601 date-time, such as 2026-01-31T12:00:00Z \[/, set)
   }
-  t.same((await app.inject({ method: 'GET', url: '/_mock/clock' })).json(), { now: '2026-01-01T00:00:00.000Z', deterministic: true }, 'unchanged')
+  t.same(
+    (await app.inject({ method: 'GET', url: '/_mock/clock' })).json(),
+    { now: '2026-01-01T00:00:00.000Z', deterministic: true },
+    'unchanged',
+  )
   const leap = await app.inject({ method: 'POST', url: '/_mock/clock', payload: { set: '2024-02-29T10:00:00+02:00' } })
   t.same(leap.json(), { now: '2024-02-29T08:00:00.000Z', deterministic: true })
 })
 
-t.test('a seed: a day that does not exist is refused naming the JSON path, in every date field and every way in', async (t) => {
-  const fields: [string, (v: string) => object][] = [
-    ['$.organizations[0].created', (v) => ({ organizations: [{ name: 'o', created: v }] })],
-    ['$.ai_secrets[0].created', (v) => ({ organizations: [{ name: 'o' }], ai_secrets: [{ org: 'o', name: 'K', created: v }] })],
-    ['$.ai_secrets[0].updated_at', (v) => ({ organizations: [{ name: 'o' }], ai_secrets: [{ org: 'o', name: 'K', updated_at: v }] })],
-    ['$.ai_secrets[0].secret_updated_at', (v) => ({ organizations: [{ name: 'o' }], ai_secrets: [{ org: 'o', name: 'K', secret: 'sk-x', secret_updated_at: v }] })],
-  ]
-  const app = await build(t, { seed: false })
-  for (const [path, seed] of fields) {
-    for (const v of ['2026-02-30T12:00:00Z', '2026-04-31T00:00:00Z', '2026-01-01T24:00:00Z']) {
-      const err = await buildApp({ seed: seed(v), logger: false }).then(
-        () => null,
-        (e: unknown) => e,
-      )
-      t.ok(err instanceof SeedError, `${path} = ${v}: refused at start-up`)
-      t.equal((err as Error).message, `seed: ${path}: must be an ISO 8601 date-time, such as 2026-01-31T12:00:00Z`)
-      const res = await app.inject({ method: 'POST', url: '/_mock/seed', payload: seed(v) })
-      t.equal(res.statusCode, 400, `${path} = ${v}: refused by POST /_mock/seed`)
-      t.match(res.body, `Invalid seed: ${path}: must be an ISO 8601 date-time`)
+t.test(
+  'a seed: a day that does not exist is refused naming the JSON path, in every date field and every way in',
+  async (t) => {
+    const fields: [string, (v: string) => object][] = [
+      ['$.organizations[0].created', (v) => ({ organizations: [{ name: 'o', created: v }] })],
+      [
+        '$.ai_secrets[0].created',
+        (v) => ({ organizations: [{ name: 'o' }], ai_secrets: [{ org: 'o', name: 'K', created: v }] }),
+      ],
+      [
+        '$.ai_secrets[0].updated_at',
+        (v) => ({ organizations: [{ name: 'o' }], ai_secrets: [{ org: 'o', name: 'K', updated_at: v }] }),
+      ],
+      [
+        '$.ai_secrets[0].secret_updated_at',
+        (v) => ({
+          organizations: [{ name: 'o' }],
+          ai_secrets: [{ org: 'o', name: 'K', secret: 'sk-x', secret_updated_at: v }],
+        }),
+      ],
+    ]
+    const app = await build(t, { seed: false })
+    for (const [path, seed] of fields) {
+      for (const v of ['2026-02-30T12:00:00Z', '2026-04-31T00:00:00Z', '2026-01-01T24:00:00Z']) {
+        const err = await buildApp({ seed: seed(v), logger: false }).then(
+          () => null,
+          (e: unknown) => e,
+        )
+        t.ok(err instanceof SeedError, `${path} = ${v}: refused at start-up`)
+        t.equal((err as Error).message, `seed: ${path}: must be an ISO 8601 date-time, such as 2026-01-31T12:00:00Z`)
+        const res = await app.inject({ method: 'POST', url: '/_mock/seed', payload: seed(v) })
+        t.equal(res.statusCode, 400, `${path} = ${v}: refused by POST /_mock/seed`)
+        t.match(res.body, `Invalid seed: ${path}: must be an ISO 8601 date-time`)
+      }
     }
-  }
-  t.equal((await app.inject({ method: 'GET', url: '/_mock/state' })).json().organizations.length, 0, 'nothing was added')
-  const ok = await app.inject({
-    method: 'POST',
-    url: '/_mock/seed',
-    payload: { organizations: [{ name: 'o', created: '2024-02-29T23:30:00-01:00' }], ai_secrets: [{ org: 'o', name: 'K', created: '2024-02-29T12:00:00.25Z' }] },
-  })
-  t.equal(ok.statusCode, 201)
-  const state = (await app.inject({ method: 'GET', url: '/_mock/state' })).json()
-  t.equal(state.organizations[0].created, '2024-03-01T00:30:00.000Z', 'stored as the instant it names, in UTC')
-  t.equal(state.ai_secrets[0].created, '2024-02-29T12:00:00.250Z')
-})
+    t.equal(
+      (await app.inject({ method: 'GET', url: '/_mock/state' })).json().organizations.length,
+      0,
+      'nothing was added',
+    )
+    const ok = await app.inject({
+      method: 'POST',
+      url: '/_mock/seed',
+      payload: {
+        organizations: [{ name: 'o', created: '2024-02-29T23:30:00-01:00' }],
+        ai_secrets: [{ org: 'o', name: 'K', created: '2024-02-29T12:00:00.25Z' }],
+      },
+    })
+    t.equal(ok.statusCode, 201)
+    const state = (await app.inject({ method: 'GET', url: '/_mock/state' })).json()
+    t.equal(state.organizations[0].created, '2024-03-01T00:30:00.000Z', 'stored as the instant it names, in UTC')
+    t.equal(state.ai_secrets[0].created, '2024-02-29T12:00:00.250Z')
+  },
+)

@@ -11,7 +11,16 @@ t.test('200: deletes and answers the whole record, never the secret value', asyn
   t.match(res.headers['content-type'], /^application\/json/)
   const body = res.json()
   t.same(Object.keys(body).sort(), [
-    'created', 'id', 'metadata', 'name', 'org_id', 'preview_secret', 'secret_updated_at', 'secret_updated_by_user_id', 'type', 'updated_at',
+    'created',
+    'id',
+    'metadata',
+    'name',
+    'org_id',
+    'preview_secret',
+    'secret_updated_at',
+    'secret_updated_by_user_id',
+    'type',
+    'updated_at',
   ])
   t.match(body, {
     name: 'OPENAI_API_KEY',
@@ -26,7 +35,10 @@ t.test('200: deletes and answers the whole record, never the secret value', asyn
   const again = await call(t, app, { ...DELETE, headers: headers(KEYS.owner), payload: { name: 'OPENAI_API_KEY' } })
   t.equal(again.statusCode, 400)
   t.equal(again.headers['content-type'], 'text/plain; charset=utf-8')
-  t.match(again.body, /^Missing delete access to ai_secret OPENAI_API_KEY, or the ai_secret does not exist \[user_email=alice@acme\.test\] \[user_org=acme\]/)
+  t.match(
+    again.body,
+    /^Missing delete access to ai_secret OPENAI_API_KEY, or the ai_secret does not exist \[user_email=alice@acme\.test\] \[user_org=acme\]/,
+  )
   t.match(again.body, CONTEXT)
   t.match(again.body, `[request_id=${again.headers['x-request-id']}]`)
 })
@@ -38,10 +50,18 @@ t.test('every answer carries its request id in x-request-id and x-bt-internal-tr
     t.match(res.headers['x-request-id'], /^mock::[0-9a-f-]{36}$/)
     t.equal(res.headers['x-bt-internal-trace-id'], res.headers['x-request-id'])
   }
-  const mine = await call(t, app, { ...DELETE, headers: headers(KEYS.owner, { 'x-request-id': 'trace-42' }), payload: { name: 'x' } })
+  const mine = await call(t, app, {
+    ...DELETE,
+    headers: headers(KEYS.owner, { 'x-request-id': 'trace-42' }),
+    payload: { name: 'x' },
+  })
   t.equal(mine.headers['x-request-id'], 'trace-42', 'a plain caller-given id is kept')
   t.match(mine.body, /\[request_id=trace-42\]$/)
-  const odd = await call(t, app, { ...DELETE, headers: headers(KEYS.owner, { 'x-request-id': 'bad id\u00e9' }), payload: { name: 'x' } })
+  const odd = await call(t, app, {
+    ...DELETE,
+    headers: headers(KEYS.owner, { 'x-request-id': 'bad id\u00e9' }),
+    payload: { name: 'x' },
+  })
   t.match(odd.headers['x-request-id'], /^mock::/, 'an odd one is replaced')
 })
 
@@ -49,7 +69,11 @@ t.test('an unknown key is refused every time until it is seeded, then works at o
   const app = await build(t)
   const req = { ...DELETE, headers: headers('sk-added-later'), payload: { name: 'OPENAI_API_KEY' } }
   for (let i = 0; i < 3; i++) t.equal((await call(t, app, req)).statusCode, 401, `attempt ${i + 1}: unknown`)
-  const seeded = await app.inject({ method: 'POST', url: '/_mock/seed', payload: { api_keys: [{ key: 'sk-added-later', user: 'alice@acme.test' }] } })
+  const seeded = await app.inject({
+    method: 'POST',
+    url: '/_mock/seed',
+    payload: { api_keys: [{ key: 'sk-added-later', user: 'alice@acme.test' }] },
+  })
   t.equal(seeded.statusCode, 201)
   t.equal((await call(t, app, req)).statusCode, 200, 'the new key deletes at once')
   await app.inject({ method: 'POST', url: '/_mock/reset' })
@@ -77,7 +101,11 @@ t.test('401: missing, not Bearer, or unknown key, before the body is looked at',
       t.notMatch(res.body, 'user_email', 'nobody is known yet')
     }
   }
-  const ok = await call(t, app, { ...DELETE, headers: headers(undefined, { authorization: `bearer  ${KEYS.owner}` }), payload: { name: 'OPENAI_API_KEY' } })
+  const ok = await call(t, app, {
+    ...DELETE,
+    headers: headers(undefined, { authorization: `bearer  ${KEYS.owner}` }),
+    payload: { name: 'OPENAI_API_KEY' },
+  })
   t.equal(ok.statusCode, 200, 'the scheme is case-insensitive, as in RFC 7235')
 })
 
@@ -85,7 +113,11 @@ t.test('400: malformed bodies name the field, in zod-style issues', async (t) =>
   const app = await build(t)
   const issues = (body: string) => JSON.parse(body.slice(0, body.indexOf(' [user_email=')))
   const invalid = async (payload: string | object | undefined, contentType = 'application/json') => {
-    const res = await call(t, app, { ...DELETE, headers: headers(KEYS.owner, { 'content-type': contentType }), payload: payload as string })
+    const res = await call(t, app, {
+      ...DELETE,
+      headers: headers(KEYS.owner, { 'content-type': contentType }),
+      payload: payload as string,
+    })
     t.equal(res.statusCode, 400)
     t.equal(res.headers['content-type'], 'text/plain; charset=utf-8')
     t.match(res.body, /\[user_email=alice@acme\.test\] \[user_org=acme\]/)
@@ -95,29 +127,72 @@ t.test('400: malformed bodies name the field, in zod-style issues', async (t) =>
     { code: 'invalid_type', expected: 'string', received: 'undefined', path: ['name'], message: 'Required' },
   ])
   t.same(issues(await invalid({ name: 5, org_name: 3 })), [
-    { code: 'invalid_type', expected: 'string', received: 'number', path: ['name'], message: 'Expected string, received number' },
-    { code: 'invalid_type', expected: 'string', received: 'number', path: ['org_name'], message: 'Expected string, received number' },
+    {
+      code: 'invalid_type',
+      expected: 'string',
+      received: 'number',
+      path: ['name'],
+      message: 'Expected string, received number',
+    },
+    {
+      code: 'invalid_type',
+      expected: 'string',
+      received: 'number',
+      path: ['org_name'],
+      message: 'Expected string, received number',
+    },
   ])
   t.same(issues(await invalid({ name: null })), [
-    { code: 'invalid_type', expected: 'string', received: 'null', path: ['name'], message: 'Expected string, received null' },
+    {
+      code: 'invalid_type',
+      expected: 'string',
+      received: 'null',
+      path: ['name'],
+      message: 'Expected string, received null',
+    },
   ])
   t.same(issues(await invalid({ name: ['a'] })), [
-    { code: 'invalid_type', expected: 'string', received: 'array', path: ['name'], message: 'Expected string, received array' },
+    {
+      code: 'invalid_type',
+      expected: 'string',
+      received: 'array',
+      path: ['name'],
+      message: 'Expected string, received array',
+    },
   ])
   t.same(issues(await invalid('[{"name":"OPENAI_API_KEY"}]')), [
-    { code: 'invalid_type', expected: 'object', received: 'array', path: [], message: 'Expected object, received array' },
+    {
+      code: 'invalid_type',
+      expected: 'object',
+      received: 'array',
+      path: [],
+      message: 'Expected object, received array',
+    },
   ])
   t.same(issues(await invalid('"OPENAI_API_KEY"')), [
-    { code: 'invalid_type', expected: 'object', received: 'string', path: [], message: 'Expected object, received string' },
+    {
+      code: 'invalid_type',
+      expected: 'object',
+      received: 'string',
+      path: [],
+      message: 'Expected object, received string',
+    },
   ])
   t.match(await invalid('{"name": "x",'), /^Invalid JSON in request body/)
   t.match(await invalid('{"name": sk-live-123}'), /^Invalid JSON in request body/)
   t.notMatch(await invalid('{"name": sk-live-123}'), 'sk-live', 'the body is never quoted back')
-  t.match(await invalid('name=OPENAI_API_KEY', 'application/x-www-form-urlencoded'), /^Request body must be JSON \(content-type: application\/json\), not application\/x-www-form-urlencoded/)
+  t.match(
+    await invalid('name=OPENAI_API_KEY', 'application/x-www-form-urlencoded'),
+    /^Request body must be JSON \(content-type: application\/json\), not application\/x-www-form-urlencoded/,
+  )
   t.match(await invalid('OPENAI_API_KEY', 'text/plain'), /^Request body must be JSON/)
   t.match(await invalid('['.repeat(100) + ']'.repeat(100)), /nested deeper than 64 levels/)
   // Extra properties are ignored, as the schema allows.
-  const extra = await call(t, app, { ...DELETE, headers: headers(KEYS.owner), payload: { name: 'OPENAI_API_KEY', extra: 1 } })
+  const extra = await call(t, app, {
+    ...DELETE,
+    headers: headers(KEYS.owner),
+    payload: { name: 'OPENAI_API_KEY', extra: 1 },
+  })
   t.equal(extra.statusCode, 200)
 })
 
@@ -147,12 +222,19 @@ t.test('organization resolution', async (t) => {
     for (const payload of [{ name: 'OPENAI_API_KEY' }, { name: 'OPENAI_API_KEY', org_name: null }]) {
       const res = await call(t, app, { ...DELETE, headers: headers(KEYS.multi), payload })
       t.equal(res.statusCode, 400)
-      t.match(res.body, /^Your API key belongs to multiple organizations \(acme, globex\): specify org_name to choose one \[user_email=bob@multi\.test\] \[timestamp=/)
+      t.match(
+        res.body,
+        /^Your API key belongs to multiple organizations \(acme, globex\): specify org_name to choose one \[user_email=bob@multi\.test\] \[timestamp=/,
+      )
     }
   })
   t.test('multi-org key with org_name deletes in that org only', async (t) => {
     const app = await build(t)
-    const res = await call(t, app, { ...DELETE, headers: headers(KEYS.multi), payload: { name: 'OPENAI_API_KEY', org_name: 'globex' } })
+    const res = await call(t, app, {
+      ...DELETE,
+      headers: headers(KEYS.multi),
+      payload: { name: 'OPENAI_API_KEY', org_name: 'globex' },
+    })
     t.equal(res.statusCode, 200)
     t.equal(res.json().org_id, '6f1c9a52-3d0e-4b8e-9f2a-1c2d3e4f5a6b')
     const acme = await call(t, app, { ...DELETE, headers: headers(KEYS.owner), payload: { name: 'OPENAI_API_KEY' } })
@@ -161,16 +243,28 @@ t.test('organization resolution', async (t) => {
   })
   t.test('org-scoped key: its org without org_name, 403 for another org it could otherwise reach', async (t) => {
     const app = await build(t)
-    const other = await call(t, app, { ...DELETE, headers: headers(KEYS.globexOnly), payload: { name: 'OPENAI_API_KEY', org_name: 'acme' } })
+    const other = await call(t, app, {
+      ...DELETE,
+      headers: headers(KEYS.globexOnly),
+      payload: { name: 'OPENAI_API_KEY', org_name: 'acme' },
+    })
     t.equal(other.statusCode, 403)
-    const own = await call(t, app, { ...DELETE, headers: headers(KEYS.globexOnly), payload: { name: 'OPENAI_API_KEY' } })
+    const own = await call(t, app, {
+      ...DELETE,
+      headers: headers(KEYS.globexOnly),
+      payload: { name: 'OPENAI_API_KEY' },
+    })
     t.equal(own.statusCode, 200)
     t.equal(own.json().org_id, '6f1c9a52-3d0e-4b8e-9f2a-1c2d3e4f5a6b')
   })
   t.test('403 ForbiddenError alike for a foreign org and an absent one', async (t) => {
     const app = await build(t, { deterministic: true })
     const shape = async (org: string) => {
-      const res = await call(t, app, { ...DELETE, headers: headers(KEYS.owner), payload: { name: 'OPENAI_API_KEY', org_name: org } })
+      const res = await call(t, app, {
+        ...DELETE,
+        headers: headers(KEYS.owner),
+        payload: { name: 'OPENAI_API_KEY', org_name: org },
+      })
       t.equal(res.statusCode, 403)
       t.equal(res.headers['content-type'], 'application/json; charset=utf-8')
       const body = res.json()
@@ -186,7 +280,9 @@ t.test('organization resolution', async (t) => {
     t.equal(await shape('globex'), await shape('initech'), 'no way to tell whether the org exists')
   })
   t.test('a key whose user belongs to no organization: 403', async (t) => {
-    const app = await build(t, { seed: { users: [{ email: 'lone@x.test' }], api_keys: [{ key: 'sk-lone', user: 'lone@x.test' }] } })
+    const app = await build(t, {
+      seed: { users: [{ email: 'lone@x.test' }], api_keys: [{ key: 'sk-lone', user: 'lone@x.test' }] },
+    })
     const res = await call(t, app, { ...DELETE, headers: headers('sk-lone'), payload: { name: 'x' } })
     t.equal(res.statusCode, 403)
     t.match(res.json().Message, /^Your API key does not belong to any organization/)
@@ -206,13 +302,24 @@ t.test('a member may not delete: the combined 400, and the secret survives', asy
 })
 
 t.test('names with quotes, SQL fragments and unicode are data, nothing more', async (t) => {
-  const names = [`it's "quoted"`, `x'; DROP TABLE ai_secrets; --`, `%_*`, 'ключ 🔑 名前', ' padded ', 'a\u0000b', 'OPENAI_API_KEY\n']
+  const names = [
+    `it's "quoted"`,
+    `x'; DROP TABLE ai_secrets; --`,
+    `%_*`,
+    'ключ 🔑 名前',
+    ' padded ',
+    'a\u0000b',
+    'OPENAI_API_KEY\n',
+  ]
   const app = await build(t, {
     seed: {
       organizations: [{ name: 'acme' }],
       users: [{ email: 'a@a.test', memberships: { acme: 'owner' } }],
       api_keys: [{ key: 'sk-a', user: 'a@a.test' }],
-      ai_secrets: [{ org: 'acme', name: 'OPENAI_API_KEY' }, ...names.map((name) => ({ org: 'acme', name, secret: 'v' }))],
+      ai_secrets: [
+        { org: 'acme', name: 'OPENAI_API_KEY' },
+        ...names.map((name) => ({ org: 'acme', name, secret: 'v' })),
+      ],
     },
   })
   for (const name of names) {
@@ -229,7 +336,9 @@ t.test('names with quotes, SQL fragments and unicode are data, nothing more', as
 t.test('25 concurrent deletes of one secret: exactly one 200', async (t) => {
   const app = await build(t)
   const results = await Promise.all(
-    Array.from({ length: 25 }, () => call(t, app, { ...DELETE, headers: headers(KEYS.owner), payload: { name: 'OPENAI_API_KEY' } })),
+    Array.from({ length: 25 }, () =>
+      call(t, app, { ...DELETE, headers: headers(KEYS.owner), payload: { name: 'OPENAI_API_KEY' } }),
+    ),
   )
   const codes = results.map((r) => r.statusCode).sort()
   t.same(codes, [200, ...Array(24).fill(400)])

@@ -11,7 +11,6 @@ import { openApiToAjv } from '../src/schemas/nullable.js'
 const Ajv = AjvModule.default
 const addFormats = addFormatsModule.default
 
-
 export const KEYS = {
   owner: 'sk-mock-acme-owner',
   multi: 'sk-mock-multi-org',
@@ -29,7 +28,11 @@ export async function build(t: Test, options: AppOptions = {}): Promise<FastifyI
 }
 
 export function headers(key?: string, extra: Record<string, string> = {}): Record<string, string> {
-  return { 'content-type': 'application/json', ...(key === undefined ? {} : { authorization: `Bearer ${key}` }), ...extra }
+  return {
+    'content-type': 'application/json',
+    ...(key === undefined ? {} : { authorization: `Bearer ${key}` }),
+    ...extra,
+  }
 }
 
 // --- the upstream spec, kept in the project ------------------------------------------
@@ -78,8 +81,10 @@ export function checkUpstream(t: Test, method: string, url: string, res: LightMy
   // documents; nor is a status a test forces with a fault rule or `Prefer: code=` (any from
   // 400 to 599), which must still come in the text shape and say so.
   if (documented === undefined) {
-    const forced = String(res.headers['content-type']) === 'text/plain; charset=utf-8' && res.body.includes('(fault injected by ')
-    if (res.statusCode !== 413 && !forced) t.fail(`${method} ${template}: status ${res.statusCode} is not documented upstream`)
+    const forced =
+      String(res.headers['content-type']) === 'text/plain; charset=utf-8' && res.body.includes('(fault injected by ')
+    if (res.statusCode !== 413 && !forced)
+      t.fail(`${method} ${template}: status ${res.statusCode} is not documented upstream`)
     return
   }
   const type = String(res.headers['content-type'] ?? '').split(';', 1)[0]!
@@ -92,7 +97,8 @@ export function checkUpstream(t: Test, method: string, url: string, res: LightMy
   }
   const value = type === 'application/json' ? res.json() : res.body
   const validate = compiled(media.schema)
-  if (!validate(value)) t.fail(`${method} ${template} ${res.statusCode}: body does not match upstream`, { errors: validate.errors, value })
+  if (!validate(value))
+    t.fail(`${method} ${template} ${res.statusCode}: body does not match upstream`, { errors: validate.errors, value })
 }
 
 const cache = new Map<string, ReturnType<typeof ajv.compile>>()
@@ -109,7 +115,11 @@ function compiled(schema: object) {
 }
 
 /** app.inject, and every /v1 answer checked against upstream. */
-export async function call(t: Test, app: FastifyInstance, opts: InjectOptions & { method: string; url: string }): Promise<LightMyRequestResponse> {
+export async function call(
+  t: Test,
+  app: FastifyInstance,
+  opts: InjectOptions & { method: string; url: string },
+): Promise<LightMyRequestResponse> {
   const res = await app.inject(opts)
   checkUpstream(t, opts.method, opts.url, res)
   return res

@@ -26,25 +26,31 @@ t.test('uuidV7: version 7, the variant, the time of making, increasing', async (
   t.equal(new Set(ids).size, ids.length)
 })
 
-t.test('uuidV7: more than the counter holds in one millisecond moves the time on; a clock that steps back does not go back', async (t) => {
-  const now = { ms: Date.now() + 60_000 }
-  const ids = withClock(now, () => {
-    const out = Array.from({ length: 5000 }, () => uuidV7())
-    now.ms -= 10_000
-    out.push(uuidV7(), uuidV7())
-    return out
-  })
-  t.same([...ids].sort(), ids, 'still increasing')
-  t.ok(timeOf(ids[4999]!) > now.ms + 10_000, 'past 4096 in one millisecond, the next millisecond')
-  t.ok(timeOf(ids[5001]!) >= timeOf(ids[4999]!), 'not back to the earlier time')
-})
+t.test(
+  'uuidV7: more than the counter holds in one millisecond moves the time on; a clock that steps back does not go back',
+  async (t) => {
+    const now = { ms: Date.now() + 60_000 }
+    const ids = withClock(now, () => {
+      const out = Array.from({ length: 5000 }, () => uuidV7())
+      now.ms -= 10_000
+      out.push(uuidV7(), uuidV7())
+      return out
+    })
+    t.same([...ids].sort(), ids, 'still increasing')
+    t.ok(timeOf(ids[4999]!) > now.ms + 10_000, 'past 4096 in one millisecond, the next millisecond')
+    t.ok(timeOf(ids[5001]!) >= timeOf(ids[4999]!), 'not back to the earlier time')
+  },
+)
 
 t.test('IdGenerator: version 7 ids, random request ids; deterministic: counters that restart on reset', async (t) => {
   const ids = new IdGenerator()
   t.match(ids.newId(), V7)
   t.match(ids.requestId(), /^mock::[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/)
   const fixed = new IdGenerator(true)
-  t.same([fixed.newId(), fixed.newId(), fixed.requestId()], ['00000000-0000-4000-8000-000000000001', '00000000-0000-4000-8000-000000000002', 'mock::000000000001'])
+  t.same(
+    [fixed.newId(), fixed.newId(), fixed.requestId()],
+    ['00000000-0000-4000-8000-000000000001', '00000000-0000-4000-8000-000000000002', 'mock::000000000001'],
+  )
   fixed.reset()
   t.equal(fixed.newId(), '00000000-0000-4000-8000-000000000001')
 })

@@ -29,15 +29,31 @@ t.test('refused tokens: each a 401 naming why, in the text shape', async (t) => 
     ['alg RS256 (the secret as a public key)', sign({ alg: 'RS256' }, alice), 'only HS256-signed JWTs are accepted'],
     ['alg hs256 (case matters)', sign({ alg: 'hs256' }, alice), 'only HS256-signed JWTs are accepted'],
     ['no alg', sign({ typ: 'JWT' }, alice), 'malformed JWT'],
-    ['unknown critical parameter', sign({ alg: 'HS256', crit: ['x-policy'], 'x-policy': 1 }, alice), 'unsupported critical header parameter (crit)'],
-    ['critical parameter absent', sign({ alg: 'HS256', crit: ['x-policy'] }, alice), 'unsupported critical header parameter (crit)'],
+    [
+      'unknown critical parameter',
+      sign({ alg: 'HS256', crit: ['x-policy'], 'x-policy': 1 }, alice),
+      'unsupported critical header parameter (crit)',
+    ],
+    [
+      'critical parameter absent',
+      sign({ alg: 'HS256', crit: ['x-policy'] }, alice),
+      'unsupported critical header parameter (crit)',
+    ],
     ['empty crit', sign({ alg: 'HS256', crit: [] }, alice), 'malformed JWT'],
     ['crit not an array', sign({ alg: 'HS256', crit: 'x' }, alice), 'malformed JWT'],
     ['unencoded payload (b64: false)', sign({ alg: 'HS256', crit: ['b64'], b64: false }, alice), 'malformed JWT'],
     ['wrong secret', sign({ alg: 'HS256' }, alice, 'other-secret'), 'bad signature'],
-    ['signature of another token', `${good.split('.').slice(0, 2).join('.')}.${signJwt({ email: 'mallory@x.test' }, SECRET).split('.')[2]}`, 'bad signature'],
+    [
+      'signature of another token',
+      `${good.split('.').slice(0, 2).join('.')}.${signJwt({ email: 'mallory@x.test' }, SECRET).split('.')[2]}`,
+      'bad signature',
+    ],
     ['empty signature', `${good.split('.').slice(0, 2).join('.')}.`, 'bad signature'],
-    ['claims changed after signing', `${good.split('.')[0]}.${b64({ email: 'bob@multi.test' })}.${good.split('.')[2]}`, 'bad signature'],
+    [
+      'claims changed after signing',
+      `${good.split('.')[0]}.${b64({ email: 'bob@multi.test' })}.${good.split('.')[2]}`,
+      'bad signature',
+    ],
     ['empty header', `.${b64(alice)}.${good.split('.')[2]}`, 'malformed JWT'],
     ['header not JSON', `${b64('{alg')}.${b64(alice)}.${good.split('.')[2]}`, 'malformed JWT'],
     ['header not base64url', `***.${b64(alice)}.${good.split('.')[2]}`, 'malformed JWT'],
@@ -62,7 +78,11 @@ t.test('refused tokens: each a 401 naming why, in the text shape', async (t) => 
   }
   const ok = await call(t, app, { method: 'GET', url: '/v1/ai_secret', headers: headers(good) })
   t.equal(ok.statusCode, 200, 'and the good one passes')
-  const known = await call(t, app, { method: 'GET', url: '/v1/ai_secret', headers: headers(sign({ alg: 'HS256', crit: ['exp'], exp: NOW + 60 }, alice)) })
+  const known = await call(t, app, {
+    method: 'GET',
+    url: '/v1/ai_secret',
+    headers: headers(sign({ alg: 'HS256', crit: ['exp'], exp: NOW + 60 }, alice)),
+  })
   t.equal(known.statusCode, 401, 'crit may not name a parameter of the JWS specification itself')
 })
 
@@ -87,24 +107,56 @@ t.test('exp and nbf are read against the mock\u2019s clock, with no tolerance', 
 
 t.test('verifyJwt: the email claim, and no secret configured', async (t) => {
   t.equal(await verifyJwt(signJwt({ email: 'x@y.test', sub: '1' }, 's'), 's', new Date()), 'x@y.test')
-  await t.rejects(verifyJwt(signJwt({ email: 'x@y.test' }, 's'), undefined, new Date()), { code: 'auth_invalid_token', params: { reason: 'JWT authentication is not configured on this mock (set JWT_SECRET)' } })
+  await t.rejects(verifyJwt(signJwt({ email: 'x@y.test' }, 's'), undefined, new Date()), {
+    code: 'auth_invalid_token',
+    params: { reason: 'JWT authentication is not configured on this mock (set JWT_SECRET)' },
+  })
   await t.rejects(verifyJwt(signJwt({ email: 'x@y.test' }, 's'), '', new Date()), { code: 'auth_invalid_token' })
   // The same token, checked twice with two secrets: the key made for one is not the other's.
-  await t.rejects(verifyJwt(signJwt({ email: 'x@y.test' }, 's'), 't', new Date()), { code: 'auth_invalid_token', params: { reason: 'bad signature' } })
+  await t.rejects(verifyJwt(signJwt({ email: 'x@y.test' }, 's'), 't', new Date()), {
+    code: 'auth_invalid_token',
+    params: { reason: 'bad signature' },
+  })
 })
 
 t.test('a JWT request answered before authentication is journaled under its user\u2019s organization', async (t) => {
   const app = await build(t, { jwtSecret: SECRET })
   const token = signJwt(alice, SECRET)
-  const forced = await app.inject({ method: 'GET', url: '/v1/ai_secret', headers: { ...headers(token), prefer: 'code=429' } })
+  const forced = await app.inject({
+    method: 'GET',
+    url: '/v1/ai_secret',
+    headers: { ...headers(token), prefer: 'code=429' },
+  })
   t.equal(forced.statusCode, 429)
   t.notMatch(forced.body, 'user_email', 'a forced answer comes before authentication, as for an API key')
-  const journal = (await app.inject({ method: 'GET', url: '/_mock/requests' })).json<{ requests: { status: number; org: string | null }[] }>().requests
-  t.same(journal.map((r) => [r.status, r.org]), [[429, 'acme']])
-  const bad = await app.inject({ method: 'GET', url: '/v1/ai_secret', headers: { ...headers(signJwt(alice, 'wrong')), prefer: 'code=429' } })
+  const journal = (await app.inject({ method: 'GET', url: '/_mock/requests' })).json<{
+    requests: { status: number; org: string | null }[]
+  }>().requests
+  t.same(
+    journal.map((r) => [r.status, r.org]),
+    [[429, 'acme']],
+  )
+  const bad = await app.inject({
+    method: 'GET',
+    url: '/v1/ai_secret',
+    headers: { ...headers(signJwt(alice, 'wrong')), prefer: 'code=429' },
+  })
   t.equal(bad.statusCode, 429, 'a forced answer stays forced, whatever the token')
-  const key = await app.inject({ method: 'GET', url: '/v1/ai_secret', headers: { ...headers(KEYS.owner), prefer: 'code=429' } })
+  const key = await app.inject({
+    method: 'GET',
+    url: '/v1/ai_secret',
+    headers: { ...headers(KEYS.owner), prefer: 'code=429' },
+  })
   t.equal(key.statusCode, 429)
-  const all = (await app.inject({ method: 'GET', url: '/_mock/requests' })).json<{ requests: { status: number; org: string | null }[] }>().requests
-  t.same(all.map((r) => [r.status, r.org]), [[429, 'acme'], [429, null], [429, 'acme']])
+  const all = (await app.inject({ method: 'GET', url: '/_mock/requests' })).json<{
+    requests: { status: number; org: string | null }[]
+  }>().requests
+  t.same(
+    all.map((r) => [r.status, r.org]),
+    [
+      [429, 'acme'],
+      [429, null],
+      [429, 'acme'],
+    ],
+  )
 })

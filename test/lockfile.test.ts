@@ -11,15 +11,34 @@ import { PACKAGE_ROOT } from '../src/paths.js'
 
 const read = (file: string) => JSON.parse(readFileSync(join(PACKAGE_ROOT, file), 'utf8')) as Record<string, unknown>
 const pkg = read('package.json')
-const lock = read('package-lock.json') as { name: string; version: string; packages: Record<string, Record<string, unknown>> }
+const lock = read('package-lock.json') as {
+  name: string
+  version: string
+  packages: Record<string, Record<string, unknown>>
+}
 const root = lock.packages['']!
 
-const FIELDS = ['name', 'version', 'license', 'bin', 'engines', 'dependencies', 'devDependencies', 'optionalDependencies', 'peerDependencies']
+const FIELDS = [
+  'name',
+  'version',
+  'license',
+  'bin',
+  'engines',
+  'dependencies',
+  'devDependencies',
+  'optionalDependencies',
+  'peerDependencies',
+]
 
 t.test('the lock file root entry repeats package.json', async (t) => {
   t.equal(lock.name, pkg.name, 'name')
   t.equal(lock.version, pkg.version, 'version')
-  for (const f of FIELDS) t.same(root[f], pkg[f], `package-lock.json packages[""].${f} matches package.json (run npm install and commit the lock file)`)
+  for (const f of FIELDS)
+    t.same(
+      root[f],
+      pkg[f],
+      `package-lock.json packages[""].${f} matches package.json (run npm install and commit the lock file)`,
+    )
 })
 
 t.test('every direct dependency is locked', async (t) => {

@@ -4,6 +4,9 @@ import { prettyDestination } from '../src/logging.js'
 import type { LoggerOptions } from '../src/types.js'
 import { DEMO_SECRETS, KEYS, build, call, headers } from './helper.js'
 
+/** The escape character that starts a terminal's colour codes. */
+const ESC = String.fromCharCode(27)
+
 /** Sends requests that carry every demo key, an unknown key and secret values (in JSON and in broken JSON). */
 async function exercise(t: Test, logger: LoggerOptions) {
   const app = await build(t, { logger })
@@ -14,10 +17,16 @@ async function exercise(t: Test, logger: LoggerOptions) {
     { name: 'x', org_name: 'nope' },
   ]
   for (const key of [...Object.values(KEYS), 'sk-unknown-key-111']) {
-    for (const payload of bodies) await call(t, app, { method: 'DELETE', url: '/v1/ai_secret?x=1', headers: headers(key), payload })
+    for (const payload of bodies)
+      await call(t, app, { method: 'DELETE', url: '/v1/ai_secret?x=1', headers: headers(key), payload })
   }
   await app.inject({ method: 'GET', url: '/nowhere', headers: headers(KEYS.owner) })
-  await app.inject({ method: 'POST', url: '/_mock/seed', headers: headers(KEYS.owner), payload: { api_keys: [{ key: 'sk-seeded-222', user: 'alice@acme.test' }] } })
+  await app.inject({
+    method: 'POST',
+    url: '/_mock/seed',
+    headers: headers(KEYS.owner),
+    payload: { api_keys: [{ key: 'sk-seeded-222', user: 'alice@acme.test' }] },
+  })
   // What a log call of the app could be handed: the paths the app redacts (src/app.ts REDACT).
   app.log.info(
     {
@@ -31,11 +40,26 @@ async function exercise(t: Test, logger: LoggerOptions) {
   )
 }
 
-const NEVER = [...Object.values(KEYS), 'sk-unknown-key-111', 'sk-live-in-body-000', 'sk-seeded-222', ...DEMO_SECRETS, 'Bearer']
+const NEVER = [
+  ...Object.values(KEYS),
+  'sk-unknown-key-111',
+  'sk-live-in-body-000',
+  'sk-seeded-222',
+  ...DEMO_SECRETS,
+  'Bearer',
+]
 
 function collector() {
   const lines: string[] = []
-  return { lines, stream: new Writable({ write: (chunk, _enc, cb) => (lines.push(String(chunk)), cb()) }) }
+  return {
+    lines,
+    stream: new Writable({
+      write: (chunk, _enc, cb) => {
+        lines.push(String(chunk))
+        cb()
+      },
+    }),
+  }
 }
 
 t.test('log lines never hold an Authorization value, an API key or a secret value', async (t) => {
@@ -44,7 +68,12 @@ t.test('log lines never hold an Authorization value, an API key or a secret valu
   t.ok(lines.length >= 20, `${lines.length} lines logged`)
   const all = lines.join('')
   for (const s of NEVER) t.notMatch(all, s, `no ${s}`)
-  t.match(JSON.parse(lines.find((l) => l.includes('"status":200'))!), { method: 'DELETE', url: '/v1/ai_secret?x=1', status: 200, request_id: /^mock::/ })
+  t.match(JSON.parse(lines.find((l) => l.includes('"status":200'))!), {
+    method: 'DELETE',
+    url: '/v1/ai_secret?x=1',
+    status: 200,
+    request_id: /^mock::/,
+  })
   t.match(JSON.parse(lines.find((l) => l.includes('every redacted path'))!), {
     headers: { authorization: '[redacted]' },
     body: '[redacted]',
@@ -61,11 +90,15 @@ t.test('pretty lines (LOG_FORMAT=pretty) are redacted as JSON ones are, one line
   const all = lines.join('')
   for (const s of NEVER) t.notMatch(all, s, `no ${s}`)
   t.notMatch(all, /^\{/m, 'no JSON lines')
-  t.match(all, /^\[\d\d:\d\d:\d\d\.\d{3}\] INFO: DELETE \/v1\/ai_secret\?x=1 200 [\d.]+ ms \(mock::[\w-]+\)\n/m, 'an answer line reads as one')
+  t.match(
+    all,
+    /^\[\d\d:\d\d:\d\d\.\d{3}\] INFO: DELETE \/v1\/ai_secret\?x=1 200 [\d.]+ ms \(mock::[\w-]+\)\n/m,
+    'an answer line reads as one',
+  )
   t.match(all, /INFO: a line with every redacted path .*"authorization":"\[redacted\]"/, 'what was redacted says so')
   for (const line of lines) t.equal(line.indexOf('\n'), line.length - 1, 'one line each')
-  t.notMatch(all, /\u001b\[/, 'no colours unless asked for')
+  t.notMatch(all, new RegExp(`${ESC}\\[`), 'no colours unless asked for')
   const { lines: coloured, stream: out } = collector()
-  ;(await prettyDestination(out, true)).write(JSON.stringify({ level: 30, time: 0, msg: 'hello' }) + '\n')
-  t.match(coloured.join(''), /\u001b\[\d+mINFO/, 'colours when asked for (a terminal)')
+  ;(await prettyDestination(out, true)).write(`${JSON.stringify({ level: 30, time: 0, msg: 'hello' })}\n`)
+  t.match(coloured.join(''), new RegExp(`${ESC}\\[\\d+mINFO`), 'colours when asked for (a terminal)')
 })

@@ -14,7 +14,10 @@ const latest = loadMigrations().length
 t.test('a fresh database reaches the latest version; a second run changes nothing', async (t) => {
   const db = new Database(':memory:')
   t.teardown(() => db.close())
-  t.same(migrate(db), Array.from({ length: latest }, (_, i) => i + 1))
+  t.same(
+    migrate(db),
+    Array.from({ length: latest }, (_, i) => i + 1),
+  )
   t.equal(db.pragma('user_version', { simple: true }), latest)
   const schema = db.prepare('SELECT sql FROM sqlite_master ORDER BY name').all()
   t.same(migrate(db), [], 'nothing pending')
@@ -36,7 +39,9 @@ t.test('a database newer than the code is a clear error', async (t) => {
   const raw = new Database(file)
   raw.pragma(`user_version = ${latest + 1}`)
   raw.close()
-  t.throws(() => openDatabase(file), { message: `database schema version ${latest + 1} is newer than this ai-secret-mock knows (${latest})` })
+  t.throws(() => openDatabase(file), {
+    message: `database schema version ${latest + 1} is newer than this ai-secret-mock knows (${latest})`,
+  })
 })
 
 t.test('a failing migration is rolled back whole and named', async (t) => {
@@ -105,19 +110,34 @@ t.test('002 moves a version-1 database onto integer organization keys, keeping e
   t.equal((db.prepare('SELECT count(*) AS n FROM memberships').get() as { n: number }).n, 2)
   t.equal((db.prepare('SELECT count(*) AS n FROM api_keys').get() as { n: number }).n, 1)
   db.prepare("DELETE FROM organizations WHERE name = 'acme'").run()
-  t.same(db.prepare('SELECT id FROM ai_secrets').pluck().all(), ['0c000000-0000-4000-8000-000000000002'], 'deleting an organization still cascades to its secrets')
-  t.equal((db.prepare('SELECT count(*) AS n FROM memberships').get() as { n: number }).n, 1, '... and to its memberships')
+  t.same(
+    db.prepare('SELECT id FROM ai_secrets').pluck().all(),
+    ['0c000000-0000-4000-8000-000000000002'],
+    'deleting an organization still cascades to its secrets',
+  )
+  t.equal(
+    (db.prepare('SELECT count(*) AS n FROM memberships').get() as { n: number }).n,
+    1,
+    '... and to its memberships',
+  )
 })
 
 t.test('a migration that would break a foreign key is rolled back', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'mig-'))
   cpSync(MIGRATIONS_DIR, dir, { recursive: true })
   const next = String(latest + 1).padStart(3, '0')
-  writeFileSync(join(dir, `${next}-dangling.sql`), "INSERT INTO memberships (user_id, org_id, role) VALUES ('nobody', 'nowhere', 'owner');")
+  writeFileSync(
+    join(dir, `${next}-dangling.sql`),
+    "INSERT INTO memberships (user_id, org_id, role) VALUES ('nobody', 'nowhere', 'owner');",
+  )
   const db = new Database(':memory:')
   t.teardown(() => db.close())
   db.pragma('foreign_keys = ON')
-  t.throws(() => migrate(db, dir), { message: new RegExp(`^migration ${next}-dangling.sql failed: 2 row\\(s\\) would break a foreign key \\(first: memberships -> `) })
+  t.throws(() => migrate(db, dir), {
+    message: new RegExp(
+      `^migration ${next}-dangling.sql failed: 2 row\\(s\\) would break a foreign key \\(first: memberships -> `,
+    ),
+  })
   t.equal(db.pragma('user_version', { simple: true }), latest)
   t.equal((db.prepare('SELECT count(*) AS n FROM memberships').get() as { n: number }).n, 0, 'nothing of it stays')
   t.equal(db.pragma('foreign_keys', { simple: true }), 1, 'foreign keys are on again')
@@ -143,9 +163,19 @@ t.test('003 narrows the list index of a version-2 database, keeping every row an
   `)
   // Created times with ties (insertion order breaks them) and out of insertion order, in two organizations.
   const created = ['2026-01-02', '2026-01-03', '2026-01-02', '2026-01-01', '2026-01-03', '2026-01-02']
-  const insert = raw.prepare(`INSERT INTO ai_secrets (id, org, name, type, metadata, secret, created, updated_at) VALUES (?, ?, ?, 'openai', '{"n":1}', 'sk-value', ?, ?)`)
+  const insert = raw.prepare(
+    `INSERT INTO ai_secrets (id, org, name, type, metadata, secret, created, updated_at) VALUES (?, ?, ?, 'openai', '{"n":1}', 'sk-value', ?, ?)`,
+  )
   // S2 and S5 in zeta, the others in acme.
-  created.forEach((day, i) => insert.run(`0c000000-0000-4000-8000-00000000000${i}`, i % 3 === 2 ? 2 : 1, `S${i}`, `${day}T00:00:00.000Z`, `${day}T00:00:00.000Z`))
+  for (const [i, day] of created.entries()) {
+    insert.run(
+      `0c000000-0000-4000-8000-00000000000${i}`,
+      i % 3 === 2 ? 2 : 1,
+      `S${i}`,
+      `${day}T00:00:00.000Z`,
+      `${day}T00:00:00.000Z`,
+    )
+  }
   const before = raw.prepare('SELECT * FROM ai_secrets ORDER BY seq').all()
   raw.close()
 
@@ -153,12 +183,19 @@ t.test('003 narrows the list index of a version-2 database, keeping every row an
   t.equal(db.pragma('user_version', { simple: true }), latest)
   t.same(db.prepare('SELECT * FROM ai_secrets ORDER BY seq').all(), before, 'every secret, field for field')
   t.same(
-    db.prepare(`SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'ai_secrets' AND sql IS NOT NULL ORDER BY name`).pluck().all(),
+    db
+      .prepare(
+        `SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'ai_secrets' AND sql IS NOT NULL ORDER BY name`,
+      )
+      .pluck()
+      .all(),
     ['ai_secrets_id', 'ai_secrets_org_created', 'ai_secrets_org_name'],
   )
   // One organization's list reads the index backwards, in the list's order: no sort.
   const plan = db
-    .prepare(`EXPLAIN QUERY PLAN SELECT id FROM ai_secrets WHERE org = 1 AND (created, seq) < (?, ?) ORDER BY created DESC, seq DESC LIMIT 10`)
+    .prepare(
+      `EXPLAIN QUERY PLAN SELECT id FROM ai_secrets WHERE org = 1 AND (created, seq) < (?, ?) ORDER BY created DESC, seq DESC LIMIT 10`,
+    )
     .all('2027-01-01T00:00:00.000Z', 1e9)
     .map((r) => (r as { detail: string }).detail)
   t.match(plan.join(' | '), /SEARCH ai_secrets USING INDEX ai_secrets_org_created \(org=\? AND created<\?\)/)
@@ -170,7 +207,15 @@ t.test('003 narrows the list index of a version-2 database, keeping every row an
   t.teardown(() => app.close())
   const list = await app.inject({ method: 'GET', url: '/v1/ai_secret', headers: { authorization: 'Bearer sk-old' } })
   t.equal(list.statusCode, 200)
-  t.same(list.json().objects.map((s: { name: string }) => s.name), ['S4', 'S1', 'S0', 'S3'])
-  const del = await app.inject({ method: 'DELETE', url: '/v1/ai_secret', headers: { authorization: 'Bearer sk-old' }, payload: { name: 'S1' } })
+  t.same(
+    list.json().objects.map((s: { name: string }) => s.name),
+    ['S4', 'S1', 'S0', 'S3'],
+  )
+  const del = await app.inject({
+    method: 'DELETE',
+    url: '/v1/ai_secret',
+    headers: { authorization: 'Bearer sk-old' },
+    payload: { name: 'S1' },
+  })
   t.equal(del.json().id, '0c000000-0000-4000-8000-000000000001', 'a delete by name finds it')
 })

@@ -38,7 +38,11 @@ for (const b of BLOCKS.filter((b) => b.mark?.kind === 'node-test')) {
     mkdirSync(dirname(join(cwd, file)), { recursive: true })
     writeFileSync(join(cwd, file), b.lines.join('\n'))
     const r = await runProgram(process.execPath, ['--test', file], { cwd, env: cleanEnv(), timeoutMs: 100_000 })
-    t.equal(r.status, 0, `${at(b.line)}: node --test ${file} exits 0${r.status === 0 ? '' : `; it printed:\n${r.output}`}`)
+    t.equal(
+      r.status,
+      0,
+      `${at(b.line)}: node --test ${file} exits 0${r.status === 0 ? '' : `; it printed:\n${r.output}`}`,
+    )
   })
 }
 
@@ -51,8 +55,16 @@ for (const b of BLOCKS.filter((b) => b.mark?.kind === 'module')) {
     const instance = await startInstance([])
     try {
       writeFileSync(join(cwd, 'example.mjs'), `${b.lines.join('\n')}\n${driver}`)
-      const r = await runProgram(process.execPath, ['example.mjs'], { cwd, env: cleanEnv({ MOCK_URL: instance.url }), timeoutMs: 60_000 })
-      t.equal(r.status, 0, `${at(b.line)}: the block, then driver ${name}, exits 0${r.status === 0 ? '' : `; it printed:\n${r.output}`}`)
+      const r = await runProgram(process.execPath, ['example.mjs'], {
+        cwd,
+        env: cleanEnv({ MOCK_URL: instance.url }),
+        timeoutMs: 60_000,
+      })
+      t.equal(
+        r.status,
+        0,
+        `${at(b.line)}: the block, then driver ${name}, exits 0${r.status === 0 ? '' : `; it printed:\n${r.output}`}`,
+      )
     } finally {
       await instance.stop()
     }

@@ -15,7 +15,10 @@ export const README = join(PACKAGE_ROOT, 'README.md')
 export const MARKDOWN = readFileSync(README, 'utf8')
 export const BLOCKS: Block[] = readmeBlocks(MARKDOWN)
 
-const PKG = JSON.parse(readFileSync(join(PACKAGE_ROOT, 'package.json'), 'utf8')) as { bin: Record<string, string>; scripts: Record<string, string> }
+const PKG = JSON.parse(readFileSync(join(PACKAGE_ROOT, 'package.json'), 'utf8')) as {
+  bin: Record<string, string>
+  scripts: Record<string, string>
+}
 /** The package's bin, as package.json names it (npm test builds it). */
 export const BIN = join(PACKAGE_ROOT, PKG.bin['ai-secret-mock']!)
 export const SCRIPTS = PKG.scripts
@@ -38,7 +41,10 @@ export function readerDir(): { cwd: string; env: Record<string, string> } {
   writeFileSync(join(cwd, 'package.json'), JSON.stringify({ name: 'readme-reader', private: true, type: 'module' }))
   mkdirSync(join(cwd, 'node_modules', '.bin'), { recursive: true })
   symlinkSync(PACKAGE_ROOT, join(cwd, 'node_modules', 'ai-secret-mock'))
-  symlinkSync(join('..', 'ai-secret-mock', PKG.bin['ai-secret-mock']!), join(cwd, 'node_modules', '.bin', 'ai-secret-mock'))
+  symlinkSync(
+    join('..', 'ai-secret-mock', PKG.bin['ai-secret-mock']!),
+    join(cwd, 'node_modules', '.bin', 'ai-secret-mock'),
+  )
   symlinkSync(join(PACKAGE_ROOT, 'dist'), join(cwd, 'dist'))
   // The committed transcripts, as in a clone (the conformance examples compare with them).
   symlinkSync(join(PACKAGE_ROOT, 'openapi'), join(cwd, 'openapi'))
@@ -48,12 +54,20 @@ export function readerDir(): { cwd: string; env: Record<string, string> } {
   script(
     'npm',
     [
-      'if [ "$1" = start ]; then shift; [ "$1" = -- ] && shift; exec node "' + BIN + '" "$@"; fi',
+      `if [ "$1" = start ]; then shift; [ "$1" = -- ] && shift; exec node "${BIN}" "$@"; fi`,
       'if [ "$1" = run ] && [ "$2" = build ]; then exit 0; fi',
       'echo "the README doc test does not run: npm $*" >&2; exit 127',
     ].join('\n'),
   )
-  script('npx', ['if [ "$1" = ai-secret-mock ]; then shift; exec "' + join(cwd, 'node_modules', '.bin', 'ai-secret-mock') + '" "$@"; fi', 'echo "the README doc test does not run: npx $*" >&2; exit 127'].join('\n'))
+  script(
+    'npx',
+    [
+      'if [ "$1" = ai-secret-mock ]; then shift; exec "' +
+        join(cwd, 'node_modules', '.bin', 'ai-secret-mock') +
+        '" "$@"; fi',
+      'echo "the README doc test does not run: npx $*" >&2; exit 127',
+    ].join('\n'),
+  )
   // curl as on a terminal: no progress meter (it goes to stderr when the output is not one).
   writeFileSync(join(cwd, '.curlrc'), 'silent\nshow-error\n')
   const env: Record<string, string> = {
@@ -90,7 +104,9 @@ export interface Instance {
  */
 export async function startInstance(words: string[]): Promise<Instance> {
   const flags = words.filter((w) => !/^[A-Z_]+=/.test(w))
-  const env = Object.fromEntries(words.filter((w) => /^[A-Z_]+=/.test(w)).map((w) => [w.slice(0, w.indexOf('=')), w.slice(w.indexOf('=') + 1)]))
+  const env = Object.fromEntries(
+    words.filter((w) => /^[A-Z_]+=/.test(w)).map((w) => [w.slice(0, w.indexOf('=')), w.slice(w.indexOf('=') + 1)]),
+  )
   const c = parseConfig(flags, env)
   const server = await startMockServer({
     port: 0,
@@ -123,7 +139,11 @@ export const BANNER = 'ai-secret-mock listening on'
  * runs in the background until its banner is out, then is stopped; its output is the banner
  * (JSON log lines left out).
  */
-export async function runShell(commands: { text: string; server?: boolean }[], cwd: string, env: Record<string, string>): Promise<Ran[]> {
+export async function runShell(
+  commands: { text: string; server?: boolean }[],
+  cwd: string,
+  env: Record<string, string>,
+): Promise<Ran[]> {
   // After each command, a marker with its exit status; then $? is put back for the next command.
   const lines = ['exec 2>&1', 'set -m', 'doctest_status() { return "$1"; }']
   commands.forEach((c, i) => {
@@ -140,7 +160,11 @@ export async function runShell(commands: { text: string; server?: boolean }[], c
     } else lines.push(c.text)
     lines.push(`doctest_rc=$?; printf '\\036doctest ${i} %d\\036\\n' $doctest_rc; doctest_status $doctest_rc`)
   })
-  const child = spawn('bash', ['--noprofile', '--norc', '-c', lines.join('\n')], { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] })
+  const child = spawn('bash', ['--noprofile', '--norc', '-c', lines.join('\n')], {
+    cwd,
+    env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  })
   let stdout = ''
   let stderr = ''
   child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d))
@@ -164,7 +188,11 @@ export async function runShell(commands: { text: string; server?: boolean }[], c
 }
 
 /** Runs a program to its end without blocking this process (an instance may be serving in it). */
-export async function runProgram(file: string, args: string[], o: { cwd: string; env: Record<string, string>; timeoutMs: number }): Promise<{ status: number | null; output: string }> {
+export async function runProgram(
+  file: string,
+  args: string[],
+  o: { cwd: string; env: Record<string, string>; timeoutMs: number },
+): Promise<{ status: number | null; output: string }> {
   const child = spawn(file, args, { cwd: o.cwd, env: o.env, stdio: ['ignore', 'pipe', 'pipe'] })
   let output = ''
   child.stdout.setEncoding('utf8').on('data', (d: string) => (output += d))
@@ -200,7 +228,8 @@ export function consoleCommands(b: Block): ConsoleCommand[] {
     while (cmd.text.endsWith('\\') && i + 1 < b.lines.length) cmd.text += `\n${b.lines[++i]!}`
     out.push(cmd)
   }
-  for (const c of out) while (c.expected.length > 0 && c.expected[c.expected.length - 1]!.trim() === '') c.expected.pop()
+  for (const c of out)
+    while (c.expected.length > 0 && c.expected[c.expected.length - 1]!.trim() === '') c.expected.pop()
   return out
 }
 
@@ -251,7 +280,11 @@ export class Normaliser {
     if (Array.isArray(v)) return v.map((x) => this.json(x))
     if (v !== null && typeof v === 'object') {
       const o = v as Record<string, unknown>
-      return Object.fromEntries(Object.keys(o).sort().map((k) => [k, this.json(o[k], k)]))
+      return Object.fromEntries(
+        Object.keys(o)
+          .sort()
+          .map((k) => [k, this.json(o[k], k)]),
+      )
     }
     return v
   }
@@ -264,8 +297,15 @@ export class Normaliser {
  */
 export function project(expected: unknown, actual: unknown): unknown {
   if (expected === ANY || expected === '...') return expected
-  if (Array.isArray(expected) && Array.isArray(actual)) return actual.map((a, i) => (i < expected.length ? project(expected[i], a) : a))
-  if (expected !== null && typeof expected === 'object' && actual !== null && typeof actual === 'object' && !Array.isArray(actual)) {
+  if (Array.isArray(expected) && Array.isArray(actual))
+    return actual.map((a, i) => (i < expected.length ? project(expected[i], a) : a))
+  if (
+    expected !== null &&
+    typeof expected === 'object' &&
+    actual !== null &&
+    typeof actual === 'object' &&
+    !Array.isArray(actual)
+  ) {
     const e = expected as Record<string, unknown>
     const a = actual as Record<string, unknown>
     const open = ANY in e
@@ -291,8 +331,8 @@ export function parseJson(text: string): { ok: true; value: unknown } | { ok: fa
 /** Lines with `…` lines matching any number of lines. */
 export function linesMatch(expected: string[], actual: string[]): boolean {
   if (!expected.includes(ANY)) return expected.length === actual.length && expected.every((l, i) => l === actual[i])
-  const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
-  const re = new RegExp(`^${expected.map((l) => (l === ANY ? '(?:[^\\n]*\\n)*?' : `${escape(l)}\\n`)).join('')}$`)
+  const escapeRegExp = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
+  const re = new RegExp(`^${expected.map((l) => (l === ANY ? '(?:[^\\n]*\\n)*?' : `${escapeRegExp(l)}\\n`)).join('')}$`)
   return re.test(actual.map((l) => `${l}\n`).join(''))
 }
 
@@ -318,4 +358,4 @@ export function parseHttp(text: string): HttpText | null {
   return { status: lines[0]!.trim(), headers, body: lines.slice(i + 1).join('\n') }
 }
 
-export { type Block }
+export type { Block }

@@ -14,7 +14,8 @@ import { BLOCKS, at, cleanEnv, runProgram } from './readme-doc.js'
 
 function linkedCheckout(): string {
   const dir = mkdtempSync(join(tmpdir(), 'readme-checkout-'))
-  for (const name of readdirSync(PACKAGE_ROOT)) if (name !== '.tap' && name !== '.git') symlinkSync(join(PACKAGE_ROOT, name), join(dir, name))
+  for (const name of readdirSync(PACKAGE_ROOT))
+    if (name !== '.tap' && name !== '.git') symlinkSync(join(PACKAGE_ROOT, name), join(dir, name))
   return dir
 }
 
@@ -31,7 +32,11 @@ for (const b of BLOCKS.filter((b) => b.mark?.kind === 'run')) {
         continue
       }
       const r = await runProgram('bash', ['-c', command], { cwd: checkout, env: cleanEnv(), timeoutMs: 100_000 })
-      t.equal(r.status, 0, `${at(b.line + 1 + i)}: ${command} exits 0${r.status === 0 ? '' : `; it printed:\n${r.output}`}`)
+      t.equal(
+        r.status,
+        0,
+        `${at(b.line + 1 + i)}: ${command} exits 0${r.status === 0 ? '' : `; it printed:\n${r.output}`}`,
+      )
     }
   })
 }

@@ -97,11 +97,17 @@ t.test('every block of the README is an example this test runs, or marked as run
     const where = `${at(b.line)}: a ${b.lang === '' ? 'plain' : b.lang} block`
     if (b.mark === null) {
       if (b.lang !== 'console')
-        problems.push(`${where} without a doctest mark: make it a console example ($ command, then its output) or mark it <!-- doctest: KIND --> (${MARK_KINDS.join(', ')})`)
+        problems.push(
+          `${where} without a doctest mark: make it a console example ($ command, then its output) or mark it <!-- doctest: KIND --> (${MARK_KINDS.join(', ')})`,
+        )
       continue
     }
-    if (!(MARK_KINDS as readonly string[]).includes(b.mark.kind)) problems.push(`${at(b.mark.line)}: unknown doctest mark "${b.mark.kind}" (known: ${MARK_KINDS.join(', ')})`)
-    else if (!MARK_LANGS[b.mark.kind]!.includes(b.lang)) problems.push(`${where} marked "${b.mark.kind}", which is for ${MARK_LANGS[b.mark.kind]!.map((l) => l || 'plain').join(' or ')} blocks`)
+    if (!(MARK_KINDS as readonly string[]).includes(b.mark.kind))
+      problems.push(`${at(b.mark.line)}: unknown doctest mark "${b.mark.kind}" (known: ${MARK_KINDS.join(', ')})`)
+    else if (!MARK_LANGS[b.mark.kind]!.includes(b.lang))
+      problems.push(
+        `${where} marked "${b.mark.kind}", which is for ${MARK_LANGS[b.mark.kind]!.map((l) => l || 'plain').join(' or ')} blocks`,
+      )
   }
   for (const m of strayMarks(MARKDOWN)) problems.push(`${at(m.line)}: a doctest mark not followed by a block`)
   t.same(problems, [], 'no block is left unrun and unmarked')
@@ -109,14 +115,17 @@ t.test('every block of the README is an example this test runs, or marked as run
 
 t.test('container blocks: every line is one scripts/container-smoke.sh runs, each role once', async (t) => {
   const lines = containerLines(BLOCKS)
-  for (const l of lines) t.not(l.role, null, `${at(l.line)}: scripts/container-smoke.sh knows what to do with: ${l.text}`)
-  for (const role of CONTAINER_ROLES) t.equal(lines.filter((l) => l.role === role).length, 1, `one README line plays ${role}`)
+  for (const l of lines)
+    t.not(l.role, null, `${at(l.line)}: scripts/container-smoke.sh knows what to do with: ${l.text}`)
+  for (const role of CONTAINER_ROLES)
+    t.equal(lines.filter((l) => l.role === role).length, 1, `one README line plays ${role}`)
 })
 
 t.test('long blocks name scripts package.json has', async (t) => {
   for (const b of BLOCKS.filter((b) => b.mark?.kind === 'long')) {
     b.lines.forEach((l, i) => {
-      for (const m of l.matchAll(/npm run ([\w:-]+)/g)) t.ok(SCRIPTS[m[1]!], `${at(b.line + 1 + i)}: npm run ${m[1]} is a script of package.json`)
+      for (const m of l.matchAll(/npm run ([\w:-]+)/g))
+        t.ok(SCRIPTS[m[1]!], `${at(b.line + 1 + i)}: npm run ${m[1]} is a script of package.json`)
     })
   }
 })
@@ -126,10 +135,15 @@ t.test('long blocks name scripts package.json has', async (t) => {
 /** The commands a `continues` block replays first: the previous runnable block's, recursively. */
 function prelude(index: number): { commands: string[]; instance: string[] } {
   const b = BLOCKS[index]!
-  const prev = BLOCKS.slice(0, index).reverse().find((p) => p.lang === 'console' || p.mark?.kind === 'setup')
+  const prev = BLOCKS.slice(0, index)
+    .reverse()
+    .find((p) => p.lang === 'console' || p.mark?.kind === 'setup')
   if (prev === undefined) throw new Error(`${at(b.line)}: "continues", but no example before it`)
   const pi = BLOCKS.indexOf(prev)
-  const before = prev.mark?.kind === 'continues' ? prelude(pi) : { commands: [], instance: prev.mark?.kind === 'instance' ? prev.mark.args : [] }
+  const before =
+    prev.mark?.kind === 'continues'
+      ? prelude(pi)
+      : { commands: [], instance: prev.mark?.kind === 'instance' ? prev.mark.args : [] }
   const own = prev.lang === 'console' ? consoleCommands(prev).map((c) => c.text) : [prev.lines.join('\n')]
   return { commands: [...before.commands, ...own], instance: before.instance }
 }
@@ -149,13 +163,21 @@ function compare(t: Test, where: string, expected: string[], actual: string, det
       if (!real.headers.has(name)) t.fail(`${where}: header ${name}: the README shows it, the answer has none`)
       else t.equal(norm.got.text(real.headers.get(name)!), norm.shown.text(value), `${where}: header ${name}`)
     }
-    for (const name of real.headers.keys()) if (!http.headers.has(name) && !VARYING_HEADERS.has(name)) t.fail(`${where}: header ${name}: the answer has it (${real.headers.get(name)}), the README does not show it`)
+    for (const name of real.headers.keys())
+      if (!http.headers.has(name) && !VARYING_HEADERS.has(name))
+        t.fail(`${where}: header ${name}: the answer has it (${real.headers.get(name)}), the README does not show it`)
     return body(t, `${where}: body`, http.body.split('\n'), real.body, norm)
   }
   body(t, where, expected, got, norm)
 }
 
-function body(t: Test, where: string, expected: string[], actual: string, norm: { shown: Normaliser; got: Normaliser }) {
+function body(
+  t: Test,
+  where: string,
+  expected: string[],
+  actual: string,
+  norm: { shown: Normaliser; got: Normaliser },
+) {
   const shown = expected.join('\n').trim()
   const want = shown === '' ? { ok: false as const } : parseJson(shown)
   if (want.ok) {
@@ -175,31 +197,45 @@ const consoleBlocks = BLOCKS.map((b, i) => ({ b, i })).filter(({ b }) => b.lang 
 for (const { b, i } of consoleBlocks) {
   t.test(`${at(b.line)}: console example`, async (t) => {
     const commands = consoleCommands(b)
-    const chain = b.mark?.kind === 'continues' ? prelude(i) : { commands: [], instance: b.mark?.kind === 'instance' ? b.mark.args : [] }
+    const chain =
+      b.mark?.kind === 'continues'
+        ? prelude(i)
+        : { commands: [], instance: b.mark?.kind === 'instance' ? b.mark.args : [] }
     const deterministic = chain.instance.includes('--deterministic') || chain.instance.includes('MOCK_DETERMINISTIC=1')
     const { cwd, env } = readerDir()
     let instance: Instance | null = null
-    if ([...chain.commands, ...commands.map((c) => c.text)].some(refersToInstance)) instance = await startInstance(chain.instance)
+    if ([...chain.commands, ...commands.map((c) => c.text)].some(refersToInstance))
+      instance = await startInstance(chain.instance)
     try {
       const port = instance?.port ?? null
-      const isServer = (c: { expected: string[] }) => c.expected.filter((l) => l !== ANY)[0]?.startsWith(BANNER) === true
+      const isServer = (c: { expected: string[] }) =>
+        c.expected.filter((l) => l !== ANY)[0]?.startsWith(BANNER) === true
       const ran = await runShell(
-        [...chain.commands.map((text) => ({ text: retarget(text, port) })), ...commands.map((c) => ({ text: retarget(c.text, port), server: isServer(c) }))],
+        [
+          ...chain.commands.map((text) => ({ text: retarget(text, port) })),
+          ...commands.map((c) => ({ text: retarget(c.text, port), server: isServer(c) })),
+        ],
         cwd,
         env,
       )
       const own = ran.slice(chain.commands.length)
-      ran.slice(0, chain.commands.length).forEach((r, k) => t.equal(r.code, 0, `the command continued from (${chain.commands[k]!.split('\n')[0]}) exits 0; it printed: ${r.output}`))
-      commands.forEach((c, k) => {
+      for (const [k, r] of ran.slice(0, chain.commands.length).entries()) {
+        const from = chain.commands[k]!.split('\n')[0]
+        t.equal(r.code, 0, `the command continued from (${from}) exits 0; it printed: ${r.output}`)
+      }
+      for (const [k, c] of commands.entries()) {
         const where = `${at(c.line)}: $ ${c.text.split('\n')[0]}`
         const r = own[k]
-        if (r === undefined || r.code === -1) return t.fail(`${where}: did not finish: ${r?.output ?? ''}`)
+        if (r === undefined || r.code === -1) {
+          t.fail(`${where}: did not finish: ${r?.output ?? ''}`)
+          continue
+        }
         let output = r.output
         if (port !== null) output = output.replaceAll(`:${port}`, ':8000')
         const served = /listening on http:\/\/[^\s:]+:(\d+)/.exec(output)
         if (isServer(c) && served !== null) output = output.replaceAll(`:${served[1]}`, ':8000')
         compare(t, where, c.expected, output, deterministic)
-      })
+      }
     } finally {
       await instance?.stop()
     }
@@ -223,12 +259,23 @@ t.test('inline curl examples: each works on its own after its setup block', asyn
     for (const ex of inline) {
       t.equal((await fetch(`${instance.url}/_mock/reset`, { method: 'POST' })).status, 200, 'reset')
       const setup = setupFor(ex.line)
-      const ran = await runShell([...(setup === undefined ? [] : [{ text: setup.lines.join('\n') }]), { text: ex.command }].map((c) => ({ text: retarget(c.text, instance.port) })), cwd, env)
+      const ran = await runShell(
+        [...(setup === undefined ? [] : [{ text: setup.lines.join('\n') }]), { text: ex.command }].map((c) => ({
+          text: retarget(c.text, instance.port),
+        })),
+        cwd,
+        env,
+      )
       const r = ran[ran.length - 1]!
-      const journal = (await (await fetch(`${instance.url}/_mock/requests`)).json()) as { requests: { method: string; path: string; status: number | null }[] }
+      const journal = (await (await fetch(`${instance.url}/_mock/requests`)).json()) as {
+        requests: { method: string; path: string; status: number | null }[]
+      }
       const last = journal.requests[journal.requests.length - 1]
       t.equal(r.code, 0, `${at(ex.line)}: ${ex.command}: exits 0`)
-      t.ok(last !== undefined && last.status !== null && last.status >= 200 && last.status < 300, `${at(ex.line)}: ${ex.command}: answered ${last?.status ?? 'nothing'} (want 2xx); it printed: ${r.output.slice(0, 400)}`)
+      t.ok(
+        last !== undefined && last.status !== null && last.status >= 200 && last.status < 300,
+        `${at(ex.line)}: ${ex.command}: answered ${last?.status ?? 'nothing'} (want 2xx); it printed: ${r.output.slice(0, 400)}`,
+      )
     }
   } finally {
     await instance.stop()
@@ -260,19 +307,32 @@ for (const b of BLOCKS.filter((b) => b.mark?.kind === 'consumer')) {
   const arg = b.mark!.args[0] ?? ''
   if (arg === 'install') {
     t.test(`${at(b.line)}: the install lines name this package and this version's tarball`, async (t) => {
-      const { name, version } = JSON.parse(readFileSync(join(PACKAGE_ROOT, 'package.json'), 'utf8')) as { name: string; version: string }
+      const { name, version } = JSON.parse(readFileSync(join(PACKAGE_ROOT, 'package.json'), 'utf8')) as {
+        name: string
+        version: string
+      }
       const commands = b.lines.map((l) => l.replace(/#.*$/, '').trim()).filter((l) => l !== '')
       for (const c of commands) t.match(c, /^npm install -D \S+$/, `${at(b.line)}: ${c}: a dev dependency`)
       t.ok(commands.includes(`npm install -D ${name}`), `${at(b.line)}: from the registry, by its name ${name}`)
-      t.ok(commands.includes(`npm install -D ./${name}-${version}.tgz`), `${at(b.line)}: the tarball of version ${version}, as npm pack names it`)
-      t.ok(commands.some((c) => /^npm install -D git\+https:\/\/\S+\.git$/.test(c)), `${at(b.line)}: from a git URL`)
+      t.ok(
+        commands.includes(`npm install -D ./${name}-${version}.tgz`),
+        `${at(b.line)}: the tarball of version ${version}, as npm pack names it`,
+      )
+      t.ok(
+        commands.some((c) => /^npm install -D git\+https:\/\/\S+\.git$/.test(c)),
+        `${at(b.line)}: from a git URL`,
+      )
     })
     continue
   }
   t.test(`${at(b.line)}: test/consumer/${arg} as it is (run by scripts/consumer-smoke.sh)`, async (t) => {
     const file = join(PACKAGE_ROOT, 'test', 'consumer', arg)
     if (arg === '' || !existsSync(file)) return t.fail(`${at(b.mark!.line)}: test/consumer/${arg} does not exist`)
-    t.equal(b.lines.join('\n') + '\n', readFileSync(file, 'utf8'), `${at(b.line)}: the block is test/consumer/${arg}, whole`)
+    t.equal(
+      `${b.lines.join('\n')}\n`,
+      readFileSync(file, 'utf8'),
+      `${at(b.line)}: the block is test/consumer/${arg}, whole`,
+    )
   })
 }
 
@@ -293,7 +353,8 @@ for (const b of BLOCKS.filter((b) => b.mark?.kind === 'excerpt')) {
     if (!existsSync(file)) return t.fail(`${at(b.mark!.line)}: ${b.mark!.args[0]} does not exist`)
     const shown = YAML.parse(b.lines.join('\n')) as unknown
     let real = YAML.parse(readFileSync(file, 'utf8')) as unknown
-    for (const step of (b.mark!.args[1] ?? '').split('.').filter((x) => x !== '')) real = (real as Record<string, unknown> | undefined)?.[step]
+    for (const step of (b.mark!.args[1] ?? '').split('.').filter((x) => x !== ''))
+      real = (real as Record<string, unknown> | undefined)?.[step]
     t.same(subset(shown, real), shown, `${at(b.line)}: what the README shows is in ${b.mark!.args[0]}`)
   })
 }
@@ -301,11 +362,22 @@ for (const b of BLOCKS.filter((b) => b.mark?.kind === 'excerpt')) {
 /** The real value cut to what the excerpt shows: only its keys; "..." matches anything. */
 function subset(shown: unknown, real: unknown): unknown {
   if (shown === '...' || shown === ANY) return shown
-  if (Array.isArray(shown) && Array.isArray(real)) return real.map((r, i) => (i < shown.length ? subset(shown[i], r) : r))
-  if (shown !== null && typeof shown === 'object' && real !== null && typeof real === 'object' && !Array.isArray(real)) {
+  if (Array.isArray(shown) && Array.isArray(real))
+    return real.map((r, i) => (i < shown.length ? subset(shown[i], r) : r))
+  if (
+    shown !== null &&
+    typeof shown === 'object' &&
+    real !== null &&
+    typeof real === 'object' &&
+    !Array.isArray(real)
+  ) {
     const s = shown as Record<string, unknown>
     const r = real as Record<string, unknown>
-    return Object.fromEntries(Object.keys(s).filter((k) => k in r).map((k) => [k, subset(s[k], r[k])]))
+    return Object.fromEntries(
+      Object.keys(s)
+        .filter((k) => k in r)
+        .map((k) => [k, subset(s[k], r[k])]),
+    )
   }
   return real
 }

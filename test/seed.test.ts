@@ -25,13 +25,24 @@ async function seedError(t: Test, seed: unknown): Promise<SeedError> {
 t.test('the demo seed: organizations, users, scoped and member keys, two secrets', async (t) => {
   const app = await build(t, { deterministic: true })
   const seeded = app.mock.seeded!
-  t.same(seeded.organizations.map((o) => o.name), ['acme', 'globex'])
+  t.same(
+    seeded.organizations.map((o) => o.name),
+    ['acme', 'globex'],
+  )
   t.equal(seeded.organizations[1]!.id, '6f1c9a52-3d0e-4b8e-9f2a-1c2d3e4f5a6b', 'a given id is kept')
   t.same(
     seeded.api_keys.map((k) => [k.preview, k.user, k.org, k.orgs]),
     [
       ['sk-...ner', 'alice@acme.test', null, [{ name: 'acme', role: 'owner' }]],
-      ['sk-...org', 'bob@multi.test', null, [{ name: 'acme', role: 'owner' }, { name: 'globex', role: 'owner' }]],
+      [
+        'sk-...org',
+        'bob@multi.test',
+        null,
+        [
+          { name: 'acme', role: 'owner' },
+          { name: 'globex', role: 'owner' },
+        ],
+      ],
       ['sk-...nly', 'bob@multi.test', 'globex', [{ name: 'globex', role: 'owner' }]],
       ['sk-...ber', 'val@acme.test', null, [{ name: 'acme', role: 'member' }]],
     ],
@@ -44,10 +55,24 @@ t.test('the demo seed: organizations, users, scoped and member keys, two secrets
 t.test('ids and timestamps may be given', async (t) => {
   const id = '11111111-2222-4333-8444-555555555555'
   const app = await build(t, {
-    seed: { ...base, ai_secrets: [{ org: 'acme', name: 'K', id, created: '2025-01-02T03:04:05Z', secret: 'abcdefghijkl' }] },
+    seed: {
+      ...base,
+      ai_secrets: [{ org: 'acme', name: 'K', id, created: '2025-01-02T03:04:05Z', secret: 'abcdefghijkl' }],
+    },
   })
-  const res = await call(t, app, { method: 'DELETE', url: '/v1/ai_secret', headers: headers('sk-a'), payload: { name: 'K' } })
-  t.match(res.json(), { id, created: '2025-01-02T03:04:05.000Z', updated_at: '2025-01-02T03:04:05.000Z', secret_updated_at: '2025-01-02T03:04:05.000Z', preview_secret: 'abc...jkl' })
+  const res = await call(t, app, {
+    method: 'DELETE',
+    url: '/v1/ai_secret',
+    headers: headers('sk-a'),
+    payload: { name: 'K' },
+  })
+  t.match(res.json(), {
+    id,
+    created: '2025-01-02T03:04:05.000Z',
+    updated_at: '2025-01-02T03:04:05.000Z',
+    secret_updated_at: '2025-01-02T03:04:05.000Z',
+    preview_secret: 'abc...jkl',
+  })
 })
 
 t.test('every seed error names the JSON path and what is wrong', async (t) => {
@@ -59,22 +84,72 @@ t.test('every seed error names the JSON path and what is wrong', async (t) => {
     [{ organizations: [{}] }, '$.organizations[0].name: is required'],
     [{ organizations: [{ name: 'a', id: 'nope' }] }, '$.organizations[0].id: must be a uuid'],
     [{ organizations: [{ name: 'a', colour: 'red' }] }, '$.organizations[0].colour: unknown field'],
-    [{ ...base, users: [{ email: 'a@x', memberships: { nope: 'owner' } }] }, '$.users[0].memberships.nope: unknown organization "nope"'],
-    [{ ...base, users: [{ email: 'a@x', memberships: { acme: 'admin' } }] }, '$.users[0].memberships.acme: invalid role "admin" (allowed: owner, member)'],
-    [{ ...base, users: [...base.users, { email: 'a@acme.test' }] }, '$.users[1].email: duplicate user email "a@acme.test"'],
+    [
+      { ...base, users: [{ email: 'a@x', memberships: { nope: 'owner' } }] },
+      '$.users[0].memberships.nope: unknown organization "nope"',
+    ],
+    [
+      { ...base, users: [{ email: 'a@x', memberships: { acme: 'admin' } }] },
+      '$.users[0].memberships.acme: invalid role "admin" (allowed: owner, member)',
+    ],
+    [
+      { ...base, users: [...base.users, { email: 'a@acme.test' }] },
+      '$.users[1].email: duplicate user email "a@acme.test"',
+    ],
     [{ ...base, api_keys: [{ key: 'sk-b', user: 'who@x' }] }, '$.api_keys[0].user: unknown user "who@x"'],
-    [{ ...base, api_keys: [{ key: 'sk-b', user: 'a@acme.test', org: 'nope' }] }, '$.api_keys[0].org: unknown organization "nope"'],
-    [{ ...base, api_keys: [...base.api_keys, { key: 'sk-a', user: 'a@acme.test' }] }, '$.api_keys[1].key: duplicate API key'],
-    [{ ...base, api_keys: [{ key: 'sk a ', user: 'a@acme.test' }] }, '$.api_keys[0].key: has white space at either end'],
-    [{ ...base, api_keys: [{ key: 'a.b.c', user: 'a@acme.test' }] }, '$.api_keys[0].key: has three dot-separated parts'],
+    [
+      { ...base, api_keys: [{ key: 'sk-b', user: 'a@acme.test', org: 'nope' }] },
+      '$.api_keys[0].org: unknown organization "nope"',
+    ],
+    [
+      { ...base, api_keys: [...base.api_keys, { key: 'sk-a', user: 'a@acme.test' }] },
+      '$.api_keys[1].key: duplicate API key',
+    ],
+    [
+      { ...base, api_keys: [{ key: 'sk a ', user: 'a@acme.test' }] },
+      '$.api_keys[0].key: has white space at either end',
+    ],
+    [
+      { ...base, api_keys: [{ key: 'a.b.c', user: 'a@acme.test' }] },
+      '$.api_keys[0].key: has three dot-separated parts',
+    ],
     [{ ...base, ai_secrets: [{ org: 'nope', name: 'K' }] }, '$.ai_secrets[0].org: unknown organization "nope"'],
-    [{ ...base, ai_secrets: [{ org: 'acme', name: 'K' }, { org: 'acme', name: 'K' }] }, '$.ai_secrets[1].name: duplicate ai_secret name "K" in organization "acme"'],
-    [{ ...base, ai_secrets: [{ org: 'acme', name: 'K', secret: 5 }] }, '$.ai_secrets[0].secret: must be a string or null, not a number'],
-    [{ ...base, ai_secrets: [{ org: 'acme', name: 'K', metadata: [1] }] }, '$.ai_secrets[0].metadata: must be an object, not an array'],
-    [{ ...base, ai_secrets: [{ org: 'acme', name: 'K', created: 'yesterday' }] }, '$.ai_secrets[0].created: must be an ISO 8601 date-time'],
+    [
+      {
+        ...base,
+        ai_secrets: [
+          { org: 'acme', name: 'K' },
+          { org: 'acme', name: 'K' },
+        ],
+      },
+      '$.ai_secrets[1].name: duplicate ai_secret name "K" in organization "acme"',
+    ],
+    [
+      { ...base, ai_secrets: [{ org: 'acme', name: 'K', secret: 5 }] },
+      '$.ai_secrets[0].secret: must be a string or null, not a number',
+    ],
+    [
+      { ...base, ai_secrets: [{ org: 'acme', name: 'K', metadata: [1] }] },
+      '$.ai_secrets[0].metadata: must be an object, not an array',
+    ],
+    [
+      { ...base, ai_secrets: [{ org: 'acme', name: 'K', created: 'yesterday' }] },
+      '$.ai_secrets[0].created: must be an ISO 8601 date-time',
+    ],
     [{ ...base, ai_secrets: [{ org: 'acme', name: '' }] }, '$.ai_secrets[0].name: must not be empty'],
-    [{ organizations: [{ name: 'a', id: '11111111-2222-4333-8444-555555555555' }, { name: 'b', id: '11111111-2222-4333-8444-555555555555' }] }, '$.organizations[1].id: id 11111111-2222-4333-8444-555555555555 is already used'],
-    [{ users: [{ email: 'x@x', memberships: { 'my org': 'owner' } }] }, '$.users[0].memberships["my org"]: unknown organization "my org"'],
+    [
+      {
+        organizations: [
+          { name: 'a', id: '11111111-2222-4333-8444-555555555555' },
+          { name: 'b', id: '11111111-2222-4333-8444-555555555555' },
+        ],
+      },
+      '$.organizations[1].id: id 11111111-2222-4333-8444-555555555555 is already used',
+    ],
+    [
+      { users: [{ email: 'x@x', memberships: { 'my org': 'owner' } }] },
+      '$.users[0].memberships["my org"]: unknown organization "my org"',
+    ],
   ]
   for (const [seed, message] of cases) {
     const err = await seedError(t, seed)
@@ -89,8 +164,22 @@ t.test('a seed file: errors name the file; bad JSON gives a position, never the 
   const err = await seedError(t, file)
   t.match(err.message, `seed file ${file}: $: is not valid JSON`)
   writeFileSync(file, '{"api_keys": [{"key": sk-live-zzz}]}')
-  t.notMatch(String((() => { try { readSeedFile(file) } catch (e) { return e } })()), 'sk-live')
-  t.match(String((await seedError(t, join(dir, 'missing.json'))).message), `seed file ${join(dir, 'missing.json')}: $: cannot be read (ENOENT)`)
+  t.notMatch(
+    String(
+      (() => {
+        try {
+          readSeedFile(file)
+        } catch (e) {
+          return e
+        }
+      })(),
+    ),
+    'sk-live',
+  )
+  t.match(
+    String((await seedError(t, join(dir, 'missing.json'))).message),
+    `seed file ${join(dir, 'missing.json')}: $: cannot be read (ENOENT)`,
+  )
   writeFileSync(file, JSON.stringify({ ...base, users: [{ email: 'b@x', memberships: { acme: 'boss' } }] }))
   t.match((await seedError(t, file)).message, `seed file ${file}: $.users[0].memberships.acme: invalid role "boss"`)
 })
@@ -98,7 +187,13 @@ t.test('a seed file: errors name the file; bad JSON gives a position, never the 
 t.test('a refused seed leaves nothing behind (one transaction)', async (t) => {
   const app = await build(t, { seed: false })
   const { applySeed } = await import('../src/seed.js')
-  t.throws(() => applySeed(app.mock.repo, { ...base, ai_secrets: [{ org: 'nope', name: 'K' }] }, { now: () => new Date(), newId: () => crypto.randomUUID() }))
+  t.throws(() =>
+    applySeed(
+      app.mock.repo,
+      { ...base, ai_secrets: [{ org: 'nope', name: 'K' }] },
+      { now: () => new Date(), newId: () => crypto.randomUUID() },
+    ),
+  )
   t.equal(app.mock.repo.isEmpty(), true)
 })
 
@@ -115,37 +210,75 @@ t.test('a big seed: indexes rebuilt after the rows, order, uniqueness and errors
   const { REBUILD_INDEXES_AT } = await import('../src/repository.js')
   const n = REBUILD_INDEXES_AT + 5
   const secrets = (org: string, from = 0) =>
-    Array.from({ length: n }, (_, i) => ({ org, name: `S${from + i}`, secret: `sk-${i}`, created: new Date(Date.UTC(2026, 0, 1, 0, 0, 0, (from + i) % 3)).toISOString() }))
+    Array.from({ length: n }, (_, i) => ({
+      org,
+      name: `S${from + i}`,
+      secret: `sk-${i}`,
+      created: new Date(Date.UTC(2026, 0, 1, 0, 0, 0, (from + i) % 3)).toISOString(),
+    }))
   const app = await buildApp({ seed: { ...base, ai_secrets: secrets('acme') }, logger: false })
   t.teardown(() => app.close())
   const db = app.mock.repo.db
-  const indexes = () => db.prepare(`SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'ai_secrets' AND sql IS NOT NULL ORDER BY name`).pluck().all()
+  const indexes = () =>
+    db
+      .prepare(
+        `SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'ai_secrets' AND sql IS NOT NULL ORDER BY name`,
+      )
+      .pluck()
+      .all()
   t.same(indexes(), ['ai_secrets_id', 'ai_secrets_org_created', 'ai_secrets_org_name'], 'every index is back')
   t.equal(app.mock.seeded!.ai_secrets.length, n)
 
   // The list uses the rebuilt (org, created) index, read backwards: newest first, insertion order breaking ties.
   const page = await call(t, app, { method: 'GET', url: '/v1/ai_secret?limit=4', headers: headers('sk-a') })
   const names = page.json().objects.map((s: { name: string }) => Number(s.name.slice(1)))
-  t.ok(names.every((k: number) => k % 3 === 2), 'the newest created time first')
-  t.ok(names.every((k: number, i: number) => i === 0 || k < names[i - 1]!), 'ties in insertion order, newest first')
-  const del = await call(t, app, { method: 'DELETE', url: '/v1/ai_secret', headers: headers('sk-a'), payload: { name: 'S17' } })
+  t.ok(
+    names.every((k: number) => k % 3 === 2),
+    'the newest created time first',
+  )
+  t.ok(
+    names.every((k: number, i: number) => i === 0 || k < names[i - 1]!),
+    'ties in insertion order, newest first',
+  )
+  const del = await call(t, app, {
+    method: 'DELETE',
+    url: '/v1/ai_secret',
+    headers: headers('sk-a'),
+    payload: { name: 'S17' },
+  })
   t.equal(del.json().name, 'S17', 'found by (org, name)')
 
   // The rebuilt unique indexes still hold.
-  t.match(thrown(() => app.control.seed({ ai_secrets: [{ org: 'acme', name: 'S18' }] })), { path: '$.ai_secrets[0].name' }, 'a taken name, found in the store')
-  t.throws(() => db.prepare(`INSERT INTO ai_secrets (id, org, name, created, updated_at) VALUES (?, 1, 'S19', 'x', 'x')`).run('00000000-0000-4000-8000-00000000abcd'), /UNIQUE constraint failed: ai_secrets.org, ai_secrets.name/)
+  t.match(
+    thrown(() => app.control.seed({ ai_secrets: [{ org: 'acme', name: 'S18' }] })),
+    { path: '$.ai_secrets[0].name' },
+    'a taken name, found in the store',
+  )
+  t.throws(
+    () =>
+      db
+        .prepare(`INSERT INTO ai_secrets (id, org, name, created, updated_at) VALUES (?, 1, 'S19', 'x', 'x')`)
+        .run('00000000-0000-4000-8000-00000000abcd'),
+    /UNIQUE constraint failed: ai_secrets.org, ai_secrets.name/,
+  )
 
   // A duplicate at the far end of a big seed: named, and nothing of the seed stays.
   const dup = [...secrets('globex'), { org: 'globex', name: 'S3' }]
-  t.match(thrown(() => app.control.seed({ organizations: [{ name: 'globex' }], ai_secrets: dup })), {
-    path: `$.ai_secrets[${n}].name`,
-    problem: 'duplicate ai_secret name "S3" in organization "globex"',
-  })
+  t.match(
+    thrown(() => app.control.seed({ organizations: [{ name: 'globex' }], ai_secrets: dup })),
+    {
+      path: `$.ai_secrets[${n}].name`,
+      problem: 'duplicate ai_secret name "S3" in organization "globex"',
+    },
+  )
   t.equal(app.control.state().organizations.length, 1, 'globex was not added')
   t.same(indexes(), ['ai_secrets_id', 'ai_secrets_org_created', 'ai_secrets_org_name'])
 
   // Fewer rows than the table holds: added row by row, the indexes stay.
-  const more = app.control.seed({ organizations: [{ name: 'globex' }], ai_secrets: secrets('globex', 100).slice(0, REBUILD_INDEXES_AT) })
+  const more = app.control.seed({
+    organizations: [{ name: 'globex' }],
+    ai_secrets: secrets('globex', 100).slice(0, REBUILD_INDEXES_AT),
+  })
   t.equal(more.ai_secrets.length, REBUILD_INDEXES_AT)
   t.equal(db.prepare('SELECT count(*) FROM ai_secrets').pluck().get(), n - 1 + REBUILD_INDEXES_AT)
 })

@@ -14,7 +14,11 @@ async function start(t: Test, options: Parameters<typeof startMockServer>[0] = {
 const deleteSecret = (server: MockServer, key: string, name: string, init: RequestInit = {}) =>
   fetch(`${server.url}/v1/ai_secret`, {
     method: 'DELETE',
-    headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json', ...(init.headers as Record<string, string>) },
+    headers: {
+      authorization: `Bearer ${key}`,
+      'content-type': 'application/json',
+      ...(init.headers as Record<string, string>),
+    },
     body: JSON.stringify({ name }),
   })
 
@@ -40,9 +44,23 @@ t.test('listens on a free port on 127.0.0.1, in memory, with the demo seed and i
     acme: { owner: KEYS.owner, member: KEYS.member },
     globex: { owner: KEYS.globexOnly },
   })
-  t.same(server.apiKeys.byUser, { 'alice@acme.test': KEYS.owner, 'bob@multi.test': KEYS.multi, 'val@acme.test': KEYS.member })
-  t.same(server.apiKeys.list.map((k) => k.key), [KEYS.owner, KEYS.multi, KEYS.globexOnly, KEYS.member])
-  t.match(server.apiKeys.list[1], { user: 'bob@multi.test', org: null, orgs: [{ name: 'acme', role: 'owner' }, { name: 'globex', role: 'owner' }] })
+  t.same(server.apiKeys.byUser, {
+    'alice@acme.test': KEYS.owner,
+    'bob@multi.test': KEYS.multi,
+    'val@acme.test': KEYS.member,
+  })
+  t.same(
+    server.apiKeys.list.map((k) => k.key),
+    [KEYS.owner, KEYS.multi, KEYS.globexOnly, KEYS.member],
+  )
+  t.match(server.apiKeys.list[1], {
+    user: 'bob@multi.test',
+    org: null,
+    orgs: [
+      { name: 'acme', role: 'owner' },
+      { name: 'globex', role: 'owner' },
+    ],
+  })
 
   const res = await deleteSecret(server, server.apiKeys.byOrg.acme!.owner!, 'OPENAI_API_KEY')
   t.equal(res.status, 200)
@@ -65,8 +83,15 @@ t.test('a retrying client recovers from two 429s by honouring Retry-After', asyn
   t.ok(performance.now() - began >= 1900, 'the waits really happened')
 
   const journal = await server.requests({ method: 'DELETE', path: '/v1/ai_secret' })
-  t.same(journal.map((e) => e.status), [429, 429, 200], 'three attempts, as the journal shows')
-  t.same(journal.map((e) => e.headers.authorization), ['Bearer sk-...ner', 'Bearer sk-...ner', 'Bearer sk-...ner'])
+  t.same(
+    journal.map((e) => e.status),
+    [429, 429, 200],
+    'three attempts, as the journal shows',
+  )
+  t.same(
+    journal.map((e) => e.headers.authorization),
+    ['Bearer sk-...ner', 'Bearer sk-...ner', 'Bearer sk-...ner'],
+  )
 })
 
 t.test('retry-after-ms and x-should-retry reach the client', async (t) => {
@@ -121,13 +146,19 @@ t.test('seed() adds keys to apiKeys; reset() goes back; errors reject with the m
     api_keys: [{ key: 'sk-worker-seven', user: 'w7@test' }],
     ai_secrets: [{ org: 'worker-7', name: 'K', secret: 'v-1234567890' }],
   })
-  t.match(created, { organizations: [{ name: 'worker-7' }], keys: [{ key: 'sk-worker-seven', user: 'w7@test', orgs: [{ name: 'worker-7', role: 'owner' }] }] })
+  t.match(created, {
+    organizations: [{ name: 'worker-7' }],
+    keys: [{ key: 'sk-worker-seven', user: 'w7@test', orgs: [{ name: 'worker-7', role: 'owner' }] }],
+  })
   t.equal(server.apiKeys.byOrg['worker-7']!.owner, 'sk-worker-seven')
   t.equal((await deleteSecret(server, 'sk-worker-seven', 'K')).status, 200)
   t.same((await server.seed({ organizations: [{ name: 'bare' }] })).keys, [], 'no keys in the data, none added')
 
   await t.rejects(server.seed({ api_keys: [{ key: 'sk-x', user: 'nobody@test' }] }), MockControlError)
-  await t.rejects(server.seed({ api_keys: [{ key: 'sk-x', user: 'nobody@test' }] }), { status: 400, message: /^Invalid seed: \$\.api_keys\[0\]\.user: unknown user/ })
+  await t.rejects(server.seed({ api_keys: [{ key: 'sk-x', user: 'nobody@test' }] }), {
+    status: 400,
+    message: /^Invalid seed: \$\.api_keys\[0\]\.user: unknown user/,
+  })
   await t.rejects(server.fault({ status: 600 } as never), { status: 400, message: /^Invalid fault rule: \$\.status/ })
 
   const seeded = await server.reset()
@@ -171,10 +202,20 @@ t.test('many parallel workers on one instance, one organization each', async (t)
       return { status: res.status, body: (await res.json()) as { name: string; org_id: string }, mine }
     }),
   )
-  t.same(workers.map((w) => w.status), Array(8).fill(200))
+  t.same(
+    workers.map((w) => w.status),
+    Array(8).fill(200),
+  )
   t.equal(new Set(workers.map((w) => w.body.org_id)).size, 8, 'each worker touched only its own organization')
   for (const [i, w] of workers.entries()) {
-    t.same(w.mine.map((e) => [e.method, e.org, e.status]), [['DELETE', `worker-${i}`, 500], ['DELETE', `worker-${i}`, 200]], 'each worker reads only its own requests')
+    t.same(
+      w.mine.map((e) => [e.method, e.org, e.status]),
+      [
+        ['DELETE', `worker-${i}`, 500],
+        ['DELETE', `worker-${i}`, 200],
+      ],
+      'each worker reads only its own requests',
+    )
   }
   const state = (await (await fetch(`${server.url}/_mock/state`)).json()) as { ai_secrets: { org_id: string }[] }
   t.equal(state.ai_secrets.length, 2, 'only the demo secrets are left')
@@ -183,7 +224,14 @@ t.test('many parallel workers on one instance, one organization each', async (t)
 t.test('options: seed from a file or none; port in use rejects', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'seed-'))
   const file = join(dir, 'seed.json')
-  writeFileSync(file, JSON.stringify({ organizations: [{ name: 'filed' }], users: [{ email: 'f@test', memberships: { filed: 'member' } }], api_keys: [{ key: 'sk-from-file', user: 'f@test' }] }))
+  writeFileSync(
+    file,
+    JSON.stringify({
+      organizations: [{ name: 'filed' }],
+      users: [{ email: 'f@test', memberships: { filed: 'member' } }],
+      api_keys: [{ key: 'sk-from-file', user: 'f@test' }],
+    }),
+  )
   const fromFile = await start(t, { seed: file })
   t.same(fromFile.apiKeys.byOrg, { filed: { member: 'sk-from-file' } })
 
@@ -223,7 +271,11 @@ t.test('after close(), the helpers reject with an error that says so, and close(
       (e: unknown) => e,
     )) as Error & { code?: string }
     t.type(err, Error, `${name}() rejects`)
-    t.equal(err.message, `ai-secret-mock: ${name}() was called after close(): the mock server is closed`, `${name}(): a message that names the cause`)
+    t.equal(
+      err.message,
+      `ai-secret-mock: ${name}() was called after close(): the mock server is closed`,
+      `${name}(): a message that names the cause`,
+    )
     t.not(err.code, 'FST_ERR_REOPENED_CLOSE_SERVER')
   }
   await t.resolves(server.close(), 'a second close() resolves')

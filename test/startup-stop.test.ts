@@ -18,27 +18,33 @@ const bigSeed = (n: number) => ({
   ai_secrets: Array.from({ length: n }, (_, i) => ({ org: 'big', name: `SECRET_${i}`, secret: `sk-${i}-abcdefghij` })),
 })
 
-t.test('buildApp({ signal }): aborted while seeding, it rejects with the reason and keeps nothing of the seed', async (t) => {
-  const db = join(mkdtempSync(join(tmpdir(), 'abort-')), 'mock.db')
-  const ac = new AbortController()
-  // Aborts once the seed has begun (the log line says so): noticed at the seed's next turn of the event loop, mid-transaction.
-  const stream = new Writable({
-    write(chunk, _enc, cb) {
-      if (String(chunk).includes('"msg":"seeding a new database"')) setImmediate(() => ac.abort(new Error('stop, please')))
-      cb()
-    },
-  })
-  await t.rejects(buildApp({ db, seed: bigSeed(50_000), logger: { level: 'debug', stream }, signal: ac.signal }), { message: 'stop, please' })
-  const check = new Database(db, { readonly: true })
-  t.equal(check.prepare('SELECT count(*) FROM ai_secrets').pluck().get(), 0)
-  t.equal(check.prepare('SELECT count(*) FROM organizations').pluck().get(), 0, 'the seed was rolled back whole')
-  t.equal(check.pragma('integrity_check', { simple: true }), 'ok')
-  check.close()
-  // The database was closed: a new start seeds it.
-  const app = await buildApp({ db, seed: bigSeed(30), logger: false })
-  t.equal(app.mock.seeded?.ai_secrets.length, 30)
-  await app.close()
-})
+t.test(
+  'buildApp({ signal }): aborted while seeding, it rejects with the reason and keeps nothing of the seed',
+  async (t) => {
+    const db = join(mkdtempSync(join(tmpdir(), 'abort-')), 'mock.db')
+    const ac = new AbortController()
+    // Aborts once the seed has begun (the log line says so): noticed at the seed's next turn of the event loop, mid-transaction.
+    const stream = new Writable({
+      write(chunk, _enc, cb) {
+        if (String(chunk).includes('"msg":"seeding a new database"'))
+          setImmediate(() => ac.abort(new Error('stop, please')))
+        cb()
+      },
+    })
+    await t.rejects(buildApp({ db, seed: bigSeed(50_000), logger: { level: 'debug', stream }, signal: ac.signal }), {
+      message: 'stop, please',
+    })
+    const check = new Database(db, { readonly: true })
+    t.equal(check.prepare('SELECT count(*) FROM ai_secrets').pluck().get(), 0)
+    t.equal(check.prepare('SELECT count(*) FROM organizations').pluck().get(), 0, 'the seed was rolled back whole')
+    t.equal(check.pragma('integrity_check', { simple: true }), 'ok')
+    check.close()
+    // The database was closed: a new start seeds it.
+    const app = await buildApp({ db, seed: bigSeed(30), logger: false })
+    t.equal(app.mock.seeded?.ai_secrets.length, 30)
+    await app.close()
+  },
+)
 
 t.test('an aborted signal before the build: nothing is seeded', async (t) => {
   const ac = new AbortController()
@@ -49,7 +55,11 @@ t.test('an aborted signal before the build: nothing is seeded', async (t) => {
 t.test('Repository.transactionInSteps: committed whole, or rolled back on any error', async (t) => {
   const repo = new Repository(openDatabase(':memory:'))
   t.teardown(() => repo.db.close())
-  const org = (n: number) => ({ id: `00000000-0000-4000-8000-00000000000${n}`, name: `org-${n}`, created: '2026-01-01T00:00:00.000Z' })
+  const org = (n: number) => ({
+    id: `00000000-0000-4000-8000-00000000000${n}`,
+    name: `org-${n}`,
+    created: '2026-01-01T00:00:00.000Z',
+  })
   function* steps(fail: boolean): Generator<void, string> {
     repo.insertOrg(org(1))
     yield

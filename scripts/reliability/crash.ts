@@ -33,12 +33,31 @@ interface Pending {
   name: string
 }
 
-export async function crashRuns(o: { kills: number; secrets: number; workers: number; minMs: number; maxMs: number; seed: number; log?: (s: string) => void }): Promise<CrashReport> {
+export async function crashRuns(o: {
+  kills: number
+  secrets: number
+  workers: number
+  minMs: number
+  maxMs: number
+  seed: number
+  log?: (s: string) => void
+}): Promise<CrashReport> {
   const r = new Rng(o.seed)
   const dir = tempDir('rel-crash-')
   const db = join(dir, 'crash.db')
   const seed = writeSeed(dir, o.secrets, 'crash')
-  const report: CrashReport = { kills: 0, requests: 0, confirmedDeletes: 0, confirmedCreates: 0, inFlightCommitted: 0, inFlightNotCommitted: 0, integrity: [], restartMs: [], killedAfterMs: [], problems: [] }
+  const report: CrashReport = {
+    kills: 0,
+    requests: 0,
+    confirmedDeletes: 0,
+    confirmedCreates: 0,
+    inFlightCommitted: 0,
+    inFlightNotCommitted: 0,
+    integrity: [],
+    restartMs: [],
+    killedAfterMs: [],
+    problems: [],
+  }
 
   // What must be true of the file after every kill.
   const mustExist = new Set<string>(Array.from({ length: o.secrets }, (_, i) => `crash-${i}`))
@@ -73,8 +92,22 @@ export async function crashRuns(o: { kills: number; secrets: number; workers: nu
         inFlight.add(p)
         const res: Outcome =
           p.op === 'delete'
-            ? await http(server.port, { method: 'DELETE', path: '/v1/ai_secret', headers: jsonHeaders(RACE_KEY), body: JSON.stringify({ name: p.name }), agent, timeoutMs: 5000 })
-            : await http(server.port, { method: 'POST', path: '/v1/ai_secret', headers: jsonHeaders(RACE_KEY), body: JSON.stringify({ name: p.name, secret: `sk-rel-crash-${p.name}-Tz5` }), agent, timeoutMs: 5000 })
+            ? await http(server.port, {
+                method: 'DELETE',
+                path: '/v1/ai_secret',
+                headers: jsonHeaders(RACE_KEY),
+                body: JSON.stringify({ name: p.name }),
+                agent,
+                timeoutMs: 5000,
+              })
+            : await http(server.port, {
+                method: 'POST',
+                path: '/v1/ai_secret',
+                headers: jsonHeaders(RACE_KEY),
+                body: JSON.stringify({ name: p.name, secret: `sk-rel-crash-${p.name}-Tz5` }),
+                agent,
+                timeoutMs: 5000,
+              })
         report.requests++
         if (res.kind !== 'answer') return // the server is gone: p stays in flight
         inFlight.delete(p)
@@ -103,7 +136,8 @@ export async function crashRuns(o: { kills: number; secrets: number; workers: nu
     report.kills++
     await Promise.all(workers)
     agent.destroy()
-    if (exit.signal !== 'SIGKILL') report.problems.push(`round ${round}: the server ended with ${exit.code ?? exit.signal}, not SIGKILL`)
+    if (exit.signal !== 'SIGKILL')
+      report.problems.push(`round ${round}: the server ended with ${exit.code ?? exit.signal}, not SIGKILL`)
 
     // The file as the next start will find it.
     const file = new Database(db)
@@ -111,8 +145,9 @@ export async function crashRuns(o: { kills: number; secrets: number; workers: nu
       const integrity = String(file.pragma('integrity_check', { simple: true }))
       report.integrity.push(integrity)
       if (integrity !== 'ok') report.problems.push(`round ${round}: integrity_check: ${integrity}`)
-      const names = new Set((file.prepare('SELECT name FROM ai_secrets').pluck().all() as string[]))
-      for (const n of mustBeGone) if (names.has(n)) report.problems.push(`round ${round}: ${n} was deleted (200) and is back`)
+      const names = new Set(file.prepare('SELECT name FROM ai_secrets').pluck().all() as string[])
+      for (const n of mustBeGone)
+        if (names.has(n)) report.problems.push(`round ${round}: ${n} was deleted (200) and is back`)
       for (const n of mustExist) if (!names.has(n)) report.problems.push(`round ${round}: ${n} is lost`)
       for (const p of inFlight) {
         const committed = p.op === 'delete' ? !names.has(p.name) : names.has(p.name)
@@ -122,7 +157,9 @@ export async function crashRuns(o: { kills: number; secrets: number; workers: nu
         if (names.has(p.name)) mustExist.add(p.name)
         else mustBeGone.add(p.name)
       }
-      o.log?.(`  kill ${round}: after ${lifetime} ms, ${names.size} secrets, integrity ${integrity}, ${inFlight.size} in flight`)
+      o.log?.(
+        `  kill ${round}: after ${lifetime} ms, ${names.size} secrets, integrity ${integrity}, ${inFlight.size} in flight`,
+      )
     } finally {
       file.close()
     }
@@ -131,9 +168,17 @@ export async function crashRuns(o: { kills: number; secrets: number; workers: nu
   // One more start: the mock serves what the file holds.
   const last = await startCli(['--db', db, '--seed', seed])
   try {
-    const res = await http(last.port, { method: 'GET', path: '/v1/ai_secret', headers: { authorization: `Bearer ${RACE_KEY}` } })
-    const shown = res.kind === 'answer' && res.status === 200 ? new Set((JSON.parse(res.body) as { objects: { name: string }[] }).objects.map((s) => s.name)) : null
-    if (shown === null) report.problems.push(`after the last kill the list failed: ${JSON.stringify(res).slice(0, 200)}`)
+    const res = await http(last.port, {
+      method: 'GET',
+      path: '/v1/ai_secret',
+      headers: { authorization: `Bearer ${RACE_KEY}` },
+    })
+    const shown =
+      res.kind === 'answer' && res.status === 200
+        ? new Set((JSON.parse(res.body) as { objects: { name: string }[] }).objects.map((s) => s.name))
+        : null
+    if (shown === null)
+      report.problems.push(`after the last kill the list failed: ${JSON.stringify(res).slice(0, 200)}`)
     else {
       for (const n of mustExist) if (!shown.has(n)) report.problems.push(`after restart, ${n} is not listed`)
       for (const n of mustBeGone) if (shown.has(n)) report.problems.push(`after restart, deleted ${n} is listed`)

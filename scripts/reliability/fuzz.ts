@@ -14,9 +14,15 @@ const r = await modelCampaign({
   progress: { every: 1000, report: (done, s) => process.stdout.write(`  ${done} scenarios, ${s.requests} requests\n`) },
 })
 const line = `${r.scenarios} scenarios (${r.fresh} on freshly built apps), ${r.stats.requests} requests in ${(r.ms / 1000).toFixed(1)} s; statuses ${JSON.stringify(r.stats.byStatus)}`
-process.stdout.write(`${line}\nsecrets check: ${r.leaks.texts} texts (${r.logLines} trace log lines, ${r.journalChecks} journal reads), ${r.leaks.leaks.length} leaks\n`)
+process.stdout.write(
+  `${line}\nsecrets check: ${r.leaks.texts} texts (${r.logLines} trace log lines, ${r.journalChecks} journal reads), ${r.leaks.leaks.length} leaks\n`,
+)
 if (r.failure !== null || r.leaks.leaks.length > 0) {
-  process.stdout.write(`FAILED (reproduce with: npm run fuzz -- --seed ${seed} --runs ${runs})\n${r.failure ?? JSON.stringify(r.leaks.leaks, null, 2)}\n`)
+  process.stdout.write(
+    `FAILED (reproduce with: npm run fuzz -- --seed ${seed} --runs ${runs})\n${r.failure ?? JSON.stringify(r.leaks.leaks, null, 2)}\n`,
+  )
   process.exit(1)
 }
-process.stdout.write(`model-based fuzz: ${r.scenarios} scenarios agree with the model, 0 disagreements, 0 leaks (seed ${seed})\n`)
+process.stdout.write(
+  `model-based fuzz: ${r.scenarios} scenarios agree with the model, 0 disagreements, 0 leaks (seed ${seed})\n`,
+)

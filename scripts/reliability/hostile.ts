@@ -18,7 +18,10 @@ export const DEMO_KEYS = ['sk-mock-acme-owner', 'sk-mock-multi-org', 'sk-mock-gl
  * socket answers (pipelined, or to an odd request line) are judged alike.
  */
 export function publicDocs(body: string): string {
-  const doc = body.startsWith('{"openapi":') || body.startsWith('openapi: ') || /\r?\n\r?\n(\{"openapi":|openapi: )/.test(body.slice(0, 4096))
+  const doc =
+    body.startsWith('{"openapi":') ||
+    body.startsWith('openapi: ') ||
+    /\r?\n\r?\n(\{"openapi":|openapi: )/.test(body.slice(0, 4096))
   if (!doc) return body
   let out = body
   for (const k of DEMO_KEYS) out = out.split(k).join('<demo key>')
@@ -44,26 +47,234 @@ export interface Ctx {
 }
 
 const UUID = '00000000-0000-4000-8000-000000000000'
-const NAMES_WITH_CONTROLS = ['\u0000', 'a\u0000b', '\u0001\u0002\u0003', '\r\n', 'x\ty', '\u001b[31mred\u001b[0m', '\u007f', '\u2028\u2029', '\u202eRTL', 'zero\u200bwidth', '\ufeffBOM', '\ud800', '\udfff\ud800', 'é'.normalize('NFD'), '../../etc/passwd', '%00', '${jndi:ldap://x}', '<script>alert(1)</script>', "'; DROP TABLE ai_secrets; --"]
-const CONTENT_TYPES = ['application/json', 'application/json; charset=utf-8', 'application/json; charset=latin1', 'application/json; charset=utf-16', 'APPLICATION/JSON', 'application/vnd.api+json', 'application/jsonx', 'text/json', 'text/plain', 'text/html', 'application/x-www-form-urlencoded', 'multipart/form-data; boundary=x', 'application/octet-stream', '*/*', 'application/', '/', ';', 'application/json;;;;', 'application/json; charset="', 'x'.repeat(300), '',
+const NAMES_WITH_CONTROLS = [
+  '\u0000',
+  'a\u0000b',
+  '\u0001\u0002\u0003',
+  '\r\n',
+  'x\ty',
+  '\u001b[31mred\u001b[0m',
+  '\u007f',
+  '\u2028\u2029',
+  '\u202eRTL',
+  'zero\u200bwidth',
+  '\ufeffBOM',
+  '\ud800',
+  '\udfff\ud800',
+  'é'.normalize('NFD'),
+  '../../etc/passwd',
+  '%00',
+  // biome-ignore lint/suspicious/noTemplateCurlyInString: a Log4Shell probe, sent as it is
+  '${jndi:ldap://x}',
+  '<script>alert(1)</script>',
+  "'; DROP TABLE ai_secrets; --",
+]
+const CONTENT_TYPES = [
+  'application/json',
+  'application/json; charset=utf-8',
+  'application/json; charset=latin1',
+  'application/json; charset=utf-16',
+  'APPLICATION/JSON',
+  'application/vnd.api+json',
+  'application/jsonx',
+  'text/json',
+  'text/plain',
+  'text/html',
+  'application/x-www-form-urlencoded',
+  'multipart/form-data; boundary=x',
+  'application/octet-stream',
+  '*/*',
+  'application/',
+  '/',
+  ';',
+  'application/json;;;;',
+  'application/json; charset="',
+  'x'.repeat(300),
+  '',
   // As real clients send JSON (issue 11): parameters, case, white space, quoted values, +json.
-  'application/json ; charset=utf-8', 'application/json;charset="utf-8"', 'Application/Json; Charset=UTF-8', 'application/json; charset=utf-8; foo="a;b"', 'application/vnd.api+json; charset=utf-8', 'application/merge-patch+json', 'application/problem+JSON;charset="UTF-8"',
-  'application/json;', 'application/json; =', 'application/json; charset', 'application/+json', '+json', 'application/json\t; charset=utf-8', 'application/json, text/plain']
+  'application/json ; charset=utf-8',
+  'application/json;charset="utf-8"',
+  'Application/Json; Charset=UTF-8',
+  'application/json; charset=utf-8; foo="a;b"',
+  'application/vnd.api+json; charset=utf-8',
+  'application/merge-patch+json',
+  'application/problem+JSON;charset="UTF-8"',
+  'application/json;',
+  'application/json; =',
+  'application/json; charset',
+  'application/+json',
+  '+json',
+  'application/json\t; charset=utf-8',
+  'application/json, text/plain',
+]
 const METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS', 'HEAD']
-const ODD_METHODS = ['TRACE', 'PROPFIND', 'SEARCH', 'MKCOL', 'COPY', 'LOCK', 'PURGE', 'REPORT', 'QUERY', 'get', 'Delete']
-const PATHS = ['/v1/ai_secret', '/v1/ai_secret/', '/v1/ai_secret//', '/v1/ai_secret/?limit=1', '/v1/ai_secret///', '/_mock/state/', '/openapi.json/', '/v1/ai_secrets', '/v1/ai_secret/x/y', '/v1//ai_secret', '//v1/ai_secret', '/v1/../v1/ai_secret', '/v1/./ai_secret', '/V1/AI_SECRET', '/v1/ai_secret%2F', '/v1/ai_secret/%2e%2e', '/v1', '/v1/', '/', '/docs', '/docs/../../../etc/passwd', '/openapi.json', '/openapi.yaml', '/_mock', '/_mock/health', '/_mock/state', '/_mock/requests', '/_mock/faults', '/_mock/nope', '/%', '/%ZZ', '/%00', '/v1/ai_secret/%E0%A4%A', '/v1/ai_secret/%C0%AF', '/\u00e9', '*', '/v1/ai_secret#frag', '/v1/ai_secret;x=1']
-const BAD_IDS = ['x', '1', '-1', 'null', 'undefined', 'true', '[]', '{}', UUID.slice(1), `${UUID}0`, `{${UUID}}`, `urn:uuid:${UUID}`, UUID.replace(/0/g, 'g'), UUID.toUpperCase().replace('4', 'G'), '٠٠٠٠٠٠٠٠-٠٠٠٠-٤٠٠٠-٨٠٠٠-٠٠٠٠٠٠٠٠٠٠٠٠', "' OR 1=1 --", '%27', 'a'.repeat(100), 'a'.repeat(2047), 'a'.repeat(5000), `${UUID}%00`, `${UUID}%20`, ' ', '%20']
-const QUERIES = ['limit=1e999', 'limit=99999999999999999999', 'limit=1e21', 'limit=Infinity', 'limit=-0', 'limit=0x10', 'limit=1.5', 'limit=%201', 'limit=', 'limit=null', 'limit=-1', 'limit[]=1', 'limit=1&limit=2', `ids=${UUID}`, 'ids=,,,', 'ids=', `ids=${Array(500).fill(UUID).join(',')}`, 'ids[]=x', '__proto__[polluted]=1', 'constructor[prototype][polluted]=1', '__proto__=1', 'org_name=%ZZ', 'org_name=', 'org_name=%00', `org_name=${'o'.repeat(5000)}`, 'ai_secret_name=%E0%A4%A', 'ai_secret_type=,', `starting_after=${UUID}`, `ending_before=${UUID}&starting_after=${UUID}`, 'starting_after=x', '&&&==&=', '=', '%', '%%', 'a=%zz', `${'a'.repeat(3000)}=1`, 'x=' + '%FF'.repeat(100),
+const ODD_METHODS = [
+  'TRACE',
+  'PROPFIND',
+  'SEARCH',
+  'MKCOL',
+  'COPY',
+  'LOCK',
+  'PURGE',
+  'REPORT',
+  'QUERY',
+  'get',
+  'Delete',
+]
+const PATHS = [
+  '/v1/ai_secret',
+  '/v1/ai_secret/',
+  '/v1/ai_secret//',
+  '/v1/ai_secret/?limit=1',
+  '/v1/ai_secret///',
+  '/_mock/state/',
+  '/openapi.json/',
+  '/v1/ai_secrets',
+  '/v1/ai_secret/x/y',
+  '/v1//ai_secret',
+  '//v1/ai_secret',
+  '/v1/../v1/ai_secret',
+  '/v1/./ai_secret',
+  '/V1/AI_SECRET',
+  '/v1/ai_secret%2F',
+  '/v1/ai_secret/%2e%2e',
+  '/v1',
+  '/v1/',
+  '/',
+  '/docs',
+  '/docs/../../../etc/passwd',
+  '/openapi.json',
+  '/openapi.yaml',
+  '/_mock',
+  '/_mock/health',
+  '/_mock/state',
+  '/_mock/requests',
+  '/_mock/faults',
+  '/_mock/nope',
+  '/%',
+  '/%ZZ',
+  '/%00',
+  '/v1/ai_secret/%E0%A4%A',
+  '/v1/ai_secret/%C0%AF',
+  '/\u00e9',
+  '*',
+  '/v1/ai_secret#frag',
+  '/v1/ai_secret;x=1',
+]
+const BAD_IDS = [
+  'x',
+  '1',
+  '-1',
+  'null',
+  'undefined',
+  'true',
+  '[]',
+  '{}',
+  UUID.slice(1),
+  `${UUID}0`,
+  `{${UUID}}`,
+  `urn:uuid:${UUID}`,
+  UUID.replace(/0/g, 'g'),
+  UUID.toUpperCase().replace('4', 'G'),
+  '٠٠٠٠٠٠٠٠-٠٠٠٠-٤٠٠٠-٨٠٠٠-٠٠٠٠٠٠٠٠٠٠٠٠',
+  "' OR 1=1 --",
+  '%27',
+  'a'.repeat(100),
+  'a'.repeat(2047),
+  'a'.repeat(5000),
+  `${UUID}%00`,
+  `${UUID}%20`,
+  ' ',
+  '%20',
+]
+const QUERIES = [
+  'limit=1e999',
+  'limit=99999999999999999999',
+  'limit=1e21',
+  'limit=Infinity',
+  'limit=-0',
+  'limit=0x10',
+  'limit=1.5',
+  'limit=%201',
+  'limit=',
+  'limit=null',
+  'limit=-1',
+  'limit[]=1',
+  'limit=1&limit=2',
+  `ids=${UUID}`,
+  'ids=,,,',
+  'ids=',
+  `ids=${Array(500).fill(UUID).join(',')}`,
+  'ids[]=x',
+  '__proto__[polluted]=1',
+  'constructor[prototype][polluted]=1',
+  '__proto__=1',
+  'org_name=%ZZ',
+  'org_name=',
+  'org_name=%00',
+  `org_name=${'o'.repeat(5000)}`,
+  'ai_secret_name=%E0%A4%A',
+  'ai_secret_type=,',
+  `starting_after=${UUID}`,
+  `ending_before=${UUID}&starting_after=${UUID}`,
+  'starting_after=x',
+  '&&&==&=',
+  '=',
+  '%',
+  '%%',
+  'a=%zz',
+  `${'a'.repeat(3000)}=1`,
+  `x=${'%FF'.repeat(100)}`,
   // Bracket forms of array parameters (issue 11): what axios and qs send.
-  `ids[]=${UUID}`, `ids[]=${UUID}&ids[]=${UUID}`, `ids[0]=${UUID}&ids[1]=x`, `ids%5B%5D=${UUID}`, 'ids[]=', 'ids[][]=1', 'ids[999999999999999999999]=1', 'ids[-1]=1', 'ids[x]=1', '[]=1', '[0]=1', 'ai_secret_type[]=openai', 'ai_secret_type[0]=openai&ai_secret_type=anthropic', 'limit[]=1&limit[]=2', '__proto__[]=1', 'constructor[]=1', 'hasOwnProperty[]=1']
-const AUTHS = ['', 'Bearer', 'Bearer ', 'Bearer  ', 'Bearer\t', 'bearer sk-mock-acme-owner', 'BEARER sk-mock-acme-owner', 'Bearer sk-mock-acme-owner extra', 'Bearer sk-mock-acme-owner,Bearer sk-mock-multi-org', 'Basic c2stbW9jay1hY21lLW93bmVyOg==', 'Token sk-mock-acme-owner', 'sk-mock-acme-owner', 'Bearer a.b.c', 'Bearer ..', 'Bearer ...', 'Bearer e30.e30.e30', 'Bearer eyJhbGciOiJub25lIn0.eyJlbWFpbCI6ImFsaWNlQGFjbWUudGVzdCJ9.', 'Bearer ' + 'x'.repeat(10_000), 'Bearer \u00e9\u00e8', 'Bearer %00', 'Bearer sk-mock-acme-owner\u0000']
+  `ids[]=${UUID}`,
+  `ids[]=${UUID}&ids[]=${UUID}`,
+  `ids[0]=${UUID}&ids[1]=x`,
+  `ids%5B%5D=${UUID}`,
+  'ids[]=',
+  'ids[][]=1',
+  'ids[999999999999999999999]=1',
+  'ids[-1]=1',
+  'ids[x]=1',
+  '[]=1',
+  '[0]=1',
+  'ai_secret_type[]=openai',
+  'ai_secret_type[0]=openai&ai_secret_type=anthropic',
+  'limit[]=1&limit[]=2',
+  '__proto__[]=1',
+  'constructor[]=1',
+  'hasOwnProperty[]=1',
+]
+const AUTHS = [
+  '',
+  'Bearer',
+  'Bearer ',
+  'Bearer  ',
+  'Bearer\t',
+  'bearer sk-mock-acme-owner',
+  'BEARER sk-mock-acme-owner',
+  'Bearer sk-mock-acme-owner extra',
+  'Bearer sk-mock-acme-owner,Bearer sk-mock-multi-org',
+  'Basic c2stbW9jay1hY21lLW93bmVyOg==',
+  'Token sk-mock-acme-owner',
+  'sk-mock-acme-owner',
+  'Bearer a.b.c',
+  'Bearer ..',
+  'Bearer ...',
+  'Bearer e30.e30.e30',
+  'Bearer eyJhbGciOiJub25lIn0.eyJlbWFpbCI6ImFsaWNlQGFjbWUudGVzdCJ9.',
+  `Bearer ${'x'.repeat(10_000)}`,
+  'Bearer \u00e9\u00e8',
+  'Bearer %00',
+  'Bearer sk-mock-acme-owner\u0000',
+]
 
 /** Percent-encodes what may not stand in a request target (lone surrogates too, as their UTF-8 replacement). */
 function pct(s: string, keep = /[\x21-\x7e]/): string {
   let out = ''
   for (const byte of Buffer.from(s, 'utf8')) {
     const c = String.fromCharCode(byte)
-    out += keep.test(c) && c !== '%' && c !== '#' && c !== '?' ? c : `%${byte.toString(16).padStart(2, '0').toUpperCase()}`
+    out +=
+      keep.test(c) && c !== '%' && c !== '#' && c !== '?' ? c : `%${byte.toString(16).padStart(2, '0').toUpperCase()}`
   }
   return out
 }
@@ -82,7 +293,30 @@ function randomString(r: Rng, max: number): string {
   return s
 }
 
-const KEYS = ['name', 'org_name', 'secret', 'type', 'metadata', '__proto__', 'constructor', 'prototype', 'toString', 'hasOwnProperty', '', ' ', 'name ', 'NAME', 'id', 'org_id', 'created', 'preview_secret', 'organizations', 'users', 'api_keys', 'ai_secrets']
+const KEYS = [
+  'name',
+  'org_name',
+  'secret',
+  'type',
+  'metadata',
+  '__proto__',
+  'constructor',
+  'prototype',
+  'toString',
+  'hasOwnProperty',
+  '',
+  ' ',
+  'name ',
+  'NAME',
+  'id',
+  'org_id',
+  'created',
+  'preview_secret',
+  'organizations',
+  'users',
+  'api_keys',
+  'ai_secrets',
+]
 
 /**
  * Random JSON of about that depth. The hostile secret value goes only where secrets go, the
@@ -97,7 +331,21 @@ export function randomJson(r: Rng, depth: number, top = false): unknown {
     case 1:
       return r.chance(0.5)
     case 2:
-      return r.pick([0, -0, 1, -1, 1.5, 1e308, -1e308, 5e-324, 2 ** 53, 2 ** 53 + 1, -(2 ** 63), 123456789012345678901234567890])
+      return r.pick([
+        0,
+        -0,
+        1,
+        -1,
+        1.5,
+        1e308,
+        -1e308,
+        5e-324,
+        2 ** 53,
+        2 ** 53 + 1,
+        -(2 ** 63),
+        // biome-ignore lint/correctness/noPrecisionLoss: a number past what a double holds exactly, on purpose
+        123456789012345678901234567890,
+      ])
     case 3:
     case 4:
       return randomString(r, 40)
@@ -125,7 +373,12 @@ function jsonText(v: unknown): string {
 
 /** JSON nested `depth` levels deep (or deeper: some units open two levels); closed or not. */
 function nested(r: Rng, depth: number): { text: string; levels: number } {
-  const [open, close, per] = r.pick([['[', ']', 1], ['{"a":', '}', 1], ['[{"a":', '}]', 2], ['{"name":"x","metadata":', '}', 1]] as const)
+  const [open, close, per] = r.pick([
+    ['[', ']', 1],
+    ['{"a":', '}', 1],
+    ['[{"a":', '}]', 2],
+    ['{"name":"x","metadata":', '}', 1],
+  ] as const)
   const text = open.repeat(depth) + (r.chance(0.8) ? '1' : '') + (r.chance(0.7) ? close.repeat(depth) : '')
   return { text, levels: depth * per }
 }
@@ -153,7 +406,8 @@ const bodyRoute = (r: Rng, ctx: Ctx) =>
     [1, ['POST', '/_mock/seed']],
   ])
 
-const isAuthed = (h: Record<string, string>) => h.authorization !== undefined && /^Bearer +sk-mock-[a-z-]+ *$/i.test(h.authorization)
+const isAuthed = (h: Record<string, string>) =>
+  h.authorization !== undefined && /^Bearer +sk-mock-[a-z-]+ *$/i.test(h.authorization)
 
 /** A path Fastify's router refuses before any hook runs: bad percent-encoding, or a segment over maxParamLength (2048). */
 function badPath(url: string): boolean {
@@ -180,7 +434,20 @@ function bomb(mib: number): Buffer {
   if (b === undefined) bombs.set(mib, (b = gzipSync(Buffer.alloc(mib * 1024 * 1024, 0x20))))
   return b
 }
-const UNKNOWN_CODINGS = ['compress', 'x-compress', 'zstd', 'exi', 'pack200-gzip', 'aes128gcm', 'chunked', 'gzip;q=1', '*', 'gzip gzip', '\u00e9', 'x'.repeat(200)]
+const UNKNOWN_CODINGS = [
+  'compress',
+  'x-compress',
+  'zstd',
+  'exi',
+  'pack200-gzip',
+  'aes128gcm',
+  'chunked',
+  'gzip;q=1',
+  '*',
+  'gzip gzip',
+  '\u00e9',
+  'x'.repeat(200),
+]
 
 /**
  * Content-Encoding (issue 11): bodies encoded as declared (stacked too), declared but not
@@ -190,9 +457,22 @@ const UNKNOWN_CODINGS = ['compress', 'x-compress', 'zstd', 'exi', 'pack200-gzip'
  */
 function encodedRequest(r: Rng, [method, url]: [string, string]): HostileRequest {
   const family = 'content-encoding'
-  const headers = withAuth(r, { 'content-type': r.pick(['application/json', 'application/json; charset=utf-8', 'text/plain']) })
-  const json = Buffer.from(JSON.stringify(r.chance(0.7) ? { name: randomString(r, 12) || 'x', secret: HOSTILE_SECRET } : randomJson(r, 3)))
-  const stack = Array.from({ length: r.weighted([[6, 1], [3, 2], [1, 3]] as const) }, () => r.pick<Coding>(['gzip', 'deflate', 'br']))
+  const headers = withAuth(r, {
+    'content-type': r.pick(['application/json', 'application/json; charset=utf-8', 'text/plain']),
+  })
+  const json = Buffer.from(
+    JSON.stringify(r.chance(0.7) ? { name: randomString(r, 12) || 'x', secret: HOSTILE_SECRET } : randomJson(r, 3)),
+  )
+  const stack = Array.from(
+    {
+      length: r.weighted([
+        [6, 1],
+        [3, 2],
+        [1, 3],
+      ] as const),
+    },
+    () => r.pick<Coding>(['gzip', 'deflate', 'br']),
+  )
   const v1 = url.startsWith('/v1/') && isAuthed(headers)
   const kind = r.weighted<string>([
     [5, 'as-declared'],
@@ -210,7 +490,8 @@ function encodedRequest(r: Rng, [method, url]: [string, string]): HostileRequest
   let payload: Buffer
   let coding = stack.join(r.pick([', ', ',', ' , ']))
   let expect: HostileRequest['expect']
-  const must = (ok: (s: number) => boolean, what: string) => (status: number) => (v1 && !ok(status) ? `want ${what}, got ${status}` : null)
+  const must = (ok: (s: number) => boolean, what: string) => (status: number) =>
+    v1 && !ok(status) ? `want ${what}, got ${status}` : null
   switch (kind) {
     case 'as-declared':
       payload = encode(json, stack)
@@ -288,7 +569,8 @@ export function hostileRequest(r: Rng, ctx: Ctx): HostileRequest {
     case 'random-json': {
       const [method, url] = bodyRoute(r, ctx)
       let v = randomJson(r, r.range(0, 6), true)
-      if (r.chance(0.5) && v !== null && typeof v === 'object' && !Array.isArray(v)) v = { name: randomString(r, 20), ...v }
+      if (r.chance(0.5) && v !== null && typeof v === 'object' && !Array.isArray(v))
+        v = { name: randomString(r, 20), ...v }
       return { family, method, url, headers: withAuth(r, { ...json }), payload: jsonText(v) }
     }
     case 'deep-nesting': {
@@ -304,7 +586,13 @@ export function hostileRequest(r: Rng, ctx: Ctx): HostileRequest {
         headers,
         payload,
         // Deeper than 64 is refused before parsing (when the key is good): a 400 that says so.
-        expect: (status, body) => (tooDeep && isAuthed(headers) && payload.length <= BODY_LIMIT && !(status === 400 && body.includes('nested deeper than 64 levels')) ? `want the 400 for nesting, got ${status}` : null),
+        expect: (status, body) =>
+          tooDeep &&
+          isAuthed(headers) &&
+          payload.length <= BODY_LIMIT &&
+          !(status === 400 && body.includes('nested deeper than 64 levels'))
+            ? `want the 400 for nesting, got ${status}`
+            : null,
       }
     }
     case 'huge-string': {
@@ -319,13 +607,26 @@ export function hostileRequest(r: Rng, ctx: Ctx): HostileRequest {
         url,
         headers,
         payload,
-        expect: (status) => (over && isAuthed(headers) && url.startsWith('/v1/') && status !== 413 ? `want 413 for a body of ${payload.length} bytes, got ${status}` : null),
+        expect: (status) =>
+          over && isAuthed(headers) && url.startsWith('/v1/') && status !== 413
+            ? `want 413 for a body of ${payload.length} bytes, got ${status}`
+            : null,
       }
     }
     case 'invalid-utf8': {
       const [method, url] = bodyRoute(r, ctx)
-      const bad = r.pick([Buffer.from([0xff]), Buffer.from([0xc0, 0xaf]), Buffer.from([0xed, 0xa0, 0x80]), Buffer.from([0xf4, 0x90, 0x80, 0x80]), Buffer.from([0xe2, 0x82]), Buffer.from([0x80]), r.bytes(r.range(1, 64))])
-      const payload = r.chance(0.7) ? Buffer.concat([Buffer.from('{"name":"'), bad, Buffer.from('","secret":"' + HOSTILE_SECRET + '"}')]) : Buffer.concat([bad, Buffer.from('{"name":"x"}')])
+      const bad = r.pick([
+        Buffer.from([0xff]),
+        Buffer.from([0xc0, 0xaf]),
+        Buffer.from([0xed, 0xa0, 0x80]),
+        Buffer.from([0xf4, 0x90, 0x80, 0x80]),
+        Buffer.from([0xe2, 0x82]),
+        Buffer.from([0x80]),
+        r.bytes(r.range(1, 64)),
+      ])
+      const payload = r.chance(0.7)
+        ? Buffer.concat([Buffer.from('{"name":"'), bad, Buffer.from(`","secret":"${HOSTILE_SECRET}"}`)])
+        : Buffer.concat([bad, Buffer.from('{"name":"x"}')])
       return { family, method, url, headers: withAuth(r, { ...json }), payload }
     }
     case 'content-encoding':
@@ -335,7 +636,16 @@ export function hostileRequest(r: Rng, ctx: Ctx): HostileRequest {
       const headers = withAuth(r, {})
       const ct = r.pick(CONTENT_TYPES)
       if (r.chance(0.9)) headers['content-type'] = ct
-      const payload = r.pick(['{"name":"OPENAI_API_KEY"}', 'name=OPENAI_API_KEY', '', '--x\r\nContent-Disposition: form-data; name="name"\r\n\r\nx\r\n--x--', 'null', '[]', '"x"', '\u0000'])
+      const payload = r.pick([
+        '{"name":"OPENAI_API_KEY"}',
+        'name=OPENAI_API_KEY',
+        '',
+        '--x\r\nContent-Disposition: form-data; name="name"\r\n\r\nx\r\n--x--',
+        'null',
+        '[]',
+        '"x"',
+        '\u0000',
+      ])
       return { family, method, url, headers, payload }
     }
     case 'headers': {
@@ -343,8 +653,33 @@ export function hostileRequest(r: Rng, ctx: Ctx): HostileRequest {
       const headers: Record<string, string> = { ...json }
       headers.authorization = r.chance(0.3) ? `Bearer ${r.pick(DEMO_KEYS)}` : r.pick(AUTHS)
       const extra: [string, () => string][] = [
-        ['x-request-id', () => r.pick(['', ' ', 'a b', 'x'.repeat(200), '\u00e9', '../..', 'id\u0001', 'mock::1', '1'.repeat(128)])],
-        ['prefer', () => r.pick(['', 'code=', 'code=abc', 'code=200', 'code=404', 'code=429', 'code=99999', 'code=-1', 'delay=', 'delay=-5', 'delay=abc', 'delay=1', 'delay=1e309', 'code=429, delay=1', 'respond-async', ';;;', 'code=4' + '0'.repeat(400)])],
+        [
+          'x-request-id',
+          () => r.pick(['', ' ', 'a b', 'x'.repeat(200), '\u00e9', '../..', 'id\u0001', 'mock::1', '1'.repeat(128)]),
+        ],
+        [
+          'prefer',
+          () =>
+            r.pick([
+              '',
+              'code=',
+              'code=abc',
+              'code=200',
+              'code=404',
+              'code=429',
+              'code=99999',
+              'code=-1',
+              'delay=',
+              'delay=-5',
+              'delay=abc',
+              'delay=1',
+              'delay=1e309',
+              'code=429, delay=1',
+              'respond-async',
+              ';;;',
+              `code=4${'0'.repeat(400)}`,
+            ]),
+        ],
         ['origin', () => r.pick(['null', '', 'http://x', 'x'.repeat(2000), '\u00e9', '*'])],
         ['accept', () => r.pick(['', '*/*', 'text/html', 'application/xml', '\u0001'])],
         ['access-control-request-headers', () => r.pick(['', 'x'.repeat(5000), 'a,b,,,'])],
@@ -360,13 +695,25 @@ export function hostileRequest(r: Rng, ctx: Ctx): HostileRequest {
         const [k, v] = r.pick(extra)
         headers[k] = v()
       }
-      return { family, method, url, headers, payload: JSON.stringify({ name: 'OPENAI_API_KEY', secret: HOSTILE_SECRET }) }
+      return {
+        family,
+        method,
+        url,
+        headers,
+        payload: JSON.stringify({ name: 'OPENAI_API_KEY', secret: HOSTILE_SECRET }),
+      }
     }
     case 'method-path': {
       const method = r.chance(0.7) ? r.pick(METHODS) : r.pick(ODD_METHODS)
-      const url = r.chance(0.85) ? r.pick(PATHS) : '/' + pct(randomString(r, 60))
+      const url = r.chance(0.85) ? r.pick(PATHS) : `/${pct(randomString(r, 60))}`
       const payload = r.chance(0.5) ? JSON.stringify(randomJson(r, 2)) : undefined
-      return { family, method, url: url.startsWith('/') || url === '*' ? url : `/${url}`, headers: withAuth(r, payload === undefined ? {} : { ...json }), payload }
+      return {
+        family,
+        method,
+        url: url.startsWith('/') || url === '*' ? url : `/${url}`,
+        headers: withAuth(r, payload === undefined ? {} : { ...json }),
+        payload,
+      }
     }
     case 'ids': {
       const method = r.pick(['GET', 'PATCH', 'DELETE', 'OPTIONS'])
@@ -377,7 +724,9 @@ export function hostileRequest(r: Rng, ctx: Ctx): HostileRequest {
     }
     case 'control-chars': {
       const [method, url] = bodyRoute(r, ctx)
-      const body: Record<string, unknown> = { name: r.pick(NAMES_WITH_CONTROLS) + (r.chance(0.5) ? randomString(r, 8) : '') }
+      const body: Record<string, unknown> = {
+        name: r.pick(NAMES_WITH_CONTROLS) + (r.chance(0.5) ? randomString(r, 8) : ''),
+      }
       if (r.chance(0.5)) body.org_name = r.pick([...NAMES_WITH_CONTROLS, 'acme', 'globex'])
       if (r.chance(0.3)) body.type = r.pick(NAMES_WITH_CONTROLS)
       if (r.chance(0.3)) body.metadata = { [r.pick(NAMES_WITH_CONTROLS)]: r.pick(NAMES_WITH_CONTROLS) }
@@ -387,14 +736,21 @@ export function hostileRequest(r: Rng, ctx: Ctx): HostileRequest {
     default: {
       // query strings with garbage
       const n = r.range(1, 3)
-      const q = Array.from({ length: n }, () => (r.chance(0.8) ? r.pick(QUERIES) : `${pct(randomString(r, 20), /[a-z0-9]/i)}=${pct(randomString(r, 10))}`)).join('&')
+      const q = Array.from({ length: n }, () =>
+        r.chance(0.8) ? r.pick(QUERIES) : `${pct(randomString(r, 20), /[a-z0-9]/i)}=${pct(randomString(r, 10))}`,
+      ).join('&')
       const base = r.weighted<string>([
         [6, '/v1/ai_secret'],
         [2, `/v1/ai_secret/${ctx.ids.length > 0 ? r.pick(ctx.ids) : UUID}`],
         [1, '/_mock/requests'],
         [1, '/_mock/state'],
       ])
-      return { family: 'query', method: r.chance(0.85) ? 'GET' : r.pick(['DELETE', 'OPTIONS']), url: `${base}?${q}`, headers: withAuth(r, {}) }
+      return {
+        family: 'query',
+        method: r.chance(0.85) ? 'GET' : r.pick(['DELETE', 'OPTIONS']),
+        url: `${base}?${q}`,
+        headers: withAuth(r, {}),
+      }
     }
   }
 }
@@ -417,11 +773,18 @@ const crlf = '\r\n'
 const b = (s: string) => Buffer.from(s, 'latin1')
 
 function serialize(req: HostileRequest, extraHeaders: string[] = [], close = true): Buffer {
-  const body = req.payload === undefined ? Buffer.alloc(0) : Buffer.isBuffer(req.payload) ? req.payload : Buffer.from(req.payload, 'utf8')
+  const body =
+    req.payload === undefined
+      ? Buffer.alloc(0)
+      : Buffer.isBuffer(req.payload)
+        ? req.payload
+        : Buffer.from(req.payload, 'utf8')
   const lines = [`${req.method} ${req.url} HTTP/1.1`, 'host: 127.0.0.1']
-  for (const [k, v] of Object.entries(req.headers)) if (k !== 'host') lines.push(`${k}: ${Buffer.from(v, 'utf8').toString('latin1')}`)
+  for (const [k, v] of Object.entries(req.headers))
+    if (k !== 'host') lines.push(`${k}: ${Buffer.from(v, 'utf8').toString('latin1')}`)
   if (req.headers.host !== undefined) lines.splice(1, 1, `host: ${req.headers.host}`)
-  if (body.length > 0 || ['POST', 'PUT', 'PATCH', 'DELETE'].includes(req.method)) lines.push(`content-length: ${body.length}`)
+  if (body.length > 0 || ['POST', 'PUT', 'PATCH', 'DELETE'].includes(req.method))
+    lines.push(`content-length: ${body.length}`)
   if (close) lines.push('connection: close')
   lines.push(...extraHeaders)
   return Buffer.concat([b(lines.join(crlf) + crlf + crlf), body])
@@ -435,7 +798,9 @@ export function rawOfRequest(req: HostileRequest): RawCase {
 /** Broken HTTP: framing, header syntax, smuggling, pipelining, slow writers, binary garbage, oversized heads. */
 export function brokenHttp(r: Rng, ctx: Ctx): RawCase & { expect?: HostileRequest['expect'] } {
   const auth = `authorization: Bearer ${r.pick(DEMO_KEYS)}`
-  const del = (body: string, more = '') => b(`DELETE /v1/ai_secret HTTP/1.1${crlf}host: x${crlf}${auth}${crlf}content-type: application/json${crlf}${more}`) + body
+  const del = (body: string, more = '') =>
+    b(`DELETE /v1/ai_secret HTTP/1.1${crlf}host: x${crlf}${auth}${crlf}content-type: application/json${crlf}${more}`) +
+    body
   const family = r.pick([
     'garbage-line',
     'bad-version',
@@ -459,16 +824,41 @@ export function brokenHttp(r: Rng, ctx: Ctx): RawCase & { expect?: HostileReques
     'chunked-over-limit',
     'request-line-overflow',
   ])
-  const one = (s: string | Buffer, answers = 1, end = true): RawCase => ({ family, chunks: [typeof s === 'string' ? b(s) : s], answers, end })
+  const one = (s: string | Buffer, answers = 1, end = true): RawCase => ({
+    family,
+    chunks: [typeof s === 'string' ? b(s) : s],
+    answers,
+    end,
+  })
   switch (family) {
     case 'garbage-line':
-      return one(r.pick(['GARBAGE', 'GET', 'GET /', ' / HTTP/1.1', 'GET  /v1/ai_secret  HTTP/1.1', 'GET /v1/ai_secret HTTP/1.1 extra', '\r\n\r\nGET / HTTP/1.1', 'G\u00c9T / HTTP/1.1', `${'A'.repeat(10_000)} / HTTP/1.1`]) + crlf + 'host: x' + crlf + crlf)
+      return one(
+        r.pick([
+          'GARBAGE',
+          'GET',
+          'GET /',
+          ' / HTTP/1.1',
+          'GET  /v1/ai_secret  HTTP/1.1',
+          'GET /v1/ai_secret HTTP/1.1 extra',
+          '\r\n\r\nGET / HTTP/1.1',
+          'G\u00c9T / HTTP/1.1',
+          `${'A'.repeat(10_000)} / HTTP/1.1`,
+        ]) +
+          crlf +
+          'host: x' +
+          crlf +
+          crlf,
+      )
     case 'bad-version':
-      return one(`GET /v1/ai_secret ${r.pick(['HTTP/9.9', 'HTTP/1', 'HTTP/1.1.1', 'HTTPS/1.1', 'http/1.1', 'HTTP/0.9', 'HTTP/2.0', 'HTTP/1.x'])}${crlf}host: x${crlf}${auth}${crlf}${crlf}`)
+      return one(
+        `GET /v1/ai_secret ${r.pick(['HTTP/9.9', 'HTTP/1', 'HTTP/1.1.1', 'HTTPS/1.1', 'http/1.1', 'HTTP/0.9', 'HTTP/2.0', 'HTTP/1.x'])}${crlf}host: x${crlf}${auth}${crlf}${crlf}`,
+      )
     case 'no-host':
       return one(`GET /v1/ai_secret HTTP/1.1${crlf}${auth}${crlf}${crlf}`)
     case 'bad-header-syntax':
-      return one(`GET /v1/ai_secret HTTP/1.1${crlf}host: x${crlf}${auth}${crlf}${r.pick(['bad header: x', 'x : y', ':x', 'x', 'x\u0000: y', 'x: a\u0000b', 'x: a\rb', 'x:\u007f', '(x): y', 'x\ty: z', 'a'.repeat(100) + ' '])}${crlf}${crlf}`)
+      return one(
+        `GET /v1/ai_secret HTTP/1.1${crlf}host: x${crlf}${auth}${crlf}${r.pick(['bad header: x', 'x : y', ':x', 'x', 'x\u0000: y', 'x: a\u0000b', 'x: a\rb', 'x:\u007f', '(x): y', 'x\ty: z', `${'a'.repeat(100)} `])}${crlf}${crlf}`,
+      )
     case 'duplicate-headers':
       return one(
         r.pick([
@@ -483,11 +873,20 @@ export function brokenHttp(r: Rng, ctx: Ctx): RawCase & { expect?: HostileReques
     case 'cl-te':
       return one(
         r.pick([
-          del(`5${crlf}{"nam${crlf}0${crlf}${crlf}`, `content-length: 4${crlf}transfer-encoding: chunked${crlf}${crlf}`),
-          del('0\r\n\r\nGET /v1/ai_secret HTTP/1.1\r\nhost: x\r\n\r\n', `transfer-encoding: chunked${crlf}content-length: 40${crlf}${crlf}`),
+          del(
+            `5${crlf}{"nam${crlf}0${crlf}${crlf}`,
+            `content-length: 4${crlf}transfer-encoding: chunked${crlf}${crlf}`,
+          ),
+          del(
+            '0\r\n\r\nGET /v1/ai_secret HTTP/1.1\r\nhost: x\r\n\r\n',
+            `transfer-encoding: chunked${crlf}content-length: 40${crlf}${crlf}`,
+          ),
           del(`c${crlf}{"name":"x"}${crlf}0${crlf}${crlf}`, `transfer-encoding: chunked, identity${crlf}${crlf}`),
           del(`c${crlf}{"name":"x"}${crlf}0${crlf}${crlf}`, `transfer-encoding: xchunked${crlf}${crlf}`),
-          del(`c${crlf}{"name":"x"}${crlf}0${crlf}${crlf}`, `transfer-encoding: chunked${crlf}transfer-encoding: chunked${crlf}${crlf}`),
+          del(
+            `c${crlf}{"name":"x"}${crlf}0${crlf}${crlf}`,
+            `transfer-encoding: chunked${crlf}transfer-encoding: chunked${crlf}${crlf}`,
+          ),
           del(`c${crlf}{"name":"x"}${crlf}0${crlf}${crlf}`, `transfer-encoding:\tchunked${crlf}${crlf}`),
         ]),
         2,
@@ -495,24 +894,61 @@ export function brokenHttp(r: Rng, ctx: Ctx): RawCase & { expect?: HostileReques
     case 'bad-chunked':
       return one(
         del(
-          r.pick([`zz${crlf}{"name":"x"}${crlf}0${crlf}${crlf}`, `ffffffffffffffffff${crlf}x${crlf}`, `c;ext=${'x'.repeat(5000)}${crlf}{"name":"x"}${crlf}0${crlf}${crlf}`, `c${crlf}{"name":"x"}0${crlf}${crlf}`, `-1${crlf}x${crlf}0${crlf}${crlf}`, `c${crlf}{"name":"x"}${crlf}0${crlf}trailer: ${HOSTILE_SECRET}${crlf}${crlf}`, `0x0c${crlf}{"name":"x"}${crlf}0${crlf}${crlf}`, `c\n{"name":"x"}\n0\n\n`]),
+          r.pick([
+            `zz${crlf}{"name":"x"}${crlf}0${crlf}${crlf}`,
+            `ffffffffffffffffff${crlf}x${crlf}`,
+            `c;ext=${'x'.repeat(5000)}${crlf}{"name":"x"}${crlf}0${crlf}${crlf}`,
+            `c${crlf}{"name":"x"}0${crlf}${crlf}`,
+            `-1${crlf}x${crlf}0${crlf}${crlf}`,
+            `c${crlf}{"name":"x"}${crlf}0${crlf}trailer: ${HOSTILE_SECRET}${crlf}${crlf}`,
+            `0x0c${crlf}{"name":"x"}${crlf}0${crlf}${crlf}`,
+            `c\n{"name":"x"}\n0\n\n`,
+          ]),
           `transfer-encoding: chunked${crlf}${crlf}`,
         ),
       )
     case 'truncated-body':
-      return { family, chunks: [b(del('{"name":"OPENAI', `content-length: ${r.pick([100, 10_000, BODY_LIMIT])}${crlf}${crlf}`))], answers: 0, end: r.chance(0.5), timeoutMs: 300 }
+      return {
+        family,
+        chunks: [b(del('{"name":"OPENAI', `content-length: ${r.pick([100, 10_000, BODY_LIMIT])}${crlf}${crlf}`))],
+        answers: 0,
+        end: r.chance(0.5),
+        timeoutMs: 300,
+      }
     case 'extra-bytes':
-      return one(del('{"name":"zzz"}' + r.pick(['GARBAGE', '\r\n\r\n', 'GET / HTTP/1.1\r\n\r\n', '\u0000\u0000']), `content-length: 14${crlf}${crlf}`), 2)
+      return one(
+        del(
+          `{"name":"zzz"}${r.pick(['GARBAGE', '\r\n\r\n', 'GET / HTTP/1.1\r\n\r\n', '\u0000\u0000'])}`,
+          `content-length: 14${crlf}${crlf}`,
+        ),
+        2,
+      )
     case 'header-overflow':
       // Node's limit (16 KiB for the request line and headers together): 431 in the documented shape (issue 11).
-      return { ...one(`GET /v1/ai_secret HTTP/1.1${crlf}host: x${crlf}${auth}${crlf}x-big: ${'a'.repeat(r.pick([17_000, 40_000, 100_000]))}${crlf}${crlf}`), expect: (status, body) => (status === 431 && body.startsWith('Request header fields too large') ? null : `want the 431, got ${status}`) }
+      return {
+        ...one(
+          `GET /v1/ai_secret HTTP/1.1${crlf}host: x${crlf}${auth}${crlf}x-big: ${'a'.repeat(r.pick([17_000, 40_000, 100_000]))}${crlf}${crlf}`,
+        ),
+        expect: (status, body) =>
+          status === 431 && body.startsWith('Request header fields too large') ? null : `want the 431, got ${status}`,
+      }
     case 'request-line-overflow': {
-      const target = r.pick([`/v1/ai_secret?ids=${Array(500).fill('00000000-0000-4000-8000-000000000000').join(',')}`, `/v1/ai_secret/${'a'.repeat(17_000)}`, `/${'%41'.repeat(6000)}`])
-      return { ...one(`${r.pick(['GET', 'DELETE', 'PATCH'])} ${target} HTTP/1.1${crlf}host: x${crlf}${auth}${crlf}${crlf}`), expect: (status, body) => (status === 414 && body.startsWith('URI too long') ? null : `want the 414, got ${status}`) }
+      const target = r.pick([
+        `/v1/ai_secret?ids=${Array(500).fill('00000000-0000-4000-8000-000000000000').join(',')}`,
+        `/v1/ai_secret/${'a'.repeat(17_000)}`,
+        `/${'%41'.repeat(6000)}`,
+      ])
+      return {
+        ...one(`${r.pick(['GET', 'DELETE', 'PATCH'])} ${target} HTTP/1.1${crlf}host: x${crlf}${auth}${crlf}${crlf}`),
+        expect: (status, body) =>
+          status === 414 && body.startsWith('URI too long') ? null : `want the 414, got ${status}`,
+      }
     }
     case 'many-headers': {
       const n = r.pick([200, 2100, 5000])
-      return one(`GET /v1/ai_secret HTTP/1.1${crlf}host: x${crlf}${auth}${crlf}${Array.from({ length: n }, (_, i) => `x-h${i}: ${i}`).join(crlf)}${crlf}${crlf}`)
+      return one(
+        `GET /v1/ai_secret HTTP/1.1${crlf}host: x${crlf}${auth}${crlf}${Array.from({ length: n }, (_, i) => `x-h${i}: ${i}`).join(crlf)}${crlf}${crlf}`,
+      )
     }
     case 'pipelined': {
       const n = r.range(2, 12)
@@ -520,7 +956,9 @@ export function brokenHttp(r: Rng, ctx: Ctx): RawCase & { expect?: HostileReques
       return { family, chunks: [Buffer.concat(reqs)], answers: n, end: true }
     }
     case 'target-forms':
-      return one(`${r.pick(['GET http://127.0.0.1/v1/ai_secret', 'GET https://evil.example/v1/ai_secret', 'OPTIONS *', 'GET *', 'GET 127.0.0.1:80', 'GET v1/ai_secret', 'GET //evil.example/v1/ai_secret', 'GET /v1/ai_secret?' + '%'.repeat(10)])} HTTP/1.1${crlf}host: x${crlf}${auth}${crlf}${crlf}`)
+      return one(
+        `${r.pick(['GET http://127.0.0.1/v1/ai_secret', 'GET https://evil.example/v1/ai_secret', 'OPTIONS *', 'GET *', 'GET 127.0.0.1:80', 'GET v1/ai_secret', 'GET //evil.example/v1/ai_secret', `GET /v1/ai_secret?${'%'.repeat(10)}`])} HTTP/1.1${crlf}host: x${crlf}${auth}${crlf}${crlf}`,
+      )
     case 'connect-upgrade':
       return one(
         r.pick([
@@ -545,17 +983,34 @@ export function brokenHttp(r: Rng, ctx: Ctx): RawCase & { expect?: HostileReques
     case 'binary':
       return one(r.bytes(r.range(1, 4096)), 1, r.chance(0.5))
     case 'invalid-utf8-head':
-      return one(Buffer.concat([b('GET /v1/ai_secret/'), Buffer.from([0xff, 0xfe, 0xc0, 0xaf]), b(` HTTP/1.1${crlf}host: x${crlf}${auth}${crlf}x-h: `), Buffer.from([0xed, 0xa0, 0x80, 0xff]), b(`${crlf}authorization: Bearer `), Buffer.from([0xc3, 0x28]), b(crlf + crlf)]))
+      return one(
+        Buffer.concat([
+          b('GET /v1/ai_secret/'),
+          Buffer.from([0xff, 0xfe, 0xc0, 0xaf]),
+          b(` HTTP/1.1${crlf}host: x${crlf}${auth}${crlf}x-h: `),
+          Buffer.from([0xed, 0xa0, 0x80, 0xff]),
+          b(`${crlf}authorization: Bearer `),
+          Buffer.from([0xc3, 0x28]),
+          b(crlf + crlf),
+        ]),
+      )
     case 'http10':
       return one(`GET /v1/ai_secret HTTP/1.0${crlf}${auth}${crlf}${crlf}`)
     case 'obs-fold':
-      return one(`GET /v1/ai_secret HTTP/1.1${crlf}host: x${crlf}authorization: Bearer${crlf} sk-mock-acme-owner${crlf}${crlf}`)
+      return one(
+        `GET /v1/ai_secret HTTP/1.1${crlf}host: x${crlf}authorization: Bearer${crlf} sk-mock-acme-owner${crlf}${crlf}`,
+      )
     default: {
       // chunked-over-limit: a body of 2 MiB in chunks by a good key: a complete 413, no broken pipe
       const chunk = Buffer.alloc(64 * 1024, 0x61)
-      const chunks: Buffer[] = [b(`POST /v1/ai_secret HTTP/1.1${crlf}host: x${crlf}authorization: Bearer sk-mock-acme-owner${crlf}content-type: application/json${crlf}transfer-encoding: chunked${crlf}connection: close${crlf}${crlf}`)]
+      const chunks: Buffer[] = [
+        b(
+          `POST /v1/ai_secret HTTP/1.1${crlf}host: x${crlf}authorization: Bearer sk-mock-acme-owner${crlf}content-type: application/json${crlf}transfer-encoding: chunked${crlf}connection: close${crlf}${crlf}`,
+        ),
+      ]
       chunks.push(b(`${(5).toString(16)}${crlf}["aaa${crlf}`))
-      for (let i = 0; i < 32; i++) chunks.push(Buffer.concat([b(`${chunk.length.toString(16)}${crlf}`), chunk, b(crlf)]))
+      for (let i = 0; i < 32; i++)
+        chunks.push(Buffer.concat([b(`${chunk.length.toString(16)}${crlf}`), chunk, b(crlf)]))
       chunks.push(b(`3${crlf}"]}${crlf}0${crlf}${crlf}`))
       return { family, chunks, answers: 1, end: false }
     }
@@ -587,7 +1042,8 @@ function record(stats: HostileStats, family: string, status: number | null) {
   stats.byStatus[k] = (stats.byStatus[k] ?? 0) + 1
 }
 
-const show = (req: HostileRequest) => `${req.family}: ${req.method} ${req.url.slice(0, 120)} ${JSON.stringify(req.headers).slice(0, 200)} ${(req.payload ?? '').toString().slice(0, 120)}`
+const show = (req: HostileRequest) =>
+  `${req.family}: ${req.method} ${req.url.slice(0, 120)} ${JSON.stringify(req.headers).slice(0, 200)} ${(req.payload ?? '').toString().slice(0, 120)}`
 
 export interface Sink {
   /** Searches an answer for secrets; returns descriptions of what leaked. */
@@ -595,7 +1051,14 @@ export interface Sink {
 }
 
 /** n generated requests through app.inject. */
-export async function injectRun(app: FastifyInstance, n: number, seed: number, ctx: Ctx, sink: Sink, stats = newHostileStats()): Promise<HostileStats> {
+export async function injectRun(
+  app: FastifyInstance,
+  n: number,
+  seed: number,
+  ctx: Ctx,
+  sink: Sink,
+  stats = newHostileStats(),
+): Promise<HostileStats> {
   const r = new Rng(seed)
   for (let i = 0; i < n; i++) {
     const req = hostileRequest(r, ctx)
@@ -615,19 +1078,39 @@ export async function injectRun(app: FastifyInstance, n: number, seed: number, c
     if (res.statusCode >= 500) stats.problems.push(`${res.statusCode} on ${show(req)}: ${res.body.slice(0, 200)}`)
     // CONTRACT 4: every answer carries its request id; errors come in the documented shapes.
     const type = String(res.headers['content-type'] ?? '')
-    if (typeof res.headers['x-request-id'] !== 'string') stats.problems.push(`no x-request-id${badPath(req.url) ? ' (a path Fastify cannot decode, or over maxParamLength)' : ''}: ${res.statusCode} ${type} on ${show(req)}: ${res.body.slice(0, 200)}`)
-    else if (res.statusCode >= 400 && req.method !== 'HEAD' && !(type === 'text/plain; charset=utf-8' || (type.startsWith('application/json') && res.body.startsWith('{"Code":"')))) {
-      stats.problems.push(`undocumented error shape: ${res.statusCode} ${type} on ${show(req)}: ${res.body.slice(0, 200)}`)
+    if (typeof res.headers['x-request-id'] !== 'string')
+      stats.problems.push(
+        `no x-request-id${badPath(req.url) ? ' (a path Fastify cannot decode, or over maxParamLength)' : ''}: ${res.statusCode} ${type} on ${show(req)}: ${res.body.slice(0, 200)}`,
+      )
+    else if (
+      res.statusCode >= 400 &&
+      req.method !== 'HEAD' &&
+      !(
+        type === 'text/plain; charset=utf-8' ||
+        (type.startsWith('application/json') && res.body.startsWith('{"Code":"'))
+      )
+    ) {
+      stats.problems.push(
+        `undocumented error shape: ${res.statusCode} ${type} on ${show(req)}: ${res.body.slice(0, 200)}`,
+      )
     }
     const wrong = req.expect?.(res.statusCode, res.body)
     if (wrong) stats.problems.push(`${wrong} on ${show(req)}: ${res.body.slice(0, 200)}`)
-    for (const leak of sink.check(`${JSON.stringify(res.headers)}\n${publicDocs(res.body)}`, `answer to ${req.family}`)) stats.problems.push(`LEAK ${leak} on ${show(req)}`)
+    for (const leak of sink.check(`${JSON.stringify(res.headers)}\n${publicDocs(res.body)}`, `answer to ${req.family}`))
+      stats.problems.push(`LEAK ${leak} on ${show(req)}`)
   }
   return stats
 }
 
 /** Runs raw cases against a listening server, `concurrency` sockets at a time. */
-export async function rawRun(port: number, cases: Iterable<RawCase & { expect?: HostileRequest['expect']; what?: string }>, concurrency: number, sink: Sink, stats = newHostileStats(), timeoutMs = 3000): Promise<HostileStats> {
+export async function rawRun(
+  port: number,
+  cases: Iterable<RawCase & { expect?: HostileRequest['expect']; what?: string }>,
+  concurrency: number,
+  sink: Sink,
+  stats = newHostileStats(),
+  timeoutMs = 3000,
+): Promise<HostileStats> {
   const it = cases[Symbol.iterator]()
   const worker = async () => {
     for (;;) {
@@ -651,12 +1134,15 @@ export async function rawRun(port: number, cases: Iterable<RawCase & { expect?: 
       if (answers.length === 0) {
         record(stats, c.family, null)
         stats.unanswered++
-        if (c.answers > 0 && c.expect !== undefined) stats.problems.push(`no answer (${how}) to ${c.family} ${c.what ?? ''}`)
+        if (c.answers > 0 && c.expect !== undefined)
+          stats.problems.push(`no answer (${how}) to ${c.family} ${c.what ?? ''}`)
       }
       for (const a of answers) {
         record(stats, c.family, a.status)
-        if (a.status >= 500) stats.problems.push(`${a.status} on raw ${c.family} ${c.what ?? ''}: ${a.body.slice(0, 200)}`)
-        for (const leak of sink.check(a.head + publicDocs(a.body), `raw answer to ${c.family}`)) stats.problems.push(`LEAK ${leak} on raw ${c.family}`)
+        if (a.status >= 500)
+          stats.problems.push(`${a.status} on raw ${c.family} ${c.what ?? ''}: ${a.body.slice(0, 200)}`)
+        for (const leak of sink.check(a.head + publicDocs(a.body), `raw answer to ${c.family}`))
+          stats.problems.push(`LEAK ${leak} on raw ${c.family}`)
       }
       if (c.expect !== undefined && answers[0] !== undefined) {
         const wrong = c.expect(answers[0].status, answers[0].body)
@@ -669,7 +1155,11 @@ export async function rawRun(port: number, cases: Iterable<RawCase & { expect?: 
 }
 
 /** Generated requests as raw bytes (each one's checks kept). */
-export function* requestCases(n: number, seed: number, ctx: Ctx): Generator<RawCase & { expect?: HostileRequest['expect']; what: string }> {
+export function* requestCases(
+  n: number,
+  seed: number,
+  ctx: Ctx,
+): Generator<RawCase & { expect?: HostileRequest['expect']; what: string }> {
   const r = new Rng(seed)
   for (let i = 0; i < n; i++) {
     const req = hostileRequest(r, ctx)
@@ -677,37 +1167,108 @@ export function* requestCases(n: number, seed: number, ctx: Ctx): Generator<RawC
   }
 }
 
-export function* brokenCases(n: number, seed: number, ctx: Ctx): Generator<RawCase & { expect?: HostileRequest['expect'] }> {
+export function* brokenCases(
+  n: number,
+  seed: number,
+  ctx: Ctx,
+): Generator<RawCase & { expect?: HostileRequest['expect'] }> {
   const r = new Rng(seed)
   for (let i = 0; i < n; i++) yield brokenHttp(r, ctx)
 }
 
 // --- afterwards: does it still answer correctly? ---------------------------------------------
 
-export type Send = (o: { method: string; url: string; headers: Record<string, string>; payload?: string }) => Promise<{ status: number; body: string }>
+export type Send = (o: {
+  method: string
+  url: string
+  headers: Record<string, string>
+  payload?: string
+}) => Promise<{ status: number; body: string }>
 
 /** A correct conversation with the mock, after whatever came before; returns what went wrong. */
 export async function canary(send: Send, tag: string): Promise<string[]> {
   const problems: string[] = []
   const owner = { authorization: 'Bearer sk-mock-acme-owner', 'content-type': 'application/json' }
   const name = `canary-${tag}`
-  const want = (what: string, got: { status: number; body: string }, status: number, test: (body: string) => boolean = () => true) => {
-    if (got.status !== status || !test(got.body)) problems.push(`canary ${what}: ${got.status} ${got.body.slice(0, 200)}`)
+  const want = (
+    what: string,
+    got: { status: number; body: string },
+    status: number,
+    test: (body: string) => boolean = () => true,
+  ) => {
+    if (got.status !== status || !test(got.body))
+      problems.push(`canary ${what}: ${got.status} ${got.body.slice(0, 200)}`)
   }
-  const created = await send({ method: 'POST', url: '/v1/ai_secret', headers: owner, payload: JSON.stringify({ name, type: 'openai', secret: 'sk-canary-value-Pq4Rw9' }) })
+  const created = await send({
+    method: 'POST',
+    url: '/v1/ai_secret',
+    headers: owner,
+    payload: JSON.stringify({ name, type: 'openai', secret: 'sk-canary-value-Pq4Rw9' }),
+  })
   want('create', created, 200, (b) => b.includes(`"name":"${name}"`) && b.includes('"preview_secret":"sk-...Rw9"'))
-  const id = created.status === 200 ? (JSON.parse(created.body) as { id: string }).id : '00000000-0000-4000-8000-000000000000'
-  want('get', await send({ method: 'GET', url: `/v1/ai_secret/${id}`, headers: { authorization: owner.authorization } }), 200, (b) => b.includes(id))
-  want('list', await send({ method: 'GET', url: `/v1/ai_secret?ai_secret_name=${name}`, headers: { authorization: owner.authorization } }), 200, (b) => (JSON.parse(b) as { objects: unknown[] }).objects.length === 1)
-  want('member delete', await send({ method: 'DELETE', url: '/v1/ai_secret', headers: { ...owner, authorization: 'Bearer sk-mock-acme-member' }, payload: JSON.stringify({ name }) }), 400, (b) => b.startsWith(`Missing delete access to ai_secret ${name}, or the ai_secret does not exist [`))
-  want('foreign org', await send({ method: 'DELETE', url: '/v1/ai_secret', headers: { ...owner, authorization: 'Bearer sk-mock-globex-only' }, payload: JSON.stringify({ name, org_name: 'acme' }) }), 403, (b) => b.includes('ForbiddenError'))
-  want('delete', await send({ method: 'DELETE', url: '/v1/ai_secret', headers: owner, payload: JSON.stringify({ name }) }), 200, (b) => b.includes(id))
-  want('delete again', await send({ method: 'DELETE', url: '/v1/ai_secret', headers: owner, payload: JSON.stringify({ name }) }), 400, (b) => b.startsWith(`Missing delete access to ai_secret ${name}, or the ai_secret does not exist [`))
-  want('unknown key', await send({ method: 'GET', url: '/v1/ai_secret', headers: { authorization: 'Bearer sk-nope' } }), 401)
+  const id =
+    created.status === 200 ? (JSON.parse(created.body) as { id: string }).id : '00000000-0000-4000-8000-000000000000'
+  want(
+    'get',
+    await send({ method: 'GET', url: `/v1/ai_secret/${id}`, headers: { authorization: owner.authorization } }),
+    200,
+    (b) => b.includes(id),
+  )
+  want(
+    'list',
+    await send({
+      method: 'GET',
+      url: `/v1/ai_secret?ai_secret_name=${name}`,
+      headers: { authorization: owner.authorization },
+    }),
+    200,
+    (b) => (JSON.parse(b) as { objects: unknown[] }).objects.length === 1,
+  )
+  want(
+    'member delete',
+    await send({
+      method: 'DELETE',
+      url: '/v1/ai_secret',
+      headers: { ...owner, authorization: 'Bearer sk-mock-acme-member' },
+      payload: JSON.stringify({ name }),
+    }),
+    400,
+    (b) => b.startsWith(`Missing delete access to ai_secret ${name}, or the ai_secret does not exist [`),
+  )
+  want(
+    'foreign org',
+    await send({
+      method: 'DELETE',
+      url: '/v1/ai_secret',
+      headers: { ...owner, authorization: 'Bearer sk-mock-globex-only' },
+      payload: JSON.stringify({ name, org_name: 'acme' }),
+    }),
+    403,
+    (b) => b.includes('ForbiddenError'),
+  )
+  want(
+    'delete',
+    await send({ method: 'DELETE', url: '/v1/ai_secret', headers: owner, payload: JSON.stringify({ name }) }),
+    200,
+    (b) => b.includes(id),
+  )
+  want(
+    'delete again',
+    await send({ method: 'DELETE', url: '/v1/ai_secret', headers: owner, payload: JSON.stringify({ name }) }),
+    400,
+    (b) => b.startsWith(`Missing delete access to ai_secret ${name}, or the ai_secret does not exist [`),
+  )
+  want(
+    'unknown key',
+    await send({ method: 'GET', url: '/v1/ai_secret', headers: { authorization: 'Bearer sk-nope' } }),
+    401,
+  )
   return problems
 }
 
-export const injectSend = (app: FastifyInstance): Send => async (o) => {
-  const res = await app.inject({ method: o.method as 'GET', url: o.url, headers: o.headers, payload: o.payload })
-  return { status: res.statusCode, body: res.body }
-}
+export const injectSend =
+  (app: FastifyInstance): Send =>
+  async (o) => {
+    const res = await app.inject({ method: o.method as 'GET', url: o.url, headers: o.headers, payload: o.payload })
+    return { status: res.statusCode, body: res.body }
+  }

@@ -16,7 +16,14 @@ export function expandBuffers(text: string): string {
   if (!text.includes('"Buffer"')) return text
   let out = text
   for (const m of text.matchAll(/"type":"Buffer","data":\[([\d,]*)\]/g)) {
-    out += '\n' + Buffer.from(m[1]!.split(',').filter((x) => x !== '').map(Number)).toString('latin1')
+    out +=
+      '\n' +
+      Buffer.from(
+        m[1]!
+          .split(',')
+          .filter((x) => x !== '')
+          .map(Number),
+      ).toString('latin1')
   }
   return out
 }
@@ -61,7 +68,11 @@ export class LeakWatch {
       if (i === -1) continue
       // Found only in the bytes of a logged Buffer (Node's err.rawPacket of a request it could not parse)?
       const inBuffer = i >= text.length ? ' (in a logged Buffer: err.rawPacket)' : ''
-      const leak = { what, where: where + inBuffer, excerpt: hay.slice(Math.max(0, i - 60), i + value.length + 20).replace(value, '<<LEAK>>') }
+      const leak = {
+        what,
+        where: where + inBuffer,
+        excerpt: hay.slice(Math.max(0, i - 60), i + value.length + 20).replace(value, '<<LEAK>>'),
+      }
       found.push(leak)
       this.total++
       if (inBuffer !== '') this.inBuffers++

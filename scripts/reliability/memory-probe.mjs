@@ -12,5 +12,8 @@ if (typeof globalThis.gc !== 'function') throw new Error('memory-probe: run node
 process.on('SIGUSR2', () => {
   globalThis.gc()
   const m = process.memoryUsage()
-  appendFileSync(file, `${JSON.stringify({ at: Date.now(), rss: m.rss, heapTotal: m.heapTotal, heapUsed: m.heapUsed, external: m.external })}\n`)
+  appendFileSync(
+    file,
+    `${JSON.stringify({ at: Date.now(), rss: m.rss, heapTotal: m.heapTotal, heapUsed: m.heapUsed, external: m.external })}\n`,
+  )
 })

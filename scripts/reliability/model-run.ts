@@ -8,7 +8,17 @@ import type { Test } from 'tap'
 import { buildApp } from '../../src/app.js'
 import { checkUpstream } from '../../test/helper.js'
 import { LeakWatch } from './leaks.js'
-import { JWT_SECRET, newStats, reseed, runScenario, scenarioArb, seedOf, type Exec, type RunStats, type Scenario } from './model.js'
+import {
+  JWT_SECRET,
+  newStats,
+  reseed,
+  runScenario,
+  scenarioArb,
+  seedOf,
+  type Exec,
+  type RunStats,
+  type Scenario,
+} from './model.js'
 
 export interface CampaignOptions {
   runs: number
@@ -33,14 +43,22 @@ export interface CampaignResult {
 
 /** Collects what checkUpstream finds instead of failing a tap test at once (fast-check shrinks first). */
 function upstreamSink(problems: string[]): Test {
-  return { fail: (msg: string, extra?: unknown) => problems.push(`upstream: ${msg} ${extra === undefined ? '' : JSON.stringify(extra).slice(0, 400)}`) } as unknown as Test
+  return {
+    fail: (msg: string, extra?: unknown) =>
+      problems.push(`upstream: ${msg} ${extra === undefined ? '' : JSON.stringify(extra).slice(0, 400)}`),
+  } as unknown as Test
 }
 
 export async function modelCampaign(opts: CampaignOptions): Promise<CampaignResult> {
   const began = Date.now()
   const lines: string[] = []
   // Everything at trace level goes through the secrets check.
-  const stream = new Writable({ write: (chunk, _enc, cb) => (lines.push(String(chunk)), cb()) })
+  const stream = new Writable({
+    write: (chunk, _enc, cb) => {
+      lines.push(String(chunk))
+      cb()
+    },
+  })
   const logger = { level: 'trace', stream }
   const base = { db: ':memory:', deterministic: true, jwtSecret: JWT_SECRET, docs: false, logger }
   const app = await buildApp({ ...base, seed: false })
@@ -71,7 +89,8 @@ export async function modelCampaign(opts: CampaignOptions): Promise<CampaignResu
       if (journal) {
         journalChecks++
         const entries = await target.inject({ method: 'GET', url: '/_mock/requests' })
-        for (const leak of leaks.check(entries.body, 'journal')) problems.push(`LEAK in the journal: ${leak.what}: ${leak.excerpt}`)
+        for (const leak of leaks.check(entries.body, 'journal'))
+          problems.push(`LEAK in the journal: ${leak.what}: ${leak.excerpt}`)
         await target.inject({ method: 'DELETE', url: '/_mock/requests' })
       }
     } finally {
@@ -79,7 +98,8 @@ export async function modelCampaign(opts: CampaignOptions): Promise<CampaignResu
     }
     for (const line of lines.splice(0)) {
       logLines++
-      for (const leak of leaks.check(line, 'log line')) problems.push(`LEAK in a log line: ${leak.what}: ${leak.excerpt}`)
+      for (const leak of leaks.check(line, 'log line'))
+        problems.push(`LEAK in a log line: ${leak.what}: ${leak.excerpt}`)
     }
     if (opts.progress !== undefined && scenarios % opts.progress.every === 0) opts.progress.report(scenarios, stats)
     if (problems.length > 0) throw new Error(problems.join('\n'))

@@ -22,7 +22,7 @@ import type { FastifyInstance } from 'fastify'
 import { DETERMINISTIC_EPOCH } from '../../src/clock.js'
 import { signJwt } from '../../src/jwt.js'
 import { applySeed } from '../../src/seed.js'
-import { LeakWatch } from './leaks.js'
+import type { LeakWatch } from './leaks.js'
 
 export const JWT_SECRET = 'reliability-jwt-secret-7f3a'
 
@@ -30,18 +30,48 @@ export const JWT_SECRET = 'reliability-jwt-secret-7f3a'
 
 const ORG_NAMES = ['acme', 'globex', 'initech', 'umbrella corp', 'o-5', 'Zeta']
 /** Few names, so that operations collide; quotes, unicode, SQL and control characters are data. */
-const SECRET_NAMES = ['OPENAI_API_KEY', 'A', 'b', 'name with space', 'ключ 🔑', "it's \"quoted\"", "x'; DROP TABLE ai_secrets; --", 'tab\there', 'ctl\u0001\u001f\u007f', '%_*', 'lone \ud800']
+const SECRET_NAMES = [
+  'OPENAI_API_KEY',
+  'A',
+  'b',
+  'name with space',
+  'ключ 🔑',
+  'it\'s "quoted"',
+  "x'; DROP TABLE ai_secrets; --",
+  'tab\there',
+  'ctl\u0001\u001f\u007f',
+  '%_*',
+  'lone \ud800',
+]
 /** JSON can write a lone surrogate ("\ud800"); it is not Unicode, and a body holding one is refused. */
 const LONE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/
-const NOT_UNICODE = (at: string) => `Invalid JSON in request body: a string at ${at} holds half of a UTF-16 surrogate pair (a lone surrogate), which is not Unicode`
+const NOT_UNICODE = (at: string) =>
+  `Invalid JSON in request body: a string at ${at} holds half of a UTF-16 surrogate pair (a lone surrogate), which is not Unicode`
 const TYPES = ['openai', 'anthropic', 'azure', 'mistral']
-const METADATA: Json[] = [{}, { a: 1 }, { a: { b: 2 } }, { a: { c: [1, 2] } }, { team: 'ml', a: null }, { nested: { deep: { x: 'y' } } }]
-const BAD_IDS = ['not-a-uuid', '123', 'null', "' OR 1=1 --", '00000000-0000-4000-8000-00000000000g', '{00000000-0000-4000-8000-000000000000}']
+const METADATA: Json[] = [
+  {},
+  { a: 1 },
+  { a: { b: 2 } },
+  { a: { c: [1, 2] } },
+  { team: 'ml', a: null },
+  { nested: { deep: { x: 'y' } } },
+]
+const BAD_IDS = [
+  'not-a-uuid',
+  '123',
+  'null',
+  "' OR 1=1 --",
+  '00000000-0000-4000-8000-00000000000g',
+  '{00000000-0000-4000-8000-000000000000}',
+]
 const RANDOM_ID = '7e57a000-dead-4bee-8f00-c0ffee000001'
 const MAX_KEYS = 7
 
 /** Fixed per index, so that the same key string names different users in successive scenarios (the principal cache must follow). */
-const KEY_TOKENS = Array.from({ length: MAX_KEYS }, (_, i) => `sk-rel-${i}-${'Q7x2Lm9Wp4Zt'.slice(i) + 'Kd8Rv3Nc'.slice(0, i)}`)
+const KEY_TOKENS = Array.from(
+  { length: MAX_KEYS },
+  (_, i) => `sk-rel-${i}-${'Q7x2Lm9Wp4Zt'.slice(i) + 'Kd8Rv3Nc'.slice(0, i)}`,
+)
 
 type Json = Record<string, unknown>
 
@@ -49,10 +79,24 @@ type Json = Record<string, unknown>
 
 type Membership = 'none' | 'owner' | 'member'
 /** again: the key of the previous request, as one client's loop would go on with it. */
-type KeyRef = { k: 'key'; i: number } | { k: 'jwt'; i: number } | { k: 'none' } | { k: 'basic' } | { k: 'unknown' } | { k: 'badjwt' } | { k: 'stale' } | { k: 'again' }
+type KeyRef =
+  | { k: 'key'; i: number }
+  | { k: 'jwt'; i: number }
+  | { k: 'none' }
+  | { k: 'basic' }
+  | { k: 'unknown' }
+  | { k: 'badjwt' }
+  | { k: 'stale' }
+  | { k: 'again' }
 type OrgRef = { k: 'absent' } | { k: 'null' } | { k: 'org'; i: number } | { k: 'unknown' }
 /** pageFirst / pageLast: the first or last id of the last list answered (the official clients' cursors). */
-type IdRef = { k: 'known'; i: number } | { k: 'upper'; i: number } | { k: 'random' } | { k: 'bad'; i: number } | { k: 'pageFirst' } | { k: 'pageLast' }
+type IdRef =
+  | { k: 'known'; i: number }
+  | { k: 'upper'; i: number }
+  | { k: 'random' }
+  | { k: 'bad'; i: number }
+  | { k: 'pageFirst' }
+  | { k: 'pageLast' }
 type SecretRef = 'absent' | 'null' | 'long' | 'short' | 'empty' | 'unicode'
 type Opt<T> = { k: 'absent' } | { k: 'null' } | { k: 'v'; v: T }
 
@@ -68,8 +112,26 @@ export interface FaultSpec {
 
 /** `hdr`: the x-bt-org-name header (absent, empty, an organization, or an unknown one). */
 export type Op =
-  | { kind: 'create' | 'put'; key: KeyRef; name: string; org: OrgRef; hdr: OrgRef; type: Opt<string>; secret: SecretRef; metadata: Opt<Json> }
-  | { kind: 'patch'; key: KeyRef; id: IdRef; hdr: OrgRef; name: Opt<string>; type: Opt<string>; secret: SecretRef; metadata: Opt<Json> }
+  | {
+      kind: 'create' | 'put'
+      key: KeyRef
+      name: string
+      org: OrgRef
+      hdr: OrgRef
+      type: Opt<string>
+      secret: SecretRef
+      metadata: Opt<Json>
+    }
+  | {
+      kind: 'patch'
+      key: KeyRef
+      id: IdRef
+      hdr: OrgRef
+      name: Opt<string>
+      type: Opt<string>
+      secret: SecretRef
+      metadata: Opt<Json>
+    }
   | { kind: 'get' | 'deleteId'; key: KeyRef; id: IdRef; hdr: OrgRef }
   | { kind: 'deleteName'; key: KeyRef; name: string; org: OrgRef; hdr: OrgRef }
   | {
@@ -114,7 +176,17 @@ const keyArb: fc.Arbitrary<KeyRef> = fc.oneof(
   { weight: 10, arbitrary: fc.nat(MAX_KEYS - 1).map((i) => ({ k: 'key', i }) as const) },
   { weight: 5, arbitrary: fc.constant({ k: 'again' } as const) },
   { weight: 2, arbitrary: fc.nat(3).map((i) => ({ k: 'jwt', i }) as const) },
-  { weight: 1, arbitrary: fc.constantFrom<KeyRef>({ k: 'none' }, { k: 'basic' }, { k: 'unknown' }, { k: 'badjwt' }, { k: 'stale' }, { k: 'stale' }) },
+  {
+    weight: 1,
+    arbitrary: fc.constantFrom<KeyRef>(
+      { k: 'none' },
+      { k: 'basic' },
+      { k: 'unknown' },
+      { k: 'badjwt' },
+      { k: 'stale' },
+      { k: 'stale' },
+    ),
+  },
 )
 const orgArb: fc.Arbitrary<OrgRef> = fc.oneof(
   { weight: 3, arbitrary: fc.constant({ k: 'absent' } as const) },
@@ -139,13 +211,29 @@ const idArb: fc.Arbitrary<IdRef> = fc.oneof(
 const nameArb = fc.constantFrom(...SECRET_NAMES)
 const typeArb = fc.constantFrom(...TYPES)
 const metaArb = fc.constantFrom(...METADATA)
-const secretArb = fc.constantFrom<SecretRef>('absent', 'absent', 'null', 'long', 'long', 'long', 'short', 'empty', 'unicode')
+const secretArb = fc.constantFrom<SecretRef>(
+  'absent',
+  'absent',
+  'null',
+  'long',
+  'long',
+  'long',
+  'short',
+  'empty',
+  'unicode',
+)
 
 const worldArb: fc.Arbitrary<WorldSpec> = fc
   .record({
     orgs: fc.shuffledSubarray(ORG_NAMES, { minLength: 1, maxLength: 4 }),
-    users: fc.array(fc.array(fc.constantFrom<Membership>('none', 'owner', 'owner', 'member'), { minLength: 4, maxLength: 4 }), { minLength: 1, maxLength: 4 }),
-    keys: fc.array(fc.record({ user: fc.nat(3), scope: fc.option(fc.nat(3), { nil: null, freq: 2 }) }), { minLength: 1, maxLength: MAX_KEYS }),
+    users: fc.array(
+      fc.array(fc.constantFrom<Membership>('none', 'owner', 'owner', 'member'), { minLength: 4, maxLength: 4 }),
+      { minLength: 1, maxLength: 4 },
+    ),
+    keys: fc.array(fc.record({ user: fc.nat(3), scope: fc.option(fc.nat(3), { nil: null, freq: 2 }) }), {
+      minLength: 1,
+      maxLength: MAX_KEYS,
+    }),
     secrets: fc.array(
       fc.record({
         org: fc.nat(3),
@@ -173,7 +261,9 @@ const worldArb: fc.Arbitrary<WorldSpec> = fc
       .filter((s) => !LONE.test(s.name))
       .filter((s) => {
         const id = `${s.org}\u0000${s.name}`
-        return seen.has(id) ? false : (seen.add(id), true)
+        if (seen.has(id)) return false
+        seen.add(id)
+        return true
       })
     return { orgs: w.orgs, users, keys, secrets }
   })
@@ -183,7 +273,10 @@ const faultArb: fc.Arbitrary<FaultSpec> = fc.record({
   path: fc.constantFrom<FaultSpec['path']>(null, null, '/v1/ai_secret', '/v1/ai_secret/*'),
   when: fc.constantFrom<FaultSpec['when']>('before', 'after', 'after'),
   action: fc.oneof(
-    { weight: 4, arbitrary: fc.constantFrom(500, 503, 429, 409, 403, 502).map((status) => ({ k: 'status', status }) as const) },
+    {
+      weight: 4,
+      arbitrary: fc.constantFrom(500, 503, 429, 409, 403, 502).map((status) => ({ k: 'status', status }) as const),
+    },
     { weight: 1, arbitrary: fc.constant({ k: 'drop' } as const) },
   ),
   times: fc.option(fc.integer({ min: 1, max: 3 }), { nil: null, freq: 6 }),
@@ -191,13 +284,62 @@ const faultArb: fc.Arbitrary<FaultSpec> = fc.record({
 })
 
 const opArb: fc.Arbitrary<Op> = fc.oneof(
-  { weight: 4, arbitrary: fc.record({ kind: fc.constantFrom('create' as const, 'put' as const), key: keyArb, name: nameArb, org: orgArb, hdr: hdrArb, type: opt(typeArb), secret: secretArb, metadata: opt(metaArb) }) },
-  { weight: 3, arbitrary: fc.record({ kind: fc.constant('patch' as const), key: keyArb, id: idArb, hdr: hdrArb, name: opt(nameArb), type: opt(typeArb), secret: secretArb, metadata: opt(metaArb) }) },
-  { weight: 4, arbitrary: fc.record({ kind: fc.constantFrom('get' as const, 'deleteId' as const, 'deleteId' as const), key: keyArb, id: idArb, hdr: hdrArb }) },
-  { weight: 4, arbitrary: fc.record({ kind: fc.constant('deleteName' as const), key: keyArb, name: nameArb, org: orgArb, hdr: hdrArb }) },
+  {
+    weight: 4,
+    arbitrary: fc.record({
+      kind: fc.constantFrom('create' as const, 'put' as const),
+      key: keyArb,
+      name: nameArb,
+      org: orgArb,
+      hdr: hdrArb,
+      type: opt(typeArb),
+      secret: secretArb,
+      metadata: opt(metaArb),
+    }),
+  },
+  {
+    weight: 3,
+    arbitrary: fc.record({
+      kind: fc.constant('patch' as const),
+      key: keyArb,
+      id: idArb,
+      hdr: hdrArb,
+      name: opt(nameArb),
+      type: opt(typeArb),
+      secret: secretArb,
+      metadata: opt(metaArb),
+    }),
+  },
+  {
+    weight: 4,
+    arbitrary: fc.record({
+      kind: fc.constantFrom('get' as const, 'deleteId' as const, 'deleteId' as const),
+      key: keyArb,
+      id: idArb,
+      hdr: hdrArb,
+    }),
+  },
+  {
+    weight: 4,
+    arbitrary: fc.record({
+      kind: fc.constant('deleteName' as const),
+      key: keyArb,
+      name: nameArb,
+      org: orgArb,
+      hdr: hdrArb,
+    }),
+  },
   { weight: 1, arbitrary: faultArb.map((rule) => ({ kind: 'fault', rule }) as const) },
   // The delete inside a list-and-delete loop: a secret of the page just listed.
-  { weight: 2, arbitrary: fc.record({ kind: fc.constant('deleteId' as const), key: keyArb, id: fc.constantFrom<IdRef>({ k: 'pageFirst' }, { k: 'pageLast' }), hdr: hdrArb }) },
+  {
+    weight: 2,
+    arbitrary: fc.record({
+      kind: fc.constant('deleteId' as const),
+      key: keyArb,
+      id: fc.constantFrom<IdRef>({ k: 'pageFirst' }, { k: 'pageLast' }),
+      hdr: hdrArb,
+    }),
+  },
   {
     weight: 4,
     arbitrary: fc.record({
@@ -208,11 +350,23 @@ const opArb: fc.Arbitrary<Op> = fc.oneof(
       name: fc.option(nameArb, { nil: null, freq: 3 }),
       types: fc.option(fc.uniqueArray(typeArb, { minLength: 1, maxLength: 2 }), { nil: null, freq: 3 }),
       limit: fc.option(fc.nat(4), { nil: null, freq: 2 }),
-      ids: fc.option(fc.array(idArb.filter((r) => r.k !== 'bad'), { minLength: 1, maxLength: 3 }), { nil: null, freq: 4 }),
+      ids: fc.option(
+        fc.array(
+          idArb.filter((r) => r.k !== 'bad'),
+          { minLength: 1, maxLength: 3 },
+        ),
+        { nil: null, freq: 4 },
+      ),
       // Mostly as the official clients page: after the last id, or (backwards) before the first.
       cursor: fc.option(
         fc.oneof(
-          { weight: 2, arbitrary: fc.record({ param: fc.constantFrom('starting_after' as const, 'ending_before' as const), id: idArb.filter((r) => r.k !== 'bad') }) },
+          {
+            weight: 2,
+            arbitrary: fc.record({
+              param: fc.constantFrom('starting_after' as const, 'ending_before' as const),
+              id: idArb.filter((r) => r.k !== 'bad'),
+            }),
+          },
           { weight: 2, arbitrary: fc.constant({ param: 'starting_after' as const, id: { k: 'pageLast' } as const }) },
           { weight: 1, arbitrary: fc.constant({ param: 'ending_before' as const, id: { k: 'pageFirst' } as const }) },
         ),
@@ -221,7 +375,10 @@ const opArb: fc.Arbitrary<Op> = fc.oneof(
       bothCursors: fc.nat(9).map((x) => x === 0),
     }),
   },
-  { weight: 1, arbitrary: fc.record({ kind: fc.constant('invalid' as const), key: keyArb, variant: fc.nat(8), id: idArb }) },
+  {
+    weight: 1,
+    arbitrary: fc.record({ kind: fc.constant('invalid' as const), key: keyArb, variant: fc.nat(8), id: idArb }),
+  },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant('tick' as const), ms: fc.integer({ min: 1, max: 3000 }) }) },
 )
 
@@ -241,16 +398,36 @@ const cleanUpArb: fc.Arbitrary<Op[]> = fc
   .map(({ key, hdr, limit, pages, backwards }) => {
     const ops: Op[] = []
     for (let page = 0; page < pages; page++) {
-      const cursor = page === 0 ? null : backwards ? { param: 'ending_before' as const, id: { k: 'pageFirst' } as const } : { param: 'starting_after' as const, id: { k: 'pageLast' } as const }
-      ops.push({ kind: 'list', key: page === 0 ? key : { k: 'again' }, org: { k: 'absent' }, hdr, name: null, types: null, limit, ids: null, cursor, bothCursors: false })
-      for (const id of [{ k: 'pageFirst' }, { k: 'pageLast' }] as const) ops.push({ kind: 'deleteId', key: { k: 'again' }, id, hdr })
+      const cursor =
+        page === 0
+          ? null
+          : backwards
+            ? { param: 'ending_before' as const, id: { k: 'pageFirst' } as const }
+            : { param: 'starting_after' as const, id: { k: 'pageLast' } as const }
+      ops.push({
+        kind: 'list',
+        key: page === 0 ? key : { k: 'again' },
+        org: { k: 'absent' },
+        hdr,
+        name: null,
+        types: null,
+        limit,
+        ids: null,
+        cursor,
+        bothCursors: false,
+      })
+      for (const id of [{ k: 'pageFirst' }, { k: 'pageLast' }] as const)
+        ops.push({ kind: 'deleteId', key: { k: 'again' }, id, hdr })
     }
     return ops
   })
 
 export function scenarioArb(maxOps = 30): fc.Arbitrary<Scenario> {
   const step = fc.oneof({ weight: 15, arbitrary: opArb.map((op) => [op]) }, { weight: 1, arbitrary: cleanUpArb })
-  return fc.record({ world: worldArb, ops: fc.array(step, { minLength: 1, maxLength: maxOps, size: 'max' }).map((steps) => steps.flat()) })
+  return fc.record({
+    world: worldArb,
+    ops: fc.array(step, { minLength: 1, maxLength: maxOps, size: 'max' }).map((steps) => steps.flat()),
+  })
 }
 
 // --- the world as the rules see it ----------------------------------------------------
@@ -267,7 +444,9 @@ interface Principal {
   email: string
   orgs: OrgAccess[]
 }
-type AuthResult = { ok: true; p: Principal; header: string | undefined } | { ok: false; message: string; header: string | undefined }
+type AuthResult =
+  | { ok: true; p: Principal; header: string | undefined }
+  | { ok: false; message: string; header: string | undefined }
 
 const hex = (n: number, width = 12) => n.toString(16).padStart(width, '0')
 const orgId = (i: number) => `0a000000-0000-4000-8000-${hex(i)}`
@@ -319,7 +498,11 @@ export class World {
         id: userId(i),
         memberships: Object.fromEntries(ms.flatMap((m, o) => (m === 'none' ? [] : [[s.orgs[o]!, m]]))),
       })),
-      api_keys: s.keys.map((k, i) => ({ key: KEY_TOKENS[i]!, user: this.email(k.user), ...(k.scope === null ? {} : { org: s.orgs[k.scope]! }) })),
+      api_keys: s.keys.map((k, i) => ({
+        key: KEY_TOKENS[i]!,
+        user: this.email(k.user),
+        ...(k.scope === null ? {} : { org: s.orgs[k.scope]! }),
+      })),
       ai_secrets: s.secrets.map((x, j) => ({
         org: s.orgs[x.org]!,
         name: x.name,
@@ -333,7 +516,9 @@ export class World {
   }
 
   private principalOf(user: number, scope: number | null): Principal {
-    const orgs = this.spec.users[user]!.flatMap((m, i) => (m === 'none' || (scope !== null && scope !== i) ? [] : [{ i, id: orgId(i), name: this.spec.orgs[i]!, role: m }]))
+    const orgs = this.spec.users[user]!.flatMap((m, i) =>
+      m === 'none' || (scope !== null && scope !== i) ? [] : [{ i, id: orgId(i), name: this.spec.orgs[i]!, role: m }],
+    )
     // The key's organizations are listed by name (ASCII names: the byte order is the JS order).
     orgs.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
     return { userId: userId(user), email: this.email(user), orgs }
@@ -342,13 +527,25 @@ export class World {
   authenticate(ref: KeyRef): AuthResult {
     switch (ref.k) {
       case 'none':
-        return { ok: false, header: undefined, message: 'Missing Authorization header: pass your API key as `Authorization: Bearer <api key>`' }
+        return {
+          ok: false,
+          header: undefined,
+          message: 'Missing Authorization header: pass your API key as `Authorization: Bearer <api key>`',
+        }
       case 'basic':
-        return { ok: false, header: 'Basic dXNlcjpzZWNyZXQtcGFzc3dvcmQ=', message: 'Invalid Authorization header: expected `Authorization: Bearer <api key>`' }
+        return {
+          ok: false,
+          header: 'Basic dXNlcjpzZWNyZXQtcGFzc3dvcmQ=',
+          message: 'Invalid Authorization header: expected `Authorization: Bearer <api key>`',
+        }
       case 'unknown':
         return { ok: false, header: 'Bearer sk-rel-unknown-Mv3Qk8Zp', message: 'Invalid API key' }
       case 'badjwt':
-        return { ok: false, header: `Bearer ${signJwt({ email: this.email(0) }, 'not-the-secret')}`, message: 'Invalid token: bad signature' }
+        return {
+          ok: false,
+          header: `Bearer ${signJwt({ email: this.email(0) }, 'not-the-secret')}`,
+          message: 'Invalid token: bad signature',
+        }
       case 'key': {
         const i = ref.i % this.spec.keys.length
         const key = this.spec.keys[i]!
@@ -356,7 +553,11 @@ export class World {
       }
       case 'stale':
         // A key string of an earlier scenario, not seeded in this one (or a plain unknown key).
-        return { ok: false, header: `Bearer ${KEY_TOKENS[this.spec.keys.length] ?? 'sk-rel-unknown-Mv3Qk8Zp'}`, message: 'Invalid API key' }
+        return {
+          ok: false,
+          header: `Bearer ${KEY_TOKENS[this.spec.keys.length] ?? 'sk-rel-unknown-Mv3Qk8Zp'}`,
+          message: 'Invalid API key',
+        }
       case 'jwt': {
         const u = ref.i % this.spec.users.length
         return { ok: true, header: `Bearer ${this.jwts[u]}`, p: this.principalOf(u, null) }
@@ -515,7 +716,11 @@ export class Model {
     if (orgName === undefined || orgName === null) return fromHeader
     if (fromHeader !== null && fromHeader !== orgName) {
       this.notes.push('x-bt-org-name conflict')
-      throw refuse(400, 'text', `The x-bt-org-name header (${fromHeader}) and org_name (${orgName}) name different organizations`)
+      throw refuse(
+        400,
+        'text',
+        `The x-bt-org-name header (${fromHeader}) and org_name (${orgName}) name different organizations`,
+      )
     }
     return orgName
   }
@@ -529,11 +734,19 @@ export class Model {
 
   /** The server's pipeline (FaultStore.match): what the rules do to a request by method and path. */
   pipeline(method: string, path: string): { before: MPhase | null; after: MPhase | null; acted: MActed[] } {
-    const out: { before: MPhase | null; after: MPhase | null; acted: MActed[] } = { before: null, after: null, acted: [] }
+    const out: { before: MPhase | null; after: MPhase | null; acted: MActed[] } = {
+      before: null,
+      after: null,
+      acted: [],
+    }
     for (const r of this.rules) {
       const { spec } = r
       if (spec.method !== null && spec.method !== method) continue
-      if (spec.path !== null && !(spec.path.endsWith('*') ? path.startsWith(spec.path.slice(0, -1)) : path === spec.path)) continue
+      if (
+        spec.path !== null &&
+        !(spec.path.endsWith('*') ? path.startsWith(spec.path.slice(0, -1)) : path === spec.path)
+      )
+        continue
       r.matched++
       if (r.matched <= spec.after || (spec.times !== null && r.applied >= spec.times)) continue
       r.applied++
@@ -567,11 +780,21 @@ export class Model {
     if (typeof name === 'string') {
       const org = p.orgs.find((o) => o.name === name)
       // Alike whether or not the organization exists.
-      if (org === undefined) throw refuse(403, 'forbidden', `Missing read access to organization ${name}, or the organization does not exist`)
+      if (org === undefined)
+        throw refuse(
+          403,
+          'forbidden',
+          `Missing read access to organization ${name}, or the organization does not exist`,
+        )
       return org
     }
     if (p.orgs.length === 0) throw refuse(403, 'forbidden', 'Your API key does not belong to any organization')
-    if (p.orgs.length > 1) throw refuse(400, 'text', `Your API key belongs to multiple organizations (${p.orgs.map((o) => o.name).join(', ')}): specify org_name to choose one`)
+    if (p.orgs.length > 1)
+      throw refuse(
+        400,
+        'text',
+        `Your API key belongs to multiple organizations (${p.orgs.map((o) => o.name).join(', ')}): specify org_name to choose one`,
+      )
     return p.orgs[0]!
   }
 
@@ -601,13 +824,19 @@ export class Model {
    * in the organization the x-bt-org-name header names if it names one (403 if the key does
    * not span that one).
    */
-  private visible(p: Principal, id: string, action: 'read' | 'update' | 'delete', hdr: OrgRef): { s: MSecret; org: OrgAccess } {
+  private visible(
+    p: Principal,
+    id: string,
+    action: 'read' | 'update' | 'delete',
+    hdr: OrgRef,
+  ): { s: MSecret; org: OrgAccess } {
     const named = this.requested(undefined, hdr)
     const orgs = named === null ? p.orgs : [this.resolveOrg(p, named)]
     const s = this.byId(id)
     const org = s === undefined ? undefined : orgs.find((o) => o.i === s.org)
     if (s === undefined || org === undefined || (action !== 'read' && org.role !== 'owner')) {
-      if (action === 'read') throw refuse(403, 'forbidden', `Missing read access to ai_secret id ${id}, or the ai_secret does not exist`)
+      if (action === 'read')
+        throw refuse(403, 'forbidden', `Missing read access to ai_secret id ${id}, or the ai_secret does not exist`)
       throw refuse(400, 'text', `Missing ${action} access to ai_secret id ${id}, or the ai_secret does not exist`)
     }
     return { s, org }
@@ -633,12 +862,14 @@ export class Model {
       case 'put': {
         if (LONE.test(op.name)) throw refuse(400, 'text', NOT_UNICODE('name'))
         const org = this.resolveOrg(p, this.requested(this.orgName(op.org), op.hdr))
-        if (org.role !== 'owner') throw refuse(403, 'forbidden', `Missing create access to ai_secret ${op.name} in organization ${org.name}`)
+        if (org.role !== 'owner')
+          throw refuse(403, 'forbidden', `Missing create access to ai_secret ${op.name} in organization ${org.name}`)
         const secret = secretValue(op.secret, n)
         const type = op.type.k === 'v' ? op.type.v : null
         const metadata = op.metadata.k === 'v' ? structuredClone(op.metadata.v) : null
         const found = this.byName(org.i, op.name)
-        if (found !== undefined && op.kind === 'create') return { status: 200, kind: 'record', record: copy(found), foundExisting: true }
+        if (found !== undefined && op.kind === 'create')
+          return { status: 200, kind: 'record', record: copy(found), foundExisting: true }
         if (found !== undefined) {
           // PUT replaces the record of that name, keeping its id and created; an omitted secret stays.
           found.type = type
@@ -671,7 +902,8 @@ export class Model {
         const org = this.resolveOrg(p, this.requested(this.orgName(op.org), op.hdr))
         const found = this.byName(org.i, op.name)
         // Absent and not allowed read the same.
-        if (found === undefined || org.role !== 'owner') throw refuse(400, 'text', `Missing delete access to ai_secret ${op.name}, or the ai_secret does not exist`)
+        if (found === undefined || org.role !== 'owner')
+          throw refuse(400, 'text', `Missing delete access to ai_secret ${op.name}, or the ai_secret does not exist`)
         this.remove(found)
         return { status: 200, kind: 'record', record: copy(found) }
       }
@@ -694,7 +926,8 @@ export class Model {
         this.checkId(id)
         const { s, org } = this.visible(p, id, 'update', op.hdr)
         const name = op.name.k === 'v' ? op.name.v : s.name
-        if (name !== s.name && this.byName(org.i, name) !== undefined) throw refuse(400, 'text', `An ai_secret named ${name} already exists in organization ${org.name}`)
+        if (name !== s.name && this.byName(org.i, name) !== undefined)
+          throw refuse(400, 'text', `An ai_secret named ${name} already exists in organization ${org.name}`)
         // Upstream: no removing fields or setting them to null: a null field is left as it is.
         s.name = name
         if (op.type.k === 'v') s.type = op.type.v
@@ -723,12 +956,17 @@ export class Model {
             at = this.deleted.get(id.toLowerCase())
             if (at !== undefined && inOrgs(at)) this.notes.push('cursor of a deleted secret')
           }
-          if (at === undefined || !inOrgs(at)) throw refuse(400, 'text', `Invalid ${param}: no ai_secret with id ${id} among those you can list`)
+          if (at === undefined || !inOrgs(at))
+            throw refuse(400, 'text', `Invalid ${param}: no ai_secret with id ${id} among those you can list`)
         }
         const ids = op.ids === null ? null : op.ids.map((r) => this.idOf(r).toLowerCase())
         const before = (a: MSecret, b: MSecret) => a.created < b.created || (a.created === b.created && a.seq < b.seq)
         let rows = this.secrets.filter(
-          (s) => inOrgs(s) && (ids === null || ids.includes(s.id)) && (op.name === null || s.name === op.name) && (op.types === null || (s.type !== null && op.types.includes(s.type))),
+          (s) =>
+            inOrgs(s) &&
+            (ids === null || ids.includes(s.id)) &&
+            (op.name === null || s.name === op.name) &&
+            (op.types === null || (s.type !== null && op.types.includes(s.type))),
         )
         const newestFirst = (a: MSecret, b: MSecret) => (before(a, b) ? 1 : before(b, a) ? -1 : 0)
         if (at !== undefined && cursors[0]![0] === 'ending_before') {
@@ -766,7 +1004,11 @@ export class Model {
 function listCursors(op: Extract<Op, { kind: 'list' }>, m: Model): [string, string][] {
   if (op.cursor === null) return []
   const id = m.idOf(op.cursor.id)
-  if (op.bothCursors) return [['starting_after', id], ['ending_before', id]]
+  if (op.bothCursors)
+    return [
+      ['starting_after', id],
+      ['ending_before', id],
+    ]
   return [[op.cursor.param, id]]
 }
 
@@ -777,8 +1019,19 @@ const INVALID: { method: string; path: string; body?: string; type?: string; mes
   { method: 'POST', path: '/v1/ai_secret', body: '{"name": null}', message: '[' },
   { method: 'PUT', path: '/v1/ai_secret', body: '{"name": "x", "secret": 5}', message: '[' },
   { method: 'PATCH', path: '/v1/ai_secret/{id}', body: '{"name": 5}', message: '[' },
-  { method: 'DELETE', path: '/v1/ai_secret', body: '{"name": "x",', message: 'Invalid JSON in request body at position 13' },
-  { method: 'DELETE', path: '/v1/ai_secret', body: 'name=x', type: 'text/plain', message: 'Request body must be JSON (content-type: application/json), not text/plain' },
+  {
+    method: 'DELETE',
+    path: '/v1/ai_secret',
+    body: '{"name": "x",',
+    message: 'Invalid JSON in request body at position 13',
+  },
+  {
+    method: 'DELETE',
+    path: '/v1/ai_secret',
+    body: 'name=x',
+    type: 'text/plain',
+    message: 'Request body must be JSON (content-type: application/json), not text/plain',
+  },
   { method: 'GET', path: '/v1/ai_secret?limit=-1', message: '[' },
   { method: 'GET', path: '/v1/ai_secret/not-a-uuid', message: '[' },
 ]
@@ -837,7 +1090,12 @@ function buildRequest(op: RequestOp, n: number, auth: AuthResult, m: Model): Req
       put(body, 'type', op.type)
       put(body, 'metadata', op.metadata)
       secret(body, op.secret)
-      return { method: 'PATCH', url: `/v1/ai_secret/${encodeURIComponent(m.idOf(op.id))}`, headers, payload: json(body) }
+      return {
+        method: 'PATCH',
+        url: `/v1/ai_secret/${encodeURIComponent(m.idOf(op.id))}`,
+        headers,
+        payload: json(body),
+      }
     }
     case 'get':
       return { method: 'GET', url: `/v1/ai_secret/${encodeURIComponent(m.idOf(op.id))}`, headers }
@@ -895,10 +1153,17 @@ const statements = new WeakMap<object, { all: { all(): unknown[] }; changes: { p
 function stmts(app: FastifyInstance) {
   const db = app.mock.repo.db
   let s = statements.get(db)
-  if (s === undefined) statements.set(db, (s = { all: db.prepare(`
+  if (s === undefined)
+    statements.set(
+      db,
+      (s = {
+        all: db.prepare(`
         SELECT s.seq, s.id, o.id AS org_id, s.name, s.type, s.metadata, s.secret, s.created, s.updated_at,
                s.secret_updated_at, s.secret_updated_by_user_id
-        FROM ai_secrets s JOIN organizations o ON o.seq = s.org ORDER BY s.seq`), changes: db.prepare('SELECT total_changes()') }))
+        FROM ai_secrets s JOIN organizations o ON o.seq = s.org ORDER BY s.seq`),
+        changes: db.prepare('SELECT total_changes()'),
+      }),
+    )
   return s
 }
 
@@ -947,7 +1212,12 @@ const DOCUMENTED_FORCED: Record<number, string> = {
 /** The answer a fault rule forces (CONTRACT section 7): the documented statuses in their shapes, the rest as text. */
 function forcedExpect(status: number, rule: string): Expect {
   const what = DOCUMENTED_FORCED[status] ?? GATEWAY[status] ?? (status === 409 ? 'Conflict' : `Status ${status}`)
-  return { kind: 'error', status, shape: status === 403 ? 'forbidden' : 'text', message: `${what} (fault injected by mock fault rule ${rule})` }
+  return {
+    kind: 'error',
+    status,
+    shape: status === 403 ? 'forbidden' : 'text',
+    message: `${what} (fault injected by mock fault rule ${rule})`,
+  }
 }
 
 const describeReq = (r: Request) => `${r.method} ${r.url} ${JSON.stringify(r.headers)} ${r.payload ?? ''}`
@@ -962,10 +1232,13 @@ export async function runScenario(app: FastifyInstance, scenario: Scenario, opts
   const model = new Model(world)
   const problems: string[] = []
   const fail = (i: number, req: Request | null, msg: string, res?: Response) => {
-    problems.push(`op ${i} ${JSON.stringify(scenario.ops[i])}\n  request: ${req === null ? '-' : describeReq(req)}\n  ${msg}${res === undefined ? '' : `\n  answer: ${res.statusCode} ${res.body.slice(0, 400)}`}`)
+    problems.push(
+      `op ${i} ${JSON.stringify(scenario.ops[i])}\n  request: ${req === null ? '-' : describeReq(req)}\n  ${msg}${res === undefined ? '' : `\n  answer: ${res.statusCode} ${res.body.slice(0, 400)}`}`,
+    )
   }
   for (const [v, what] of world.needles()) opts.leaks.add(v, what)
-  for (const [j, s] of scenario.world.secrets.entries()) opts.leaks.add(secretValue(s.secret, 1000 + j), `seeded secret value ${j}`)
+  for (const [j, s] of scenario.world.secrets.entries())
+    opts.leaks.add(secretValue(s.secret, 1000 + j), `seeded secret value ${j}`)
 
   let state = snapshot(app)
   let written = totalChanges(app)
@@ -983,16 +1256,24 @@ export async function runScenario(app: FastifyInstance, scenario: Scenario, opts
     if (op.kind === 'fault') {
       const id = model.addRule(op.rule)
       const { method, path, when, action, times, after } = op.rule
-      const rule: Json = { when, after, ...(method === null ? {} : { method }), ...(path === null ? {} : { path }), ...(times === null ? {} : { times }) }
+      const rule: Json = {
+        when,
+        after,
+        ...(method === null ? {} : { method }),
+        ...(path === null ? {} : { path }),
+        ...(times === null ? {} : { times }),
+      }
       if (action.k === 'drop') rule.drop = true
       else rule.status = action.status
       const res = await app.inject({ method: 'POST', url: '/_mock/faults', payload: rule })
-      if (res.statusCode !== 201 || res.json<{ id: string }>().id !== id) fail(i, null, `POST /_mock/faults answered ${res.statusCode} ${res.body}; the model says 201 ${id}`)
+      if (res.statusCode !== 201 || res.json<{ id: string }>().id !== id)
+        fail(i, null, `POST /_mock/faults answered ${res.statusCode} ${res.body}; the model says 201 ${id}`)
       opts.stats.byKind.fault = (opts.stats.byKind.fault ?? 0) + 1
       continue
     }
     const n = i + 1
-    if (op.kind !== 'invalid' && 'secret' in op) opts.leaks.add(secretValue(op.secret, n), `secret value sent by op ${i}`)
+    if (op.kind !== 'invalid' && 'secret' in op)
+      opts.leaks.add(secretValue(op.secret, n), `secret value sent by op ${i}`)
     const key: KeyRef = op.key.k === 'again' ? lastKey : op.key
     lastKey = key
     const auth = world.authenticate(key)
@@ -1008,9 +1289,16 @@ export async function runScenario(app: FastifyInstance, scenario: Scenario, opts
     const phase = faults.before ?? faults.after
     const dropped = phase?.drop === true
     // A forced answer: before, nobody is known yet; after, the request ran and its user is.
-    const expect: Expect | null = dropped ? null : phase?.status !== undefined ? forcedExpect(phase.status, faults.acted.at(-1)!.id) : real
+    const expect: Expect | null = dropped
+      ? null
+      : phase?.status !== undefined
+        ? forcedExpect(phase.status, faults.acted.at(-1)!.id)
+        : real
     const known = auth.ok && !forcedBefore ? auth.p : null
-    journaled.push({ status: dropped && forcedBefore ? null : forcedBefore ? phase!.status! : real!.status, faults: faults.acted })
+    journaled.push({
+      status: dropped && forcedBefore ? null : forcedBefore ? phase!.status! : real!.status,
+      faults: faults.acted,
+    })
     for (const what of model.notes) note(what)
 
     let res: Response | null = null
@@ -1037,23 +1325,34 @@ export async function runScenario(app: FastifyInstance, scenario: Scenario, opts
     const answer = res ?? undefined
 
     if (res !== null) {
-      for (const leak of opts.leaks.checkResponse(res, `answer to op ${i}`)) fail(i, req, `LEAK of ${leak.what}: ${leak.excerpt}`, res)
+      for (const leak of opts.leaks.checkResponse(res, `answer to op ${i}`))
+        fail(i, req, `LEAK of ${leak.what}: ${leak.excerpt}`, res)
       if (typeof res.headers['x-request-id'] !== 'string') fail(i, req, 'no x-request-id header', res)
     }
 
     // The safety rules, straight from the world, whatever the model predicts: only a write
     // the server really answered 200 (whatever a rule did to that answer) changes the state.
     const p = auth.ok ? auth.p : null
-    const changed = [...new Set([...before.keys(), ...after.keys()])].filter((id) => !isDeepStrictEqual(before.get(id), after.get(id)))
+    const changed = [...new Set([...before.keys(), ...after.keys()])].filter(
+      (id) => !isDeepStrictEqual(before.get(id), after.get(id)),
+    )
     const isWrite = ['create', 'put', 'patch', 'deleteName', 'deleteId'].includes(op.kind)
     const realStatus = real?.status ?? null
-    if (changed.length > 0 && (realStatus !== 200 || !isWrite)) fail(i, req, `state changed although the real answer was ${realStatus ?? 'none (a rule answered first)'} to a ${op.kind}: ${changed.join(', ')}`, answer)
+    if (changed.length > 0 && (realStatus !== 200 || !isWrite))
+      fail(
+        i,
+        req,
+        `state changed although the real answer was ${realStatus ?? 'none (a rule answered first)'} to a ${op.kind}: ${changed.join(', ')}`,
+        answer,
+      )
     if (changed.length > 1) fail(i, req, `one request changed ${changed.length} secrets`, answer)
     for (const id of changed) {
       const row = before.get(id) ?? after.get(id)!
       const access = p?.orgs.find((o) => o.id === row.org_id)
-      if (access === undefined) fail(i, req, `SECURITY: a key that does not span organization ${row.org_id} changed its secret ${id}`, answer)
-      else if (access.role !== 'owner') fail(i, req, `SECURITY: a member of ${access.name} changed its secret ${id}`, answer)
+      if (access === undefined)
+        fail(i, req, `SECURITY: a key that does not span organization ${row.org_id} changed its secret ${id}`, answer)
+      else if (access.role !== 'owner')
+        fail(i, req, `SECURITY: a member of ${access.name} changed its secret ${id}`, answer)
     }
     // A secret created behind a lost answer: the client never learns its id; the model reads it from the store.
     if (real?.kind === 'record' && real.isNew && (res === null || expect !== real)) {
@@ -1073,12 +1372,24 @@ export async function runScenario(app: FastifyInstance, scenario: Scenario, opts
       } catch {
         fail(i, req, 'a 200 that is not JSON', res)
       }
-      for (const s of shown) if (p === null || !p.orgs.some((o) => o.id === s.org_id)) fail(i, req, `SECURITY: the answer shows a secret of organization ${String(s.org_id)}, which the key does not span`, res)
+      for (const s of shown)
+        if (p === null || !p.orgs.some((o) => o.id === s.org_id))
+          fail(
+            i,
+            req,
+            `SECURITY: the answer shows a secret of organization ${String(s.org_id)}, which the key does not span`,
+            res,
+          )
     }
 
     // The model's prediction.
     if (res.statusCode !== expect.status) {
-      fail(i, req, `status ${res.statusCode}, the model says ${expect.status}${expect.kind === 'error' ? ` (${expect.message})` : ''}`, res)
+      fail(
+        i,
+        req,
+        `status ${res.statusCode}, the model says ${expect.status}${expect.kind === 'error' ? ` (${expect.message})` : ''}`,
+        res,
+      )
       continue
     }
     if (expect.kind === 'error') {
@@ -1088,7 +1399,8 @@ export async function runScenario(app: FastifyInstance, scenario: Scenario, opts
         if (!type.startsWith('application/json')) fail(i, req, `403 with content-type ${type}`, res)
         try {
           const b = JSON.parse(res.body) as Json
-          if (b.Code !== 'ForbiddenError' || b.Service !== 'api' || b.Path !== req.url.split('?')[0]) fail(i, req, 'not a ForbiddenError in the documented shape', res)
+          if (b.Code !== 'ForbiddenError' || b.Service !== 'api' || b.Path !== req.url.split('?')[0])
+            fail(i, req, 'not a ForbiddenError in the documented shape', res)
           message = String(b.Message)
         } catch {
           fail(i, req, 'a 403 that is not JSON', res)
@@ -1097,7 +1409,8 @@ export async function runScenario(app: FastifyInstance, scenario: Scenario, opts
       const prefix = expect.message === '[' ? '[\n' : `${expect.message} [`
       if (!message.startsWith(prefix)) fail(i, req, `message does not start with ${JSON.stringify(prefix)}`, res)
       const email = known === null ? null : `[user_email=${known.email}]`
-      if (email === null ? message.includes('[user_email=') : !message.includes(email)) fail(i, req, `the context should ${email === null ? 'not name a user' : `hold ${email}`}`, res)
+      if (email === null ? message.includes('[user_email=') : !message.includes(email))
+        fail(i, req, `the context should ${email === null ? 'not name a user' : `hold ${email}`}`, res)
       continue
     }
     let body: Json
@@ -1108,14 +1421,16 @@ export async function runScenario(app: FastifyInstance, scenario: Scenario, opts
     }
     if (expect.kind === 'list') {
       const want = expect.records.map((r) => Model.view(r))
-      if (!isDeepStrictEqual(body, { objects: want })) fail(i, req, `list differs from the model: ${JSON.stringify(want).slice(0, 600)}`, res)
+      if (!isDeepStrictEqual(body, { objects: want }))
+        fail(i, req, `list differs from the model: ${JSON.stringify(want).slice(0, 600)}`, res)
       // The next page starts from this one, as the official clients' auto-pagination does.
       if (expect.records.length > 0) model.lastPage = expect.records.map((r) => r.id)
       continue
     }
     if (expect.isNew) {
       const id = body.id
-      if (typeof id !== 'string' || !UUID.test(id) || model.ids.includes(id)) fail(i, req, `a new secret needs a new uuid, not ${String(id)}`, res)
+      if (typeof id !== 'string' || !UUID.test(id) || model.ids.includes(id))
+        fail(i, req, `a new secret needs a new uuid, not ${String(id)}`, res)
       else {
         expect.record.id = id
         model.ids.push(id)
@@ -1123,7 +1438,8 @@ export async function runScenario(app: FastifyInstance, scenario: Scenario, opts
     }
     const found = res.headers['x-bt-found-existing']
     if (expect.foundExisting === true && found !== 'true') fail(i, req, 'x-bt-found-existing: true is missing', res)
-    if (expect.foundExisting === false && found !== undefined) fail(i, req, `x-bt-found-existing: ${String(found)} on a new secret`, res)
+    if (expect.foundExisting === false && found !== undefined)
+      fail(i, req, `x-bt-found-existing: ${String(found)} on a new secret`, res)
     const want = Model.view(expect.record)
     if (!isDeepStrictEqual(body, want)) fail(i, req, `record differs from the model: ${JSON.stringify(want)}`, res)
   }
@@ -1131,23 +1447,37 @@ export async function runScenario(app: FastifyInstance, scenario: Scenario, opts
   // The journal: each request's real status (a forced one when a rule answered before the
   // handler; null when it dropped the connection there) and what the rules did.
   if (problems.length === 0 && app.control.journal.capacity >= journaled.length) {
-    const entries = (await app.inject({ method: 'GET', url: '/_mock/requests' })).json<{ requests: { status: number | null; faults: MActed[] }[] }>().requests
+    const entries = (await app.inject({ method: 'GET', url: '/_mock/requests' })).json<{
+      requests: { status: number | null; faults: MActed[] }[]
+    }>().requests
     const got = entries.map((e) => ({ status: e.status, faults: e.faults }))
-    if (!isDeepStrictEqual(got, journaled)) problems.push(`the journal differs from the model:\n  server ${JSON.stringify(got)}\n  model  ${JSON.stringify(journaled)}`)
+    if (!isDeepStrictEqual(got, journaled))
+      problems.push(
+        `the journal differs from the model:\n  server ${JSON.stringify(got)}\n  model  ${JSON.stringify(journaled)}`,
+      )
   }
   // The rules' counts.
   if (problems.length === 0 && model.rules.length > 0) {
-    const rules = (await app.inject({ method: 'GET', url: '/_mock/faults' })).json<{ faults: { id: string; matched: number; applied: number }[] }>().faults
+    const rules = (await app.inject({ method: 'GET', url: '/_mock/faults' })).json<{
+      faults: { id: string; matched: number; applied: number }[]
+    }>().faults
     const got = rules.map((r) => [r.id, r.matched, r.applied])
     const want = model.rules.map((r) => [r.id, r.matched, r.applied])
-    if (!isDeepStrictEqual(got, want)) problems.push(`fault rule counts differ from the model:\n  server ${JSON.stringify(got)}\n  model  ${JSON.stringify(want)}`)
+    if (!isDeepStrictEqual(got, want))
+      problems.push(
+        `fault rule counts differ from the model:\n  server ${JSON.stringify(got)}\n  model  ${JSON.stringify(want)}`,
+      )
   }
 
   // The final state, secret values included.
   if (problems.length === 0) {
     const rows = [...snapshot(app).values()]
     const want = [...model.secrets].sort((a, b) => a.seq - b.seq)
-    const got = rows.map((r) => ({ ...r, metadata: r.metadata === null ? null : (JSON.parse(r.metadata) as Json), seq: 0 }))
+    const got = rows.map((r) => ({
+      ...r,
+      metadata: r.metadata === null ? null : (JSON.parse(r.metadata) as Json),
+      seq: 0,
+    }))
     const expected = want.map((s) => ({
       seq: 0,
       id: s.id,
@@ -1161,7 +1491,10 @@ export async function runScenario(app: FastifyInstance, scenario: Scenario, opts
       secret_updated_at: s.secret_updated_at,
       secret_updated_by_user_id: s.secret_updated_by_user_id,
     }))
-    if (!isDeepStrictEqual(got, expected)) problems.push(`final state differs from the model:\n  server ${JSON.stringify(got)}\n  model  ${JSON.stringify(expected)}`)
+    if (!isDeepStrictEqual(got, expected))
+      problems.push(
+        `final state differs from the model:\n  server ${JSON.stringify(got)}\n  model  ${JSON.stringify(expected)}`,
+      )
   }
   return problems
 }

@@ -1,7 +1,7 @@
 // Talking to a listening mock: raw TCP exchanges (for broken HTTP) and a small HTTP client
 // that tells a complete answer from a refused, reset or cut-off one. 127.0.0.1 only.
 
-import { Agent, request as httpRequest } from 'node:http'
+import { type Agent, request as httpRequest } from 'node:http'
 import { connect } from 'node:net'
 
 export interface RawResponse {
@@ -80,7 +80,11 @@ export function parseResponses(buf: Buffer, closed: boolean): { responses: RawRe
  * answers until the server closes, `expect` answers have come (and 30 ms more), or the
  * timeout. Never rejects for what the server does: a reset is an ending like a close.
  */
-export function rawExchange(port: number, chunks: (Buffer | number)[], opts: { end: boolean; timeoutMs: number; expect?: number; host?: string }): Promise<{ responses: RawResponse[]; closedByServer: boolean; reset: boolean; timedOut: boolean }> {
+export function rawExchange(
+  port: number,
+  chunks: (Buffer | number)[],
+  opts: { end: boolean; timeoutMs: number; expect?: number; host?: string },
+): Promise<{ responses: RawResponse[]; closedByServer: boolean; reset: boolean; timedOut: boolean }> {
   return new Promise((resolve) => {
     const socket = connect({ port, host: opts.host ?? '127.0.0.1' })
     const got: Buffer[] = []
@@ -104,7 +108,8 @@ export function rawExchange(port: number, chunks: (Buffer | number)[], opts: { e
     socket.on('data', (d: Buffer) => {
       got.push(d)
       const want = opts.expect ?? 0
-      if (want > 0 && grace === undefined && parseResponses(Buffer.concat(got), false).responses.length >= want) grace = setTimeout(finish, 30)
+      if (want > 0 && grace === undefined && parseResponses(Buffer.concat(got), false).responses.length >= want)
+        grace = setTimeout(finish, 30)
     })
     socket.on('end', () => {
       closedByServer = true
@@ -159,16 +164,27 @@ export function http(port: number, o: HttpOpts): Promise<Outcome> {
     }
     const headers: Record<string, string> = { ...(o.headers ?? {}) }
     if (o.body !== undefined) headers['content-length'] = String(Buffer.byteLength(o.body))
-    const req = httpRequest({ host: '127.0.0.1', port, method: o.method, path: o.path, headers, agent: o.agent ?? false }, (res) => {
-      const chunks: Buffer[] = []
-      res.on('data', (c: Buffer) => chunks.push(c))
-      res.on('end', () => {
-        if (!res.complete) settle({ kind: 'truncated', status: res.statusCode ?? 0, code: 'incomplete' })
-        else settle({ kind: 'answer', status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8'), headers: res.headers })
-      })
-      res.on('error', (err: NodeJS.ErrnoException) => settle({ kind: 'truncated', status: res.statusCode ?? 0, code: err.code ?? err.message }))
-      res.on('aborted', () => settle({ kind: 'truncated', status: res.statusCode ?? 0, code: 'aborted' }))
-    })
+    const req = httpRequest(
+      { host: '127.0.0.1', port, method: o.method, path: o.path, headers, agent: o.agent ?? false },
+      (res) => {
+        const chunks: Buffer[] = []
+        res.on('data', (c: Buffer) => chunks.push(c))
+        res.on('end', () => {
+          if (!res.complete) settle({ kind: 'truncated', status: res.statusCode ?? 0, code: 'incomplete' })
+          else
+            settle({
+              kind: 'answer',
+              status: res.statusCode ?? 0,
+              body: Buffer.concat(chunks).toString('utf8'),
+              headers: res.headers,
+            })
+        })
+        res.on('error', (err: NodeJS.ErrnoException) =>
+          settle({ kind: 'truncated', status: res.statusCode ?? 0, code: err.code ?? err.message }),
+        )
+        res.on('aborted', () => settle({ kind: 'truncated', status: res.statusCode ?? 0, code: 'aborted' }))
+      },
+    )
     const timer = setTimeout(() => {
       settle({ kind: 'timeout' })
       req.destroy()
@@ -181,4 +197,7 @@ export function http(port: number, o: HttpOpts): Promise<Outcome> {
   })
 }
 
-export const jsonHeaders = (key: string): Record<string, string> => ({ authorization: `Bearer ${key}`, 'content-type': 'application/json' })
+export const jsonHeaders = (key: string): Record<string, string> => ({
+  authorization: `Bearer ${key}`,
+  'content-type': 'application/json',
+})

@@ -9,7 +9,12 @@ import { join } from 'node:path'
 import { PACKAGE_ROOT } from '../../src/paths.js'
 
 /** The package's bin, as a user runs it (npm run build makes it). */
-export const BIN = join(PACKAGE_ROOT, (JSON.parse(readFileSync(join(PACKAGE_ROOT, 'package.json'), 'utf8')) as { bin: Record<string, string> }).bin['ai-secret-mock']!)
+export const BIN = join(
+  PACKAGE_ROOT,
+  (JSON.parse(readFileSync(join(PACKAGE_ROOT, 'package.json'), 'utf8')) as { bin: Record<string, string> }).bin[
+    'ai-secret-mock'
+  ]!,
+)
 
 export function requireBuilt(): void {
   if (!existsSync(BIN)) throw new Error(`${BIN} is missing: run npm run build first`)
@@ -35,7 +40,12 @@ export interface Child {
  * @param timeoutMs how long to wait for the banner
  * @param nodeArgs options for node itself, before the bin (the soak's `--expose-gc --import probe`)
  */
-export async function startCli(args: string[], env: Record<string, string> = {}, timeoutMs = 20_000, nodeArgs: string[] = []): Promise<Child> {
+export async function startCli(
+  args: string[],
+  env: Record<string, string> = {},
+  timeoutMs = 20_000,
+  nodeArgs: string[] = [],
+): Promise<Child> {
   requireBuilt()
   const child = spawn(process.execPath, [...nodeArgs, BIN, '--port', '0', '--host', '127.0.0.1', ...args], {
     cwd: mkdtempSync(join(tmpdir(), 'rel-cwd-')),
@@ -50,13 +60,19 @@ export async function startCli(args: string[], env: Record<string, string> = {},
   child.stdout!.on('data', (d: string) => {
     const lines = (partial + d).split('\n')
     partial = lines.pop()!
-    for (const l of lines) if (l.startsWith('{')) logs.push(l)
-    else banner += l + '\n'
+    for (const l of lines)
+      if (l.startsWith('{')) logs.push(l)
+      else banner += `${l}\n`
   })
   child.stderr!.on('data', (d) => (stderr += d))
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null; at: number }>((resolve) => child.on('exit', (code, signal) => resolve({ code, signal, at: Date.now() })))
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null; at: number }>((resolve) =>
+    child.on('exit', (code, signal) => resolve({ code, signal, at: Date.now() })),
+  )
   const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no banner within ${timeoutMs} ms: ${banner} ${stderr}`)), timeoutMs)
+    const timer = setTimeout(
+      () => reject(new Error(`no banner within ${timeoutMs} ms: ${banner} ${stderr}`)),
+      timeoutMs,
+    )
     const look = () => {
       const m = /listening on (http:\/\/\S+)/.exec(banner)
       if (m) {
@@ -112,7 +128,12 @@ export function writeSeed(dir: string, n: number, prefix = 'race'): string {
         { key: RACE_KEY, user: 'owner@race.test' },
         { key: 'sk-rel-race-member-Pz44', user: 'member@race.test' },
       ],
-      ai_secrets: Array.from({ length: n }, (_, i) => ({ org: 'race', name: `${prefix}-${i}`, type: 'openai', secret: RACE_SECRET(i) })),
+      ai_secrets: Array.from({ length: n }, (_, i) => ({
+        org: 'race',
+        name: `${prefix}-${i}`,
+        type: 'openai',
+        secret: RACE_SECRET(i),
+      })),
     }),
   )
   return file

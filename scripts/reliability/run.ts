@@ -60,7 +60,6 @@ function tallyLeaks(w: LeakWatch) {
   secrets.chars += w.chars
 }
 
-
 async function phase(name: string, fn: () => Promise<void>) {
   if (!only.includes(name)) return
   const began = Date.now()
@@ -81,7 +80,10 @@ function sortOut(name: string, found: string[], logLines: string[]) {
   for (const p of found) {
     // A 5xx: the server's own log line about it says why.
     const id = /\[request_id=([^\]]+)\]/.exec(p)?.[1]
-    const line = id === undefined ? undefined : logLines.find((l) => l.includes(`"request_id":"${id}"`) && /"level":(5\d|60)/.test(l))
+    const line =
+      id === undefined
+        ? undefined
+        : logLines.find((l) => l.includes(`"request_id":"${id}"`) && /"level":(5\d|60)/.test(l))
     problems[name]!.push(line === undefined ? p : `${p}\n     server log: ${line.slice(0, 800)}`)
   }
 }
@@ -91,7 +93,10 @@ function hostileWatch() {
   for (const k of DEMO_KEYS) leaks.add(k, `api key ${k}`)
   for (const s of [...DEMO_SECRET_VALUES, HOSTILE_SECRET, 'sk-canary-value-Pq4Rw9']) leaks.add(s, 'secret value')
   leaks.add('c2stbW9jay1hY21lLW93bmVyOg==', 'basic credentials')
-  const sink = { check: (text: string, where: string) => leaks.check(text, where).map((l) => `${l.what} in ${l.where}: ${l.excerpt}`) }
+  const sink = {
+    check: (text: string, where: string) =>
+      leaks.check(text, where).map((l) => `${l.what} in ${l.where}: ${l.excerpt}`),
+  }
   return { leaks, sink }
 }
 
@@ -111,26 +116,55 @@ requireBuilt()
 const began = Date.now()
 
 await phase('model', async () => {
-  const r = await modelCampaign({ runs: cfg.modelRuns, seed, progress: { every: 1000, report: (d, s) => log(`   ${d} scenarios, ${s.requests} requests`) } })
+  const r = await modelCampaign({
+    runs: cfg.modelRuns,
+    seed,
+    progress: { every: 1000, report: (d, s) => log(`   ${d} scenarios, ${s.requests} requests`) },
+  })
   tallyLeaks(r.leaks)
   secrets.leaks += r.leaks.total
-  summary.model = { scenarios: r.scenarios, freshApps: r.fresh, requests: r.stats.requests, statuses: r.stats.byStatus, logLines: r.logLines, journalReads: r.journalChecks, disagreements: r.failure === null ? 0 : 1 }
-  if (r.failure !== null) problems.model!.push(`reproduce with npm run fuzz -- --seed ${seed} --runs ${cfg.modelRuns}\n${r.failure}`)
+  summary.model = {
+    scenarios: r.scenarios,
+    freshApps: r.fresh,
+    requests: r.stats.requests,
+    statuses: r.stats.byStatus,
+    logLines: r.logLines,
+    journalReads: r.journalChecks,
+    disagreements: r.failure === null ? 0 : 1,
+  }
+  if (r.failure !== null)
+    problems.model!.push(`reproduce with npm run fuzz -- --seed ${seed} --runs ${cfg.modelRuns}\n${r.failure}`)
   for (const l of r.leaks.leaks) problems.model!.push(`LEAK ${JSON.stringify(l)}`)
 })
 
 await phase('hostile', async () => {
   // 1. inject, into an app logging at trace.
   const lines: string[] = []
-  const stream = new Writable({ write: (chunk, _enc, cb) => (lines.push(String(chunk)), cb()) })
+  const stream = new Writable({
+    write: (chunk, _enc, cb) => {
+      lines.push(String(chunk))
+      cb()
+    },
+  })
   const w = hostileWatch()
   const app = await buildApp({ db: ':memory:', logger: { level: 'trace', stream }, jwtSecret: 'hostile-jwt-secret' })
   const send = injectSend(app)
-  const ids = (JSON.parse((await send({ method: 'GET', url: '/v1/ai_secret', headers: { authorization: 'Bearer sk-mock-multi-org' } })).body) as { objects: { id: string }[] }).objects.map((o) => o.id)
+  const ids = (
+    JSON.parse(
+      (await send({ method: 'GET', url: '/v1/ai_secret', headers: { authorization: 'Bearer sk-mock-multi-org' } }))
+        .body,
+    ) as { objects: { id: string }[] }
+  ).objects.map((o) => o.id)
   const inj = await injectRun(app, cfg.hostileInject, seed, { ids }, w.sink)
   const found = [...inj.problems, ...(await canary(send, 'inject'))]
-  if (Object.keys(Object.prototype).length > 0) found.push(`Object.prototype polluted: ${Object.keys(Object.prototype).join(', ')}`)
-  if (app.hasRoute({ method: 'GET', url: '/_mock/requests' })) found.push(...w.sink.check((await app.inject({ method: 'GET', url: '/_mock/requests' })).body, 'journal').map((l) => `LEAK ${l}`))
+  if (Object.keys(Object.prototype).length > 0)
+    found.push(`Object.prototype polluted: ${Object.keys(Object.prototype).join(', ')}`)
+  if (app.hasRoute({ method: 'GET', url: '/_mock/requests' }))
+    found.push(
+      ...w.sink
+        .check((await app.inject({ method: 'GET', url: '/_mock/requests' })).body, 'journal')
+        .map((l) => `LEAK ${l}`),
+    )
   found.push(...lines.flatMap((l) => w.sink.check(l, 'log line')).map((l) => `LEAK ${l}`))
   await app.close()
   sortOut('hostile', found, lines)
@@ -147,20 +181,40 @@ await phase('hostile', async () => {
   await rawRun(cli.port, brokenCases(cfg.hostileBroken, seed + 2, { ids }), 8, w2.sink, raw)
   const found2 = [...raw.problems, ...(await canary(cliSend, 'cli'))]
   const journal = await http(cli.port, { method: 'GET', path: '/_mock/requests' })
-  if (journal.kind === 'answer' && journal.status === 200) found2.push(...w2.sink.check(journal.body, 'journal').map((l) => `LEAK ${l}`))
+  if (journal.kind === 'answer' && journal.status === 200)
+    found2.push(...w2.sink.check(journal.body, 'journal').map((l) => `LEAK ${l}`))
   cli.child.kill('SIGTERM')
   const exit = await cli.exited
   if (exit.code !== 0) found2.push(`the CLI exited ${exit.code ?? exit.signal} after the hostile run`)
-  found2.push(...cli.logLines().flatMap((l) => w2.sink.check(l, 'CLI log line')).map((l) => `LEAK ${l}`))
+  found2.push(
+    ...cli
+      .logLines()
+      .flatMap((l) => w2.sink.check(l, 'CLI log line'))
+      .map((l) => `LEAK ${l}`),
+  )
   sortOut('hostile', found2, cli.logLines())
   for (const w0 of [w, w2]) {
     tallyLeaks(w0.leaks)
     secrets.leaks += w0.leaks.total
   }
-  const fivexx = (s: Record<string, number>) => Object.entries(s).filter(([k]) => Number(k) >= 500).reduce((x, [, v]) => x + v, 0)
+  const fivexx = (s: Record<string, number>) =>
+    Object.entries(s)
+      .filter(([k]) => Number(k) >= 500)
+      .reduce((x, [, v]) => x + v, 0)
   summary.hostile = {
-    inject: { requests: inj.sent, unsendableByInject: inj.unsendable, statuses: inj.byStatus, families: inj.byFamily, fiveXX: fivexx(inj.byStatus) },
-    rawSockets: { requests: raw.sent, statuses: raw.byStatus, closedWithoutAnswer: raw.unanswered, fiveXX: fivexx(raw.byStatus) },
+    inject: {
+      requests: inj.sent,
+      unsendableByInject: inj.unsendable,
+      statuses: inj.byStatus,
+      families: inj.byFamily,
+      fiveXX: fivexx(inj.byStatus),
+    },
+    rawSockets: {
+      requests: raw.sent,
+      statuses: raw.byStatus,
+      closedWithoutAnswer: raw.unanswered,
+      fiveXX: fivexx(raw.byStatus),
+    },
     cliExit: exit.code,
     traceLogLines: lines.length + cli.logLines().length,
   }
@@ -179,25 +233,52 @@ await phase('races', async () => {
     },
   })
   await app.listen({ port: 0, host: '127.0.0.1' })
-  const list = await app.inject({ method: 'GET', url: '/v1/ai_secret', headers: { authorization: `Bearer ${RACE_KEY}` } })
-  const byName = new Map((list.json() as { objects: { id: string; name: string }[] }).objects.map((s) => [s.name, s.id]))
+  const list = await app.inject({
+    method: 'GET',
+    url: '/v1/ai_secret',
+    headers: { authorization: `Bearer ${RACE_KEY}` },
+  })
+  const byName = new Map(
+    (list.json() as { objects: { id: string; name: string }[] }).objects.map((s) => [s.name, s.id]),
+  )
   const inj = newTally()
   const sock = newTally()
   const port = (app.server.address() as AddressInfo).port
-  for (let i = 0; i < cfg.raceRounds; i++) await deleteRace([injectFire(app)], 100, RACE_KEY, `r-${i}`, byName.get(`r-${i}`)!, inj)
-  for (let i = cfg.raceRounds; i < 2 * cfg.raceRounds; i++) await deleteRace([httpFire(port)], 100, RACE_KEY, `r-${i}`, byName.get(`r-${i}`)!, sock)
+  for (let i = 0; i < cfg.raceRounds; i++)
+    await deleteRace([injectFire(app)], 100, RACE_KEY, `r-${i}`, byName.get(`r-${i}`)!, inj)
+  for (let i = cfg.raceRounds; i < 2 * cfg.raceRounds; i++)
+    await deleteRace([httpFire(port)], 100, RACE_KEY, `r-${i}`, byName.get(`r-${i}`)!, sock)
   const made = newTally()
   await createRace([httpFire(port)], 100, RACE_KEY, 'made-once', made)
   await app.close()
   const two = await twoProcessRaces({ rounds: cfg.raceRounds, n: 100, storm: cfg.storm, seed })
-  problems.races!.push(...inj.problems, ...sock.problems, ...made.problems, ...two.deletes.problems, ...two.creates.problems, ...two.storm.problems.slice(0, 20), ...two.errorLogs.slice(0, 5))
+  problems.races!.push(
+    ...inj.problems,
+    ...sock.problems,
+    ...made.problems,
+    ...two.deletes.problems,
+    ...two.creates.problems,
+    ...two.storm.problems.slice(0, 20),
+    ...two.errorLogs.slice(0, 5),
+  )
   problems.races!.push(...raceWatch(two.logLines, 'log line of a racing CLI'))
   if (two.integrity !== 'ok') problems.races!.push(`integrity_check: ${two.integrity}`)
   if (two.exitCodes.some((c) => c !== 0)) problems.races!.push(`exit codes ${two.exitCodes.join(', ')}`)
   const ones = (w: number[]) => `${w.filter((x) => x === 1).length}/${w.length}`
   summary.races = {
-    oneProcessInject: { rounds: inj.rounds, concurrent: 100, roundsWithExactlyOne200: ones(inj.winners), statuses: inj.byStatus },
-    oneProcessSockets: { rounds: sock.rounds, concurrent: 100, roundsWithExactlyOne200: ones(sock.winners), statuses: sock.byStatus, createRace: ones(made.winners) },
+    oneProcessInject: {
+      rounds: inj.rounds,
+      concurrent: 100,
+      roundsWithExactlyOne200: ones(inj.winners),
+      statuses: inj.byStatus,
+    },
+    oneProcessSockets: {
+      rounds: sock.rounds,
+      concurrent: 100,
+      roundsWithExactlyOne200: ones(sock.winners),
+      statuses: sock.byStatus,
+      createRace: ones(made.winners),
+    },
     twoProcesses: {
       rounds: two.deletes.rounds,
       concurrent: 100,
@@ -212,7 +293,15 @@ await phase('races', async () => {
 })
 
 await phase('crash', async () => {
-  const r = await crashRuns({ kills: cfg.kills, secrets: Math.max(3000, cfg.kills * 400), workers: 8, minMs: 100, maxMs: 1500, seed, log })
+  const r = await crashRuns({
+    kills: cfg.kills,
+    secrets: Math.max(3000, cfg.kills * 400),
+    workers: 8,
+    minMs: 100,
+    maxMs: 1500,
+    seed,
+    log,
+  })
   problems.crash!.push(...r.problems)
   summary.crash = {
     kills: r.kills,
@@ -255,10 +344,19 @@ await phase('soak', async () => {
     statuses: r.byStatus,
     errors: r.errors,
     rssMiB: { start: +r.rssStartMiB.toFixed(1), maxBetweenCollections: +r.rssMaxBetweenGcMiB.toFixed(1) },
-    rssAfterFullGcMiB: { afterWarmup: +r.rssAfterWarmupMiB.toFixed(1), max: +r.rssMaxMiB.toFixed(1), end: +r.rssEndMiB.toFixed(1), readings: r.readingsAfterWarmup },
+    rssAfterFullGcMiB: {
+      afterWarmup: +r.rssAfterWarmupMiB.toFixed(1),
+      max: +r.rssMaxMiB.toFixed(1),
+      end: +r.rssEndMiB.toFixed(1),
+      readings: r.readingsAfterWarmup,
+    },
     growthOverWarmupPct: +r.growthPct.toFixed(1),
     trendMiBPer100kRequests: +r.trendMiBPer100k.toFixed(2),
-    heapUsedAfterFullGcMiB: { afterWarmup: +r.heapUsedMiB.level.toFixed(1), max: +r.heapUsedMiB.max.toFixed(1), end: +r.heapUsedMiB.end.toFixed(1) },
+    heapUsedAfterFullGcMiB: {
+      afterWarmup: +r.heapUsedMiB.level.toFixed(1),
+      max: +r.heapUsedMiB.max.toFixed(1),
+      end: +r.heapUsedMiB.end.toFixed(1),
+    },
   }
 })
 
@@ -266,10 +364,15 @@ await phase('soak', async () => {
 
 const failed = Object.entries(problems).filter(([, p]) => p.length > 0)
 const minutes = ((Date.now() - began) / 60_000).toFixed(1)
-summary.secrets = { textsSearched: secrets.texts, megabytes: Math.round(secrets.chars / 1e6), leaksFound: secrets.leaks }
+summary.secrets = {
+  textsSearched: secrets.texts,
+  megabytes: Math.round(secrets.chars / 1e6),
+  leaksFound: secrets.leaks,
+}
 log(`\n===== reliability summary (seed ${seed}, ${minutes} min) =====`)
 for (const [k, v] of Object.entries(summary)) log(`${k}: ${JSON.stringify(v)}`)
 log(failed.length === 0 ? '\nALL PHASES OK' : `\nFAILED: ${failed.map(([k, p]) => `${k} (${p.length})`).join(', ')}`)
 const out = a.get('out')
-if (out !== undefined) writeFileSync(out, JSON.stringify({ seed, quick, cfg, minutes: Number(minutes), summary, problems }, null, 2))
+if (out !== undefined)
+  writeFileSync(out, JSON.stringify({ seed, quick, cfg, minutes: Number(minutes), summary, problems }, null, 2))
 process.exit(failed.length === 0 ? 0 : 1)

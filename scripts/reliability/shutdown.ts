@@ -25,7 +25,12 @@ export interface StopReport {
   problems: string[]
 }
 
-export async function gracefulStop(o: { workers: number; probes: number; seed: number; warmMs: number }): Promise<StopReport> {
+export async function gracefulStop(o: {
+  workers: number
+  probes: number
+  seed: number
+  warmMs: number
+}): Promise<StopReport> {
   const r = new Rng(o.seed)
   const dir = tempDir('rel-stop-')
   // At info level the server logs one line per answer, with its request id.
@@ -43,7 +48,11 @@ export async function gracefulStop(o: { workers: number; probes: number; seed: n
         : op === 1
           ? { method: 'DELETE', path: '/v1/ai_secret', body: JSON.stringify({ name: `stop-${r.int(2000)}` }) }
           : op === 2
-            ? { method: 'POST', path: '/v1/ai_secret', body: JSON.stringify({ name: `new-${i}`, secret: `sk-rel-stop-${i}-Wm4` }) }
+            ? {
+                method: 'POST',
+                path: '/v1/ai_secret',
+                body: JSON.stringify({ name: `new-${i}`, secret: `sk-rel-stop-${i}-Wm4` }),
+              }
             : { method: 'GET', path: '/v1/ai_secret/00000000-0000-4000-8000-000000000000' }
     return { ...base, headers: { ...jsonHeaders(RACE_KEY), 'x-request-id': `bg-${o.seed}-${i}` }, timeoutMs: 5000 }
   }
@@ -62,7 +71,15 @@ export async function gracefulStop(o: { workers: number; probes: number; seed: n
   // Probes: received by the server (the journal shows them, unanswered) before SIGTERM.
   const probeAgent = new Agent({ keepAlive: true, maxSockets: o.probes })
   const ids = Array.from({ length: o.probes }, (_, i) => `stop-probe-${o.seed}-${i}`)
-  const probes = ids.map((id) => http(server.port, { method: 'GET', path: '/v1/ai_secret?limit=3', headers: { ...jsonHeaders(RACE_KEY), prefer: 'delay=800', 'x-request-id': id }, agent: probeAgent, timeoutMs: 10_000 }))
+  const probes = ids.map((id) =>
+    http(server.port, {
+      method: 'GET',
+      path: '/v1/ai_secret?limit=3',
+      headers: { ...jsonHeaders(RACE_KEY), prefer: 'delay=800', 'x-request-id': id },
+      agent: probeAgent,
+      timeoutMs: 10_000,
+    }),
+  )
   let arrived = 0
   for (const deadline = Date.now() + 5000; Date.now() < deadline; ) {
     const j = await http(server.port, { method: 'GET', path: '/_mock/requests?path=/v1/ai_secret', timeoutMs: 5000 })
@@ -85,23 +102,41 @@ export async function gracefulStop(o: { workers: number; probes: number; seed: n
   probeAgent.destroy()
 
   const byOutcome: Record<string, number> = {}
-  const answered = new Set(server.logLines().flatMap((l) => /"request_id":"([^"]+)".*"msg":"request"/.exec(l)?.[1] ?? []))
+  const answered = new Set(
+    server.logLines().flatMap((l) => /"request_id":"([^"]+)".*"msg":"request"/.exec(l)?.[1] ?? []),
+  )
   for (const { id, oc } of background) {
     // A connection closed before any byte of an answer: the server must never have answered that request.
     if (oc.kind === 'reset' && answered.has(id)) problems.push(`the server answered ${id}, the client saw a reset`)
-    const k = oc.kind === 'answer' ? `answer ${oc.status}` : oc.kind === 'reset' ? `reset before any answer (${oc.code})` : oc.kind
+    const k =
+      oc.kind === 'answer'
+        ? `answer ${oc.status}`
+        : oc.kind === 'reset'
+          ? `reset before any answer (${oc.code})`
+          : oc.kind
     byOutcome[k] = (byOutcome[k] ?? 0) + 1
     if (oc.kind === 'truncated') problems.push(`an answer was cut off: ${JSON.stringify(oc)}`)
     if (oc.kind === 'timeout') problems.push('a request hung')
-    if (oc.kind === 'answer' && oc.status >= 500 && oc.status !== 503) problems.push(`${oc.status}: ${oc.body.slice(0, 200)}`)
+    if (oc.kind === 'answer' && oc.status >= 500 && oc.status !== 503)
+      problems.push(`${oc.status}: ${oc.body.slice(0, 200)}`)
   }
   let inFlightAnswered = 0
   for (const [i, p] of probed.entries()) {
-    if (p.kind === 'answer' && p.status === 200 && (JSON.parse(p.body) as { objects: unknown[] }).objects.length === 3) inFlightAnswered++
+    if (p.kind === 'answer' && p.status === 200 && (JSON.parse(p.body) as { objects: unknown[] }).objects.length === 3)
+      inFlightAnswered++
     else problems.push(`probe ${i}, in flight at SIGTERM, got ${JSON.stringify(p).slice(0, 200)}`)
   }
   const stopMs = exit.at - sigAt
   if (exit.code !== 0) problems.push(`exit code ${exit.code ?? exit.signal}`)
   if (stopMs > 2000) problems.push(`took ${stopMs} ms to stop`)
-  return { exitCode: exit.code, stopMs, requests: background.length, byOutcome, inFlight: arrived, inFlightAnswered, logLines: server.logLines(), problems }
+  return {
+    exitCode: exit.code,
+    stopMs,
+    requests: background.length,
+    byOutcome,
+    inFlight: arrived,
+    inFlightAnswered,
+    logLines: server.logLines(),
+    problems,
+  }
 }

@@ -92,7 +92,12 @@ export function slope(xs: number[], ys: number[]): number {
   return den === 0 ? 0 : num / den
 }
 
-export async function soak(o: { total: number; warmup: number; connections: number; log?: (s: string) => void }): Promise<SoakReport> {
+export async function soak(o: {
+  total: number
+  warmup: number
+  connections: number
+  log?: (s: string) => void
+}): Promise<SoakReport> {
   const dir = tempDir('rel-soak-')
   const memoryFile = join(dir, 'memory.jsonl')
   const server = await startCli(
@@ -124,8 +129,13 @@ export async function soak(o: { total: number; warmup: number; connections: numb
       body: JSON.stringify({ method: 'GET', path: FAULTED, status: 429, retry_after: 1, delay_ms: 2 }),
     })
     if (rule.status !== 201) problems.push(`the fault rule was refused: ${rule.status} ${await rule.text()}`)
-    const list = await http(server.port, { method: 'GET', path: '/v1/ai_secret', headers: { authorization: `Bearer ${RACE_KEY}` } })
-    const ids = list.kind === 'answer' ? (JSON.parse(list.body) as { objects: { id: string }[] }).objects.map((s) => s.id) : []
+    const list = await http(server.port, {
+      method: 'GET',
+      path: '/v1/ai_secret',
+      headers: { authorization: `Bearer ${RACE_KEY}` },
+    })
+    const ids =
+      list.kind === 'answer' ? (JSON.parse(list.body) as { objects: { id: string }[] }).objects.map((s) => s.id) : []
     let n = 0
     const next = () => (n = (n * 1103515245 + 12345) & 0x7fffffff)
     const pick = <T>(xs: T[]) => xs[next() % xs.length]!
@@ -135,15 +145,47 @@ export async function soak(o: { total: number; warmup: number; connections: numb
     const requests: autocannon.Request[] = [
       { method: 'GET', path: '/v1/ai_secret?limit=10', headers: a() },
       { method: 'GET', setupRequest: (r) => ({ ...r, path: `/v1/ai_secret/${pick(ids)}` }), headers: a() },
-      { method: 'DELETE', path: '/v1/ai_secret', headers: a(), setupRequest: (r) => ({ ...r, body: JSON.stringify({ name: name() }) }) },
-      { method: 'POST', path: '/v1/ai_secret', headers: a(), setupRequest: (r) => ({ ...r, body: JSON.stringify({ name: name(), type: 'openai', secret: 'sk-rel-soak-written-Yt6', metadata: { at: n } }) }) },
-      { method: 'PUT', path: '/v1/ai_secret', headers: a(), setupRequest: (r) => ({ ...r, body: JSON.stringify({ name: name(), type: 'anthropic' }) }) },
-      { method: 'PATCH', headers: a(), setupRequest: (r) => ({ ...r, path: `/v1/ai_secret/${pick(ids)}`, body: JSON.stringify({ metadata: { n } }) }) },
+      {
+        method: 'DELETE',
+        path: '/v1/ai_secret',
+        headers: a(),
+        setupRequest: (r) => ({ ...r, body: JSON.stringify({ name: name() }) }),
+      },
+      {
+        method: 'POST',
+        path: '/v1/ai_secret',
+        headers: a(),
+        setupRequest: (r) => ({
+          ...r,
+          body: JSON.stringify({
+            name: name(),
+            type: 'openai',
+            secret: 'sk-rel-soak-written-Yt6',
+            metadata: { at: n },
+          }),
+        }),
+      },
+      {
+        method: 'PUT',
+        path: '/v1/ai_secret',
+        headers: a(),
+        setupRequest: (r) => ({ ...r, body: JSON.stringify({ name: name(), type: 'anthropic' }) }),
+      },
+      {
+        method: 'PATCH',
+        headers: a(),
+        setupRequest: (r) => ({ ...r, path: `/v1/ai_secret/${pick(ids)}`, body: JSON.stringify({ metadata: { n } }) }),
+      },
       { method: 'GET', path: '/v1/ai_secret', headers: { authorization: 'Bearer sk-rel-soak-unknown-key' } },
       // (Not a body that is not JSON: after such a 400 Fastify closes the connection, and autocannon
       // loses the request it had written behind it. The hostile-input run covers those.)
       { method: 'DELETE', path: '/v1/ai_secret', headers: a(), body: '{"name": 5}' },
-      { method: 'DELETE', path: '/v1/ai_secret', headers: a(), body: JSON.stringify({ name: 'x', org_name: 'elsewhere' }) },
+      {
+        method: 'DELETE',
+        path: '/v1/ai_secret',
+        headers: a(),
+        body: JSON.stringify({ name: 'x', org_name: 'elsewhere' }),
+      },
       { method: 'GET', path: '/nowhere', headers: a() },
       { method: 'GET', path: `/v1/ai_secret?ai_secret_name=soak-1&ai_secret_type=openai,anthropic`, headers: a() },
       { method: 'DELETE', path: '/v1/ai_secret/not-a-uuid', headers: a() },
@@ -156,7 +198,8 @@ export async function soak(o: { total: number; warmup: number; connections: numb
     const reading = async () => {
       const before = readingsSoFar()
       server.child.kill('SIGUSR2')
-      for (let i = 0; i < 100 && readingsSoFar() === before; i++) await new Promise((resolve) => setTimeout(resolve, 50))
+      for (let i = 0; i < 100 && readingsSoFar() === before; i++)
+        await new Promise((resolve) => setTimeout(resolve, 50))
     }
     let seen = 0
     // Readings (forced collections) every signalEvery answers, from the start: the warm-up's are
@@ -169,7 +212,13 @@ export async function soak(o: { total: number; warmup: number; connections: numb
       if (seen >= signalFrom && (seen - signalFrom) % signalEvery === 0) server.child.kill('SIGUSR2')
     }
     const run = (amount: number) =>
-      autocannon({ url: server.url, connections: o.connections, amount, timeout: 10, requests: requests.map((r) => ({ ...r, onResponse })) })
+      autocannon({
+        url: server.url,
+        connections: o.connections,
+        amount,
+        timeout: 10,
+        requests: requests.map((r) => ({ ...r, onResponse })),
+      })
 
     const began = Date.now()
     const warm = await run(o.warmup)
@@ -178,7 +227,10 @@ export async function soak(o: { total: number; warmup: number; connections: numb
     samples.length = 0
     signalFrom = seen + signalEvery
     o.log?.(`  warm-up: ${o.warmup} requests, RSS ${(rss(server.pid) / MiB).toFixed(1)} MiB`)
-    const progress = setInterval(() => o.log?.(`  ... RSS ${((samples[samples.length - 1] ?? NaN) / MiB).toFixed(1)} MiB`), 30_000)
+    const progress = setInterval(
+      () => o.log?.(`  ... RSS ${((samples[samples.length - 1] ?? NaN) / MiB).toFixed(1)} MiB`),
+      30_000,
+    )
     const main = await run(o.total - o.warmup)
     clearInterval(progress)
     const mainEnded = Date.now()
@@ -186,14 +238,19 @@ export async function soak(o: { total: number; warmup: number; connections: numb
     const seconds = (mainEnded - began) / 1000
 
     const byStatus: Record<string, number> = {}
-    for (const res of [warm, main]) for (const [k, v] of Object.entries(res.statusCodeStats ?? {})) byStatus[k] = (byStatus[k] ?? 0) + (v.count ?? 0)
+    for (const res of [warm, main])
+      for (const [k, v] of Object.entries(res.statusCodeStats ?? {})) byStatus[k] = (byStatus[k] ?? 0) + (v.count ?? 0)
     const requestsDone = Object.values(byStatus).reduce((a, b) => a + b, 0)
     const errors = warm.errors + main.errors
     const timeouts = warm.timeouts + main.timeouts
     if (errors > 0) problems.push(`${errors} connection errors (${timeouts} timeouts)`)
     for (const k of Object.keys(byStatus)) if (Number(k) >= 500) problems.push(`${byStatus[k]} answers ${k}`)
 
-    const readings = readFileSync(memoryFile, 'utf8').trim().split('\n').filter((l) => l !== '').map((l) => JSON.parse(l) as AfterGc)
+    const readings = readFileSync(memoryFile, 'utf8')
+      .trim()
+      .split('\n')
+      .filter((l) => l !== '')
+      .map((l) => JSON.parse(l) as AfterGc)
     const after = readings.filter((r) => r.at > warmedAt)
     const rssMaxBetween = samples.length === 0 ? NaN : Math.max(...samples)
     let level = NaN
@@ -201,15 +258,24 @@ export async function soak(o: { total: number; warmup: number; connections: numb
     let growthPct = NaN
     let trend = NaN
     if (after.length < READINGS / 2) {
-      problems.push(`only ${after.length} memory readings after warm-up, of ${READINGS + 2} asked for: the probe did not answer`)
+      problems.push(
+        `only ${after.length} memory readings after warm-up, of ${READINGS + 2} asked for: the probe did not answer`,
+      )
     } else {
       level = after[0]!.rss
       rssMax = Math.max(...after.map((r) => r.rss))
       growthPct = (rssMax / level - 1) * 100
-      if (growthPct > 10) problems.push(`RSS after a full collection grew ${growthPct.toFixed(1)} % over its level after warm-up (${(level / MiB).toFixed(1)} -> ${(rssMax / MiB).toFixed(1)} MiB)`)
+      if (growthPct > 10)
+        problems.push(
+          `RSS after a full collection grew ${growthPct.toFixed(1)} % over its level after warm-up (${(level / MiB).toFixed(1)} -> ${(rssMax / MiB).toFixed(1)} MiB)`,
+        )
       // The level is read at 0 requests after warm-up, reading k after k * signalEvery, the last at the end.
       const served = after.map((_, i) => (i === after.length - 1 ? o.total - o.warmup : i * signalEvery))
-      trend = slope(served, after.map((r) => r.rss / MiB)) * 100_000
+      trend =
+        slope(
+          served,
+          after.map((r) => r.rss / MiB),
+        ) * 100_000
     }
     const used = after.map((r) => r.heapUsed / MiB)
     if (requestsDone < o.total) problems.push(`only ${requestsDone} of ${o.total} requests answered`)
@@ -219,7 +285,8 @@ export async function soak(o: { total: number; warmup: number; connections: numb
     const exit = await server.exited
     if (exit.code !== 0) problems.push(`exit code ${exit.code ?? exit.signal}`)
     const errorLogs = server.logLines().filter((l) => /"level":(5\d|60)/.test(l))
-    if (errorLogs.length > 0) problems.push(`${errorLogs.length} error log lines, the first: ${errorLogs[0]!.slice(0, 300)}`)
+    if (errorLogs.length > 0)
+      problems.push(`${errorLogs.length} error log lines, the first: ${errorLogs[0]!.slice(0, 300)}`)
     return {
       requests: requestsDone,
       warmup: o.warmup,
@@ -235,7 +302,11 @@ export async function soak(o: { total: number; warmup: number; connections: numb
       growthPct,
       readingsAfterWarmup: after.length,
       trendMiBPer100k: trend,
-      heapUsedMiB: { level: used[0] ?? NaN, max: used.length === 0 ? NaN : Math.max(...used), end: used[used.length - 1] ?? NaN },
+      heapUsedMiB: {
+        level: used[0] ?? NaN,
+        max: used.length === 0 ? NaN : Math.max(...used),
+        end: used[used.length - 1] ?? NaN,
+      },
       rssMaxBetweenGcMiB: rssMaxBetween / MiB,
       samples: after.map((r) => Math.round((r.rss / MiB) * 10) / 10),
       leaksChecked: leaks.texts,

@@ -71,7 +71,10 @@ function readTranscript(file: string): Transcript {
     throw new UsageError(`${file}: ${(err as Error).message}`)
   }
   const exchanges = (value as { exchanges?: unknown } | null)?.exchanges
-  if (!Array.isArray(exchanges) || !exchanges.every((e) => typeof (e as { name?: unknown } | null)?.name === 'string')) {
+  if (
+    !Array.isArray(exchanges) ||
+    !exchanges.every((e) => typeof (e as { name?: unknown } | null)?.name === 'string')
+  ) {
     throw new UsageError(`${file}: not a conformance transcript (no "exchanges" list of named exchanges)`)
   }
   return value as Transcript
@@ -101,8 +104,10 @@ async function run(values: Record<string, string | boolean | undefined>, io: Con
   } catch {
     throw new UsageError(`--base-url: not a URL: ${JSON.stringify(baseUrl)}`)
   }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new UsageError(`--base-url: must be http or https, not ${url.protocol}`)
-  if (url.username !== '' || url.password !== '') throw new UsageError('--base-url: must not hold credentials (give the key with --api-key)')
+  if (url.protocol !== 'http:' && url.protocol !== 'https:')
+    throw new UsageError(`--base-url: must be http or https, not ${url.protocol}`)
+  if (url.username !== '' || url.password !== '')
+    throw new UsageError('--base-url: must not hold credentials (give the key with --api-key)')
   if (url.search !== '' || url.hash !== '') throw new UsageError('--base-url: must not have a query or a fragment')
   if (!isLoopbackUrl(url) && values['allow-writes'] !== true) {
     throw new UsageError(
@@ -116,7 +121,9 @@ async function run(values: Record<string, string | boolean | undefined>, io: Con
   const onSignal = (signal: keyof typeof SIGNALS) => {
     if (interrupted !== null) {
       // A second signal while cleaning up: the user insists; say what may be left, and go.
-      io.stderr(`${signal} again: stopping without finishing the cleanup; look for secrets named aismock-conformance-… on the account\n`)
+      io.stderr(
+        `${signal} again: stopping without finishing the cleanup; look for secrets named aismock-conformance-… on the account\n`,
+      )
       return (io.exit ?? process.exit)(128 + SIGNALS[signal])
     }
     interrupted = signal
@@ -132,7 +139,13 @@ async function run(values: Record<string, string | boolean | undefined>, io: Con
   io.stdout(`conformance run against ${shown}${orgName === undefined ? '' : ` (organization ${orgName})`}\n`)
   let result
   try {
-    result = await runScenario({ baseUrl: shown, apiKey, orgName, signal: controller.signal, log: (line) => io.stdout(`${line}\n`) })
+    result = await runScenario({
+      baseUrl: shown,
+      apiKey,
+      orgName,
+      signal: controller.signal,
+      log: (line) => io.stdout(`${line}\n`),
+    })
   } finally {
     process.off('SIGINT', onInt)
     process.off('SIGTERM', onTerm)
@@ -141,8 +154,12 @@ async function run(values: Record<string, string | boolean | undefined>, io: Con
   writeFileSync(out, `${JSON.stringify(transcript, null, 2)}\n`)
 
   const recorded = transcript.exchanges.length
-  io.stdout(`${recorded} exchanges recorded in ${out}${transcript.aborted === undefined ? '' : ` (incomplete: ${transcript.aborted})`}\n`)
-  io.stdout(`created ${created.length} secret${created.length === 1 ? '' : 's'} (${created.map((c) => c.name).join(', ') || 'none'}), removed ${removed.length}${left.length === 0 ? '; nothing left behind' : ''}\n`)
+  io.stdout(
+    `${recorded} exchanges recorded in ${out}${transcript.aborted === undefined ? '' : ` (incomplete: ${transcript.aborted})`}\n`,
+  )
+  io.stdout(
+    `created ${created.length} secret${created.length === 1 ? '' : 's'} (${created.map((c) => c.name).join(', ') || 'none'}), removed ${removed.length}${left.length === 0 ? '; nothing left behind' : ''}\n`,
+  )
   for (const l of left) io.stderr(`LEFT BEHIND: ${l.name} ${l.id}: ${l.reason}\n`)
   if (interrupted !== null) return 128 + SIGNALS[interrupted]
   if (transcript.aborted !== undefined) io.stderr(`the run stopped early: ${transcript.aborted}\n`)
@@ -153,7 +170,14 @@ async function run(values: Record<string, string | boolean | undefined>, io: Con
  * The `conformance` subcommand: `argv` is what follows the word `conformance`. Resolves to
  * the exit code; writes to `io`. Usage errors (and a refused URL) give 2 and one line.
  */
-export async function conformance(argv: string[], io: ConformanceIo = { env: process.env, stdout: (s) => process.stdout.write(s), stderr: (s) => process.stderr.write(s) }): Promise<number> {
+export async function conformance(
+  argv: string[],
+  io: ConformanceIo = {
+    env: process.env,
+    stdout: (s) => process.stdout.write(s),
+    stderr: (s) => process.stderr.write(s),
+  },
+): Promise<number> {
   try {
     let parsed
     try {

@@ -75,7 +75,8 @@ export function excerpts(a: string, b: string): [string, string] {
 
 /** Two texts that differ: on one line when both are short, else where they part, one under the other. */
 function textLines(label: string, a: string, b: string): string[] {
-  if (!a.includes('\n') && !b.includes('\n') && a.length + b.length <= 160) return [`${label}: ${JSON.stringify(a)} → ${JSON.stringify(b)}`]
+  if (!a.includes('\n') && !b.includes('\n') && a.length + b.length <= 160)
+    return [`${label}: ${JSON.stringify(a)} → ${JSON.stringify(b)}`]
   const [ea, eb] = excerpts(a, b)
   const block = (tag: string, s: string) => s.split('\n').map((l, i) => (i === 0 ? `    ${tag}: ${l}` : `       ${l}`))
   return [`${label}:`, ...block('a', ea), ...block('b', eb)]
@@ -88,8 +89,11 @@ function describe(e: Entry): string {
 /** The differences of one exchange present in both transcripts. */
 function compareExchange(a: Entry, b: Entry): string[] {
   if (isSkipped(a) || isSkipped(b)) {
-    if (isSkipped(a) && isSkipped(b)) return a.skipped === b.skipped ? [] : [`skipped: ${show(a.skipped)} → ${show(b.skipped)}`]
-    return [`${isSkipped(a) ? 'skipped in a, run in b' : 'run in a, skipped in b'}: ${isSkipped(a) ? a.skipped : (b as SkippedExchange).skipped}`]
+    if (isSkipped(a) && isSkipped(b))
+      return a.skipped === b.skipped ? [] : [`skipped: ${show(a.skipped)} → ${show(b.skipped)}`]
+    return [
+      `${isSkipped(a) ? 'skipped in a, run in b' : 'run in a, skipped in b'}: ${isSkipped(a) ? a.skipped : (b as SkippedExchange).skipped}`,
+    ]
   }
   const lines: string[] = []
   // Whole bodies of different kinds (text against JSON, or two texts) are shown whole.
@@ -97,22 +101,33 @@ function compareExchange(a: Entry, b: Entry): string[] {
   const { body: bodyB, ...restB } = b
   for (const d of diff(restA, restB)) {
     const label = pathOf(d.path)
-    if (d.type === 'CHANGE' && typeof d.oldValue === 'string' && typeof d.value === 'string') lines.push(...textLines(label, d.oldValue, d.value))
-    else lines.push(`${label}: ${show(d.type === 'CREATE' ? undefined : d.oldValue)} → ${show(d.type === 'REMOVE' ? undefined : d.value)}`)
+    if (d.type === 'CHANGE' && typeof d.oldValue === 'string' && typeof d.value === 'string')
+      lines.push(...textLines(label, d.oldValue, d.value))
+    else
+      lines.push(
+        `${label}: ${show(d.type === 'CREATE' ? undefined : d.oldValue)} → ${show(d.type === 'REMOVE' ? undefined : d.value)}`,
+      )
   }
   const objects = (v: unknown): v is object => v !== null && typeof v === 'object'
   if (objects(bodyA) && objects(bodyB) && Array.isArray(bodyA) === Array.isArray(bodyB)) {
     for (const d of diff(bodyA as Record<string, unknown>, bodyB as Record<string, unknown>)) {
       const label = `body${pathOf(d.path).replace(/^(?=[A-Za-z_])/, '.')}`
-      if (d.type === 'CHANGE' && typeof d.oldValue === 'string' && typeof d.value === 'string') lines.push(...textLines(label, d.oldValue, d.value))
-      else lines.push(`${label}: ${show(d.type === 'CREATE' ? undefined : d.oldValue)} → ${show(d.type === 'REMOVE' ? undefined : d.value)}`)
+      if (d.type === 'CHANGE' && typeof d.oldValue === 'string' && typeof d.value === 'string')
+        lines.push(...textLines(label, d.oldValue, d.value))
+      else
+        lines.push(
+          `${label}: ${show(d.type === 'CREATE' ? undefined : d.oldValue)} → ${show(d.type === 'REMOVE' ? undefined : d.value)}`,
+        )
     }
   } else if (JSON.stringify(bodyA) !== JSON.stringify(bodyB)) {
     const asText = (v: unknown) => (typeof v === 'string' ? v : JSON.stringify(v, null, 2))
     if (typeof bodyA === 'string' && typeof bodyB === 'string') lines.push(...textLines('body', bodyA, bodyB))
     else {
       // Text against JSON (or null): both whole.
-      const block = (tag: string, v: unknown) => asText(v).split('\n').map((l, i) => (i === 0 ? `    ${tag}: ${l}` : `       ${l}`))
+      const block = (tag: string, v: unknown) =>
+        asText(v)
+          .split('\n')
+          .map((l, i) => (i === 0 ? `    ${tag}: ${l}` : `       ${l}`))
       lines.push('body:', ...block('a', bodyA), ...block('b', bodyB))
     }
   }
@@ -128,9 +143,12 @@ function compareExchange(a: Entry, b: Entry): string[] {
 export function compareTranscripts(a: Transcript, b: Transcript): Comparison {
   const differences: ExchangeDifference[] = []
   const head: string[] = []
-  if (a.scenario !== b.scenario) head.push(`scenario: ${show(a.scenario)} → ${show(b.scenario)} (different scenarios: exchanges may not match)`)
+  if (a.scenario !== b.scenario)
+    head.push(`scenario: ${show(a.scenario)} → ${show(b.scenario)} (different scenarios: exchanges may not match)`)
   for (const d of diff(a.run ?? {}, b.run ?? {})) {
-    head.push(`run.${pathOf(d.path)}: ${show(d.type === 'CREATE' ? undefined : d.oldValue)} → ${show(d.type === 'REMOVE' ? undefined : d.value)}`)
+    head.push(
+      `run.${pathOf(d.path)}: ${show(d.type === 'CREATE' ? undefined : d.oldValue)} → ${show(d.type === 'REMOVE' ? undefined : d.value)}`,
+    )
   }
   if (a.aborted !== b.aborted) head.push(`aborted: ${show(a.aborted)} → ${show(b.aborted)}`)
   if (head.length > 0) differences.push({ name: '(run)', request: '', lines: head })

@@ -95,15 +95,27 @@ export class Runner {
     const stop = () => timeout.abort()
     signal.addEventListener('abort', stop, { once: true })
     try {
-      const res = await fetch(this.url(req.path, req.query), { method: req.method, headers, body, signal: timeout.signal, redirect: 'manual' })
+      const res = await fetch(this.url(req.path, req.query), {
+        method: req.method,
+        headers,
+        body,
+        signal: timeout.signal,
+        redirect: 'manual',
+      })
       const text = await res.text()
       const answerHeaders: Record<string, string> = {}
-      res.headers.forEach((value, key) => (answerHeaders[key] = value))
+      res.headers.forEach((value, key) => {
+        answerHeaders[key] = value
+      })
       const exchange: RawExchange = {
         name,
         method: req.method,
         path: `${req.path}${req.query === undefined || req.query.length === 0 ? '' : `?${req.query.map(([k, v]) => `${k}=${v}`).join('&')}`}`,
-        request: { auth, ...(req.headers === undefined ? {} : { headers: req.headers }), ...(req.body !== undefined ? { body: req.body } : req.rawBody !== undefined ? { body: req.rawBody } : {}) },
+        request: {
+          auth,
+          ...(req.headers === undefined ? {} : { headers: req.headers }),
+          ...(req.body !== undefined ? { body: req.body } : req.rawBody !== undefined ? { body: req.rawBody } : {}),
+        },
         status: res.status,
         headers: answerHeaders,
         text,
@@ -112,7 +124,10 @@ export class Runner {
       return exchange
     } catch (err) {
       if (signal.aborted) throw new RequestFailed(`${req.method} ${req.path}: interrupted`)
-      if (timeout.signal.aborted) throw new RequestFailed(`${req.method} ${req.path}: no answer within ${(this.options.timeoutMs ?? 30_000) / 1000} s`)
+      if (timeout.signal.aborted)
+        throw new RequestFailed(
+          `${req.method} ${req.path}: no answer within ${(this.options.timeoutMs ?? 30_000) / 1000} s`,
+        )
       const cause = (err as Error & { cause?: Error }).cause
       throw new RequestFailed(`${req.method} ${req.path}: ${cause?.message ?? (err as Error).message}`)
     } finally {
@@ -130,7 +145,9 @@ export class Runner {
     } catch {
       return
     }
-    const records = (Array.isArray((body as { objects?: unknown }).objects) ? (body as { objects: unknown[] }).objects : [body]) as { id?: unknown; name?: unknown }[]
+    const records = (
+      Array.isArray((body as { objects?: unknown }).objects) ? (body as { objects: unknown[] }).objects : [body]
+    ) as { id?: unknown; name?: unknown }[]
     for (const r of records) {
       if (typeof r?.id !== 'string' || typeof r.name !== 'string' || !r.name.startsWith(this.options.prefix)) continue
       const ref = { name: r.name, id: r.id }
@@ -161,7 +178,11 @@ export class Runner {
     const failures = new Map<string, { name: string; reason: string }>()
     const remove = async (id: string, name: string) => {
       try {
-        const res = await this.send('cleanup', { method: 'DELETE', path: `/v1/ai_secret/${encodeURIComponent(id)}` }, signal)
+        const res = await this.send(
+          'cleanup',
+          { method: 'DELETE', path: `/v1/ai_secret/${encodeURIComponent(id)}` },
+          signal,
+        )
         if (res.status < 200 || res.status > 299) {
           // Gone already (a delete whose answer was lost) is not a failure: the listing below tells.
           failures.set(id, { name, reason: `DELETE answered ${res.status}` })
@@ -180,7 +201,9 @@ export class Runner {
           failures.set(`name:${name}`, { name, reason: `could not list it: GET answered ${res.status}` })
           continue
         }
-        const found = ((JSON.parse(res.text) as { objects?: { id: string; name: string }[] }).objects ?? []).filter((o) => o.name === name)
+        const found = ((JSON.parse(res.text) as { objects?: { id: string; name: string }[] }).objects ?? []).filter(
+          (o) => o.name === name,
+        )
         for (const o of found) await remove(o.id, o.name)
         // What the listing does not show is gone, whatever its delete answered.
         for (const [id, f] of failures) if (f.name === name && !found.some((o) => o.id === id)) failures.delete(id)
@@ -188,6 +211,8 @@ export class Runner {
         failures.set(`name:${name}`, { name, reason: `could not list it: ${(err as Error).message}` })
       }
     }
-    return { left: [...failures].map(([id, f]) => ({ id: id.startsWith('name:') ? '?' : id, name: f.name, reason: f.reason })) }
+    return {
+      left: [...failures].map(([id, f]) => ({ id: id.startsWith('name:') ? '?' : id, name: f.name, reason: f.reason })),
+    }
   }
 }

@@ -12,7 +12,11 @@ export const SCENARIO_VERSION = 'ai_secret/1'
  * The values the run stores as secrets: dummies, never anyone's key. They never reach a
  * transcript (it shows `<dummy-1>`…), only the server's own `preview_secret` of them.
  */
-export const DUMMY_SECRETS = ['sk-aismock-dummy-value-000001', 'sk-aismock-dummy-value-000002', 'sk-aismock-dummy-value-000003'] as const
+export const DUMMY_SECRETS = [
+  'sk-aismock-dummy-value-000001',
+  'sk-aismock-dummy-value-000002',
+  'sk-aismock-dummy-value-000003',
+] as const
 
 /** The `Origin` the CORS preflights send. */
 export const ORIGIN = 'https://aismock-conformance.example'
@@ -131,10 +135,7 @@ export async function runScenario(options: ScenarioOptions): Promise<ScenarioRes
   const normaliser = new Normaliser({
     runToken: token,
     orgName,
-    redact: [
-      [options.apiKey, '<api-key>'],
-      ...DUMMY_SECRETS.map((s, i): [string, string] => [s, `<dummy-${i + 1}>`]),
-    ],
+    redact: [[options.apiKey, '<api-key>'], ...DUMMY_SECRETS.map((s, i): [string, string] => [s, `<dummy-${i + 1}>`])],
   })
   const unknownId = randomUUID()
   normaliser.label(unknownId, '<unknown-id>')
@@ -144,7 +145,8 @@ export async function runScenario(options: ScenarioOptions): Promise<ScenarioRes
     run: { org_name_given: orgName !== undefined, key_spans_several_organizations: null },
     exchanges: [],
   }
-  const withOrg = <T extends object>(body: T): T & { org_name?: string } => (orgName === undefined ? body : { ...body, org_name: orgName })
+  const withOrg = <T extends object>(body: T): T & { org_name?: string } =>
+    orgName === undefined ? body : { ...body, org_name: orgName }
 
   async function exchange(name: string, req: Request): Promise<{ ex: Exchange; json: Record<string, unknown> | null }> {
     if (signal.aborted) throw new RequestFailed('interrupted')
@@ -170,9 +172,14 @@ export async function runScenario(options: ScenarioOptions): Promise<ScenarioRes
     const { ex, json } = await exchange(name, req)
     const id = json?.id
     if (typeof id !== 'string') {
-      const hint = orgName === undefined && ex.status === 400 ? ' (if your key spans several organizations, name one with --org-name)' : ''
+      const hint =
+        orgName === undefined && ex.status === 400
+          ? ' (if your key spans several organizations, name one with --org-name)'
+          : ''
       const said = typeof ex.body === 'string' ? ex.body : JSON.stringify(ex.body)
-      throw new ScenarioStopped(`${name} answered ${ex.status}, not a record: ${said.split('\n', 1)[0]!.slice(0, 300)}${hint}`)
+      throw new ScenarioStopped(
+        `${name} answered ${ex.status}, not a record: ${said.split('\n', 1)[0]!.slice(0, 300)}${hint}`,
+      )
     }
     return id
   }
@@ -185,73 +192,179 @@ export async function runScenario(options: ScenarioOptions): Promise<ScenarioRes
   let left: ScenarioResult['left'] = []
   try {
     try {
-      const preflight = { origin: ORIGIN, 'access-control-request-method': 'DELETE', 'access-control-request-headers': 'authorization, content-type' }
+      const preflight = {
+        origin: ORIGIN,
+        'access-control-request-method': 'DELETE',
+        'access-control-request-headers': 'authorization, content-type',
+      }
       await exchange('cors-preflight', { method: 'OPTIONS', path: COLLECTION, auth: 'none', headers: preflight })
-      await exchange('cors-preflight-by-id', { method: 'OPTIONS', path: path(unknownId), auth: 'none', headers: preflight })
-      await exchange('no-key', { method: 'GET', path: COLLECTION, query: [['ai_secret_name', name('a')]], auth: 'none' })
-      await exchange('wrong-key', { method: 'GET', path: COLLECTION, query: [['ai_secret_name', name('a')]], auth: 'wrong-key' })
+      await exchange('cors-preflight-by-id', {
+        method: 'OPTIONS',
+        path: path(unknownId),
+        auth: 'none',
+        headers: preflight,
+      })
+      await exchange('no-key', {
+        method: 'GET',
+        path: COLLECTION,
+        query: [['ai_secret_name', name('a')]],
+        auth: 'none',
+      })
+      await exchange('wrong-key', {
+        method: 'GET',
+        path: COLLECTION,
+        query: [['ai_secret_name', name('a')]],
+        auth: 'wrong-key',
+      })
 
       const a = await created('create', {
         method: 'POST',
         path: COLLECTION,
-        body: withOrg({ name: name('a'), type: 'openai', secret: DUMMY_SECRETS[0], metadata: { team: 'conformance', nested: { first: 1 } } }),
+        body: withOrg({
+          name: name('a'),
+          type: 'openai',
+          secret: DUMMY_SECRETS[0],
+          metadata: { team: 'conformance', nested: { first: 1 } },
+        }),
       })
       await exchange('create-existing', {
         method: 'POST',
         path: COLLECTION,
         body: withOrg({ name: name('a'), type: 'anthropic', secret: DUMMY_SECRETS[1], metadata: { team: 'changed' } }),
       })
-      const b = await created('create-b', { method: 'POST', path: COLLECTION, body: withOrg({ name: name('b'), type: 'anthropic', secret: DUMMY_SECRETS[1] }) })
-      const c = await created('put-create-c', { method: 'PUT', path: COLLECTION, body: withOrg({ name: name('c'), type: 'openai' }) })
+      const b = await created('create-b', {
+        method: 'POST',
+        path: COLLECTION,
+        body: withOrg({ name: name('b'), type: 'anthropic', secret: DUMMY_SECRETS[1] }),
+      })
+      const c = await created('put-create-c', {
+        method: 'PUT',
+        path: COLLECTION,
+        body: withOrg({ name: name('c'), type: 'openai' }),
+      })
 
       await exchange('get', { method: 'GET', path: path(a) })
-      await exchange('patch-metadata', { method: 'PATCH', path: path(a), body: { metadata: { nested: { second: 2 }, added: true } } })
+      await exchange('patch-metadata', {
+        method: 'PATCH',
+        path: path(a),
+        body: { metadata: { nested: { second: 2 }, added: true } },
+      })
       await exchange('patch-nulls', { method: 'PATCH', path: path(a), body: { type: null, metadata: null } })
 
       const ids: [string, string][] = [a, b, c].map((id) => ['ids', id])
       await exchange('list-ids', { method: 'GET', path: COLLECTION, query: ids })
-      await exchange('list-ids-comma-type', { method: 'GET', path: COLLECTION, query: [['ids', [a, b, c].join(',')], ['ai_secret_type', 'anthropic']] })
+      await exchange('list-ids-comma-type', {
+        method: 'GET',
+        path: COLLECTION,
+        query: [
+          ['ids', [a, b, c].join(',')],
+          ['ai_secret_type', 'anthropic'],
+        ],
+      })
       await exchange('list-name', { method: 'GET', path: COLLECTION, query: [['ai_secret_name', name('b')]] })
       if (orgName === undefined) {
         skip('list-org-name', 'needs --org-name')
         skip('list-org-header', 'needs --org-name')
       } else {
         await exchange('list-org-name', { method: 'GET', path: COLLECTION, query: [...ids, ['org_name', orgName]] })
-        await exchange('list-org-header', { method: 'GET', path: COLLECTION, query: ids, headers: { 'x-bt-org-name': orgName } })
+        await exchange('list-org-header', {
+          method: 'GET',
+          path: COLLECTION,
+          query: ids,
+          headers: { 'x-bt-org-name': orgName },
+        })
       }
       await exchange('list-page-1', { method: 'GET', path: COLLECTION, query: [...ids, ['limit', '1']] })
-      await exchange('list-starting-after', { method: 'GET', path: COLLECTION, query: [...ids, ['limit', '1'], ['starting_after', c]] })
-      await exchange('list-ending-before', { method: 'GET', path: COLLECTION, query: [...ids, ['limit', '1'], ['ending_before', a]] })
+      await exchange('list-starting-after', {
+        method: 'GET',
+        path: COLLECTION,
+        query: [...ids, ['limit', '1'], ['starting_after', c]],
+      })
+      await exchange('list-ending-before', {
+        method: 'GET',
+        path: COLLECTION,
+        query: [...ids, ['limit', '1'], ['ending_before', a]],
+      })
 
       await exchange('delete-id-while-paginating', { method: 'DELETE', path: path(c), rawBody: '' })
-      await exchange('list-after-deleted-cursor', { method: 'GET', path: COLLECTION, query: [...ids, ['limit', '1'], ['starting_after', c]] })
+      await exchange('list-after-deleted-cursor', {
+        method: 'GET',
+        path: COLLECTION,
+        query: [...ids, ['limit', '1'], ['starting_after', c]],
+      })
       await exchange('get-deleted', { method: 'GET', path: path(c) })
       await exchange('delete-id-again', { method: 'DELETE', path: path(c), rawBody: '' })
 
       await exchange('delete-name', { method: 'DELETE', path: COLLECTION, body: withOrg({ name: name('b') }) })
-      const again = await exchange('delete-name-again', { method: 'DELETE', path: COLLECTION, body: withOrg({ name: name('b') }) })
-      const bare = await exchange('delete-name-without-org-name', { method: 'DELETE', path: COLLECTION, body: { name: name('b') } })
+      const again = await exchange('delete-name-again', {
+        method: 'DELETE',
+        path: COLLECTION,
+        body: withOrg({ name: name('b') }),
+      })
+      const bare = await exchange('delete-name-without-org-name', {
+        method: 'DELETE',
+        path: COLLECTION,
+        body: { name: name('b') },
+      })
       transcript.run.key_spans_several_organizations =
         again.ex.status !== bare.ex.status || JSON.stringify(again.ex.body) !== JSON.stringify(bare.ex.body)
 
-      await exchange('put-replace', { method: 'PUT', path: COLLECTION, body: withOrg({ name: name('a'), type: 'openai', secret: DUMMY_SECRETS[2] }) })
+      await exchange('put-replace', {
+        method: 'PUT',
+        path: COLLECTION,
+        body: withOrg({ name: name('a'), type: 'openai', secret: DUMMY_SECRETS[2] }),
+      })
 
       await exchange('get-unknown-id', { method: 'GET', path: path(unknownId) })
-      await exchange('patch-unknown-id', { method: 'PATCH', path: path(unknownId), body: { metadata: { team: 'nobody' } } })
+      await exchange('patch-unknown-id', {
+        method: 'PATCH',
+        path: path(unknownId),
+        body: { metadata: { team: 'nobody' } },
+      })
       await exchange('get-not-a-uuid', { method: 'GET', path: path('not-a-uuid') })
-      await exchange('create-bad-body', { method: 'POST', path: COLLECTION, body: withOrg({ name: name('bad-body'), metadata: 'not an object' }) })
-      await exchange('create-not-json', { method: 'POST', path: COLLECTION, rawBody: `{"name": "${name('not-json')}",` })
+      await exchange('create-bad-body', {
+        method: 'POST',
+        path: COLLECTION,
+        body: withOrg({ name: name('bad-body'), metadata: 'not an object' }),
+      })
+      await exchange('create-not-json', {
+        method: 'POST',
+        path: COLLECTION,
+        rawBody: `{"name": "${name('not-json')}",`,
+      })
       await exchange('delete-name-without-name', { method: 'DELETE', path: COLLECTION, body: {} })
-      await exchange('list-foreign-org', { method: 'GET', path: COLLECTION, query: [['ids', a], ['org_name', foreign]] })
-      await exchange('delete-name-foreign-org', { method: 'DELETE', path: COLLECTION, body: { name: name('a'), org_name: foreign } })
-      await exchange('list-foreign-org-header', { method: 'GET', path: COLLECTION, query: [['ids', a]], headers: { 'x-bt-org-name': foreign } })
+      await exchange('list-foreign-org', {
+        method: 'GET',
+        path: COLLECTION,
+        query: [
+          ['ids', a],
+          ['org_name', foreign],
+        ],
+      })
+      await exchange('delete-name-foreign-org', {
+        method: 'DELETE',
+        path: COLLECTION,
+        body: { name: name('a'), org_name: foreign },
+      })
+      await exchange('list-foreign-org-header', {
+        method: 'GET',
+        path: COLLECTION,
+        query: [['ids', a]],
+        headers: { 'x-bt-org-name': foreign },
+      })
 
       await exchange('delete-id', { method: 'DELETE', path: path(a), rawBody: '' })
-      await exchange('list-after-all-deleted', { method: 'GET', path: COLLECTION, query: [['ids', [a, b, c].join(',')]] })
+      await exchange('list-after-all-deleted', {
+        method: 'GET',
+        path: COLLECTION,
+        query: [['ids', [a, b, c].join(',')]],
+      })
     } catch (err) {
       if (!(err instanceof RequestFailed || err instanceof ScenarioStopped)) throw err
       // The reason may name the request (and so an id): it is normalised as the exchanges are.
-      transcript.aborted = signal.aborted ? `interrupted${typeof signal.reason === 'string' ? ` (${signal.reason})` : ''}` : normaliser.text(err.message)
+      transcript.aborted = signal.aborted
+        ? `interrupted${typeof signal.reason === 'string' ? ` (${signal.reason})` : ''}`
+        : normaliser.text(err.message)
     }
   } finally {
     // Whatever happened (a thrown bug included), nothing of the run's stays on the account.

@@ -195,10 +195,18 @@ export class Normaliser {
 
   /** Walks a JSON body first, to label the uuids whose meaning its fields tell. */
   private learn(value: unknown, key?: string): void {
-    if (Array.isArray(value)) return value.forEach((v) => this.learn(v))
+    if (Array.isArray(value)) {
+      for (const v of value) this.learn(v)
+      return
+    }
     if (isObject(value)) {
       const { id, name } = value
-      if (typeof id === 'string' && typeof name === 'string' && name.startsWith(this.prefix) && new RegExp(`^${UUID.source}$`, 'i').test(id)) {
+      if (
+        typeof id === 'string' &&
+        typeof name === 'string' &&
+        name.startsWith(this.prefix) &&
+        new RegExp(`^${UUID.source}$`, 'i').test(id)
+      ) {
         this.label(id, `<${name.slice(this.prefix.length)}.id>`)
       }
       for (const [k, v] of Object.entries(value)) this.learn(v, k)
@@ -270,7 +278,8 @@ export class Normaliser {
     const headers: Record<string, true | string> = {}
     for (const h of PRESENCE_HEADERS) if (raw.headers[h] !== undefined) headers[h] = true
     for (const h of VALUE_HEADERS) if (raw.headers[h] !== undefined) headers[h] = this.text(raw.headers[h]!, own)
-    for (const h of Object.keys(raw.headers).sort()) if (h.startsWith('access-control-')) headers[h] = this.text(raw.headers[h]!, own)
+    for (const h of Object.keys(raw.headers).sort())
+      if (h.startsWith('access-control-')) headers[h] = this.text(raw.headers[h]!, own)
     const request: Exchange['request'] = { auth: raw.request.auth }
     if (raw.request.headers !== undefined) request.headers = this.json(raw.request.headers) as Record<string, string>
     if (raw.request.body !== undefined) request.body = this.json(raw.request.body)

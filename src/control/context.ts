@@ -52,7 +52,8 @@ export const EMPTY_SEED_RESULT: SeedResult = { organizations: [], users: [], api
 /** Options as given to buildApp: checked here, since a library caller bypasses the CLI's checks. */
 export function checkControlOptions(opts: ControlOptions): void {
   const whole = (v: number | undefined, name: string, min: number) => {
-    if (v !== undefined && (!Number.isSafeInteger(v) || v < min)) throw new Error(`${name}: must be a whole number of at least ${min}, not ${v}`)
+    if (v !== undefined && (!Number.isSafeInteger(v) || v < min))
+      throw new Error(`${name}: must be a whole number of at least ${min}, not ${v}`)
   }
   whole(opts.journalSize, 'journalSize', 0)
   whole(opts.rateLimitPerMinute, 'rateLimitPerMinute', 0)
@@ -147,7 +148,10 @@ export function createControlContext(mock: MockContext, opts: ControlOptions): C
       }
       if (change.set !== undefined) {
         const t = parseDateTime(change.set)
-        if (t === null) throw new ApiError('clock_invalid', { problem: 'set must be an ISO 8601 date-time, such as 2026-01-31T12:00:00Z' })
+        if (t === null)
+          throw new ApiError('clock_invalid', {
+            problem: 'set must be an ISO 8601 date-time, such as 2026-01-31T12:00:00Z',
+          })
         clock.set(t)
       } else {
         clock.advance(change.advance_ms!)

@@ -29,17 +29,47 @@ const When = Type.Unsafe<'before' | 'after'>({
 export const FaultRuleInput = Type.Object(
   {
     method: Type.Optional(Type.String({ description: 'HTTP method to match (any case); absent: any' })),
-    path: Type.Optional(Type.String({ description: 'Path to match, without the query; may end in `*` to match a prefix; absent: any /v1 path' })),
-    key: Type.Optional(Type.String({ description: 'Only requests with `Authorization: Bearer <key>`; shown back as a preview' })),
+    path: Type.Optional(
+      Type.String({
+        description: 'Path to match, without the query; may end in `*` to match a prefix; absent: any /v1 path',
+      }),
+    ),
+    key: Type.Optional(
+      Type.String({ description: 'Only requests with `Authorization: Bearer <key>`; shown back as a preview' }),
+    ),
     status: Type.Optional(Status),
-    retry_after: Type.Optional(Type.Integer({ minimum: 0, description: 'The `Retry-After` header in seconds, with any status (default 1 for a 429)' })),
-    retry_after_ms: Type.Optional(Type.Integer({ minimum: 0, description: 'A `retry-after-ms` header, which the official client prefers' })),
-    should_retry: Type.Optional(Type.Boolean({ description: 'An `x-should-retry: true|false` header, which overrides the official client\u2019s choice' })),
-    delay_ms: Type.Optional(Type.Integer({ minimum: 0, maximum: MAX_DELAY_MS, description: 'Wait this long first (with or without a status)' })),
+    retry_after: Type.Optional(
+      Type.Integer({
+        minimum: 0,
+        description: 'The `Retry-After` header in seconds, with any status (default 1 for a 429)',
+      }),
+    ),
+    retry_after_ms: Type.Optional(
+      Type.Integer({ minimum: 0, description: 'A `retry-after-ms` header, which the official client prefers' }),
+    ),
+    should_retry: Type.Optional(
+      Type.Boolean({
+        description: 'An `x-should-retry: true|false` header, which overrides the official client\u2019s choice',
+      }),
+    ),
+    delay_ms: Type.Optional(
+      Type.Integer({
+        minimum: 0,
+        maximum: MAX_DELAY_MS,
+        description: 'Wait this long first (with or without a status)',
+      }),
+    ),
     drop: Type.Optional(Type.Boolean({ description: 'Close the connection without an answer' })),
     when: Type.Optional(When),
-    times: Type.Optional(Type.Integer({ minimum: 1, description: 'Act on this many of the requests the rule sees, then let them through; absent: unlimited' })),
-    after: Type.Optional(Type.Integer({ minimum: 0, description: 'Let this many of the requests the rule sees through first' })),
+    times: Type.Optional(
+      Type.Integer({
+        minimum: 1,
+        description: 'Act on this many of the requests the rule sees, then let them through; absent: unlimited',
+      }),
+    ),
+    after: Type.Optional(
+      Type.Integer({ minimum: 0, description: 'Let this many of the requests the rule sees through first' }),
+    ),
   },
   { additionalProperties: false, description: 'A fault rule: which /v1 requests it matches and what it does to them' },
 )
@@ -60,7 +90,9 @@ export const FaultRule = Type.Object(
     when: Type.Optional(When),
     times: Type.Optional(Type.Integer()),
     after: Type.Optional(Type.Integer()),
-    matched: Type.Integer({ description: 'How many requests the rule has seen: those it matched that no earlier rule had answered' }),
+    matched: Type.Integer({
+      description: 'How many requests the rule has seen: those it matched that no earlier rule had answered',
+    }),
     applied: Type.Integer({ description: 'How many of them it acted on: answered, changed the answer of, or delayed' }),
   },
   { description: 'A fault rule as stored' },
@@ -87,7 +119,8 @@ export function checkRule(input: unknown): FaultRuleInput {
         if (typeof v !== 'string' || !/^[A-Za-z]+$/.test(v)) problem(path, 'must be an HTTP method, such as "DELETE"')
         break
       case 'path':
-        if (typeof v !== 'string' || !v.startsWith('/')) problem(path, 'must be a path starting with "/" (it may end in "*")')
+        if (typeof v !== 'string' || !v.startsWith('/'))
+          problem(path, 'must be a path starting with "/" (it may end in "*")')
         break
       case 'key':
         if (typeof v !== 'string') problem(path, 'must be an API key')
@@ -110,14 +143,21 @@ export function checkRule(input: unknown): FaultRuleInput {
         const min = k === 'times' ? 1 : 0
         const max = k === 'delay_ms' ? MAX_DELAY_MS : Number.MAX_SAFE_INTEGER
         if (!Number.isInteger(v) || (v as number) < min || (v as number) > max) {
-          problem(path, max === MAX_DELAY_MS ? `must be a whole number from ${min} to ${max}` : `must be a whole number, at least ${min}`)
+          problem(
+            path,
+            max === MAX_DELAY_MS
+              ? `must be a whole number from ${min} to ${max}`
+              : `must be a whole number, at least ${min}`,
+          )
         }
       }
     }
   }
   const rule = o as FaultRuleInput
-  if (rule.status === undefined && rule.delay_ms === undefined && rule.drop !== true) problem('$', 'a rule needs status, delay_ms or drop: true')
-  if (rule.drop === true && rule.status !== undefined) problem('$.drop', 'drop: true closes the connection, so the rule cannot also answer a status')
+  if (rule.status === undefined && rule.delay_ms === undefined && rule.drop !== true)
+    problem('$', 'a rule needs status, delay_ms or drop: true')
+  if (rule.drop === true && rule.status !== undefined)
+    problem('$.drop', 'drop: true closes the connection, so the rule cannot also answer a status')
   return rule
 }
 
@@ -219,7 +259,10 @@ export class FaultStore {
       v.applied++
       decision ??= { before: null, after: null, acted: [] }
       const when = v.when ?? 'before'
-      const phase = when === 'after' ? (decision.after ??= { delayMs: 0, drop: false, error: null }) : (decision.before ??= { delayMs: 0, drop: false, error: null })
+      const phase =
+        when === 'after'
+          ? (decision.after ??= { delayMs: 0, drop: false, error: null })
+          : (decision.before ??= { delayMs: 0, drop: false, error: null })
       const acted: FaultActed = { id: v.id, when }
       decision.acted.push(acted)
       if (v.delay_ms !== undefined) {

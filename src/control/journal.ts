@@ -69,7 +69,9 @@ export function journalBody(body: unknown): unknown {
   return size > MAX_BODY_CHARS ? `[${size} characters of JSON, not kept]` : redacted
 }
 
-export function journalHeaders(headers: Record<string, string | string[] | undefined>): Record<string, string | string[]> {
+export function journalHeaders(
+  headers: Record<string, string | string[] | undefined>,
+): Record<string, string | string[]> {
   const out: Record<string, string | string[]> = {}
   for (const [k, v] of Object.entries(headers)) {
     if (v === undefined) continue

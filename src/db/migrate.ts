@@ -48,7 +48,9 @@ export function migrate(db: Database.Database, dir = MIGRATIONS_DIR): number[] {
         db.exec(m.sql)
         const broken = db.pragma('foreign_key_check') as { table: string; parent: string }[]
         if (broken.length > 0) {
-          throw new Error(`${broken.length} row(s) would break a foreign key (first: ${broken[0]!.table} -> ${broken[0]!.parent})`)
+          throw new Error(
+            `${broken.length} row(s) would break a foreign key (first: ${broken[0]!.table} -> ${broken[0]!.parent})`,
+          )
         }
         db.pragma(`user_version = ${m.version}`)
       })

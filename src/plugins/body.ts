@@ -31,7 +31,11 @@ export function contentCodings(header: string | string[] | undefined): Coding[] 
     if (name === 'gzip' || name === 'x-gzip') codings.push('gzip')
     else if (name === 'deflate' || name === 'br') codings.push(name)
     else {
-      throw new ApiError('encoding_unsupported', { coding: printable(raw.trim()), accepted: ACCEPTED_ENCODINGS }, { 'accept-encoding': ACCEPTED_ENCODINGS })
+      throw new ApiError(
+        'encoding_unsupported',
+        { coding: printable(raw.trim()), accepted: ACCEPTED_ENCODINGS },
+        { 'accept-encoding': ACCEPTED_ENCODINGS },
+      )
     }
   }
   return codings
@@ -175,7 +179,10 @@ export function isJsonMediaType(header: string | undefined): boolean {
   if (header === undefined) return false
   const semi = header.indexOf(';')
   const type = (semi === -1 ? header : header.slice(0, semi)).trim().toLowerCase()
-  return type === 'application/json' || (type.startsWith('application/') && type.endsWith('+json') && type.length > 'application/+json'.length)
+  return (
+    type === 'application/json' ||
+    (type.startsWith('application/') && type.endsWith('+json') && type.length > 'application/+json'.length)
+  )
 }
 
 /** Depth of `[`/`{` nesting outside strings, stopping early once past max. */
@@ -220,7 +227,9 @@ export function parseJson(text: string): unknown {
     if (at !== null) {
       // A body's fields are named as the issue arrays name them: `name`, not `$.name`.
       const field = at.startsWith('$.') ? at.slice(2) : at
-      throw new ApiError('invalid_json', { where: `: a string at ${field} holds half of a UTF-16 surrogate pair (a lone surrogate), which is not Unicode` })
+      throw new ApiError('invalid_json', {
+        where: `: a string at ${field} holds half of a UTF-16 surrogate pair (a lone surrogate), which is not Unicode`,
+      })
     }
   }
   return value

@@ -40,7 +40,8 @@ async function corsPlugin(app: FastifyInstance) {
 
 /** The documented OPTIONS operations' answer (optionsAiSecret, optionsAiSecretId): 200, no body; CORS headers come from the plugin. */
 export function preflight(request: FastifyRequest, reply: FastifyReply): FastifyReply {
-  if (request.headers['access-control-request-headers'] === undefined) reply.header('access-control-allow-headers', DEFAULT_ALLOWED_HEADERS)
+  if (request.headers['access-control-request-headers'] === undefined)
+    reply.header('access-control-allow-headers', DEFAULT_ALLOWED_HEADERS)
   return reply.code(200).send()
 }
 

@@ -28,7 +28,10 @@ type Operation = {
   [ALLOW_RESERVED]?: string[]
 }
 
-type Doc = { paths?: Record<string, Record<string, Operation>>; components?: { schemas?: Record<string, { description?: string }> } }
+type Doc = {
+  paths?: Record<string, Record<string, Operation>>
+  components?: { schemas?: Record<string, { description?: string }> }
+}
 
 /**
  * What @fastify/swagger cannot write as upstream does: it marks every request body
@@ -42,7 +45,8 @@ function matchUpstreamStyle(doc: Doc) {
     for (const op of Object.values(methods)) {
       const description = op[REQUEST_BODY_DESCRIPTION]
       delete op[REQUEST_BODY_DESCRIPTION]
-      if (description !== undefined && op.requestBody) op.requestBody = { description, required: false, ...stripRequired(op.requestBody) }
+      if (description !== undefined && op.requestBody)
+        op.requestBody = { description, required: false, ...stripRequired(op.requestBody) }
       const reserved = op[ALLOW_RESERVED] ?? []
       delete op[ALLOW_RESERVED]
       for (const param of op.parameters ?? []) {
@@ -78,14 +82,17 @@ function addVisitorDocs(doc: Doc, adminRequired: boolean) {
       const examples = OPERATION_EXAMPLES[op.operationId ?? '']
       const media = op.requestBody?.content?.['application/json']
       if (examples?.body !== undefined && media !== undefined) {
-        media.examples = Object.fromEntries(Object.entries(examples.body).map(([name, e]) => [name, { summary: e.summary, value: e.value }]))
+        media.examples = Object.fromEntries(
+          Object.entries(examples.body).map(([name, e]) => [name, { summary: e.summary, value: e.value }]),
+        )
       }
       for (const param of op.parameters ?? []) {
         const value = examples?.parameters?.[param.name]
         if (value !== undefined) param.example = value
       }
       if (path.startsWith('/v1/')) op.parameters = [...(op.parameters ?? []), PREFER_PARAMETER]
-      if (adminRequired && op.security?.some((s) => 'adminToken' in s)) op.security = op.security.filter((s) => Object.keys(s).length > 0)
+      if (adminRequired && op.security?.some((s) => 'adminToken' in s))
+        op.security = op.security.filter((s) => Object.keys(s).length > 0)
     }
   }
   return doc
@@ -168,7 +175,10 @@ async function docsPlugin(app: FastifyInstance, opts: { ui: boolean }) {
       tags: [
         { name: 'AiSecrets', description: 'The Braintrust AI-secrets resource, as upstream defines it' },
         { name: 'CORS', description: 'CORS preflight, as upstream defines it' },
-        { name: 'Mock control', description: 'The mock\u2019s own control plane for tests: not part of the Braintrust API' },
+        {
+          name: 'Mock control',
+          description: 'The mock\u2019s own control plane for tests: not part of the Braintrust API',
+        },
       ],
     },
     refResolver: {
@@ -177,16 +187,24 @@ async function docsPlugin(app: FastifyInstance, opts: { ui: boolean }) {
     // A copy without shared objects: the YAML document then has no anchors and aliases
     // (`&a1` ... `*a1`) where routes share their tags, security or the Prefer parameter.
     transformObject: (documentObject) =>
-      JSON.parse(JSON.stringify(addVisitorDocs(matchUpstreamStyle((documentObject as { openapiObject: Doc }).openapiObject), adminRequired()))) as never,
+      JSON.parse(
+        JSON.stringify(
+          addVisitorDocs(matchUpstreamStyle((documentObject as { openapiObject: Doc }).openapiObject), adminRequired()),
+        ),
+      ) as never,
   })
   if (opts.ui) {
     swaggerUiOnFirstUse(app)
     app.get('/', { schema: { hide: true } }, async (_request, reply) => reply.redirect('/docs'))
     // What a browser asks for beside /openapi.json or /openapi.yaml: Swagger UI's own icon.
-    app.get('/favicon.ico', { schema: { hide: true } }, async (_request, reply) => reply.redirect('/docs/static/favicon-32x32.png'))
+    app.get('/favicon.ico', { schema: { hide: true } }, async (_request, reply) =>
+      reply.redirect('/docs/static/favicon-32x32.png'),
+    )
   }
 
-  app.get('/openapi.json', { schema: { hide: true } }, async (_request, reply) => reply.type('application/json; charset=utf-8').send(app.swagger()))
+  app.get('/openapi.json', { schema: { hide: true } }, async (_request, reply) =>
+    reply.type('application/json; charset=utf-8').send(app.swagger()),
+  )
   // text/yaml (RFC 9512 names application/yaml) so that a browser shows the document rather than
   // downloading it.
   app.get('/openapi.yaml', { schema: { hide: true } }, async (_request, reply) =>
@@ -251,7 +269,13 @@ function swaggerUiOnFirstUse(app: FastifyInstance): void {
     const res = await child.inject({ method: 'GET', url: request.url, headers: request.headers })
     // What the UI does not have (a file under /docs/static/ too) gets the app's own 404.
     if (res.statusCode === 404) return reply.callNotFound()
-    const { 'content-length': _length, 'transfer-encoding': _encoding, connection: _connection, date: _date, ...headers } = res.headers
+    const {
+      'content-length': _length,
+      'transfer-encoding': _encoding,
+      connection: _connection,
+      date: _date,
+      ...headers
+    } = res.headers
     reply.code(res.statusCode).headers(headers)
     return res.rawPayload.length === 0 ? reply.send() : reply.send(res.rawPayload)
   }

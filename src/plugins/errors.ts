@@ -101,7 +101,11 @@ async function errorsPlugin(app: FastifyInstance) {
 
   app.setNotFoundHandler(async (request, reply) => {
     await drainBody(request)
-    return sendApiError(request, reply, new ApiError('route_not_found', { method: request.method, path: request.url.split('?', 1)[0]! }))
+    return sendApiError(
+      request,
+      reply,
+      new ApiError('route_not_found', { method: request.method, path: request.url.split('?', 1)[0]! }),
+    )
   })
 }
 
@@ -139,7 +143,11 @@ function requestStart(text: string): number {
  * means the request line ended before (431). A packet read in the middle of a line, with
  * no line end, cannot tell which line it is: then 431, the general answer (and Node's).
  */
-export function overflowCode(raw: Buffer | undefined, limit: number, connection: { bytesRead: number; firstRequest: boolean }): 'uri_too_long' | 'headers_too_large' {
+export function overflowCode(
+  raw: Buffer | undefined,
+  limit: number,
+  connection: { bytesRead: number; firstRequest: boolean },
+): 'uri_too_long' | 'headers_too_large' {
   if (raw === undefined) return 'headers_too_large'
   const text = raw.toString('latin1')
   const start = requestStart(text)
@@ -165,7 +173,11 @@ function requestLineOf(raw: Buffer | undefined): { method: string; url: string }
 
 type ParserError = Error & { code?: string; rawPacket?: Buffer }
 type Outgoing = { headersSent?: boolean; once(event: 'close', listener: () => void): unknown }
-type RefusedSocket = Socket & { bytesRead?: number; parser?: { incoming?: { complete?: boolean } | null } | null; _httpMessage?: Outgoing | null }
+type RefusedSocket = Socket & {
+  bytesRead?: number
+  parser?: { incoming?: { complete?: boolean } | null } | null
+  _httpMessage?: Outgoing | null
+}
 
 /**
  * Fastify's `clientErrorHandler` (bound to the app): answers a request Node's HTTP parser
@@ -213,13 +225,26 @@ export function clientErrorHandler(this: FastifyInstance, error: Error, connecti
 }
 
 /** The whole answer to a refused request (head and body), logged as it is made, and its journal record if it gets one. */
-function refusal(app: FastifyInstance, err: ParserError, socket: RefusedSocket): { head: Buffer; journal: JournalRecord | null } {
+function refusal(
+  app: FastifyInstance,
+  err: ParserError,
+  socket: RefusedSocket,
+): { head: Buffer; journal: JournalRecord | null } {
   const limit = (app.server as { maxHeaderSize?: number }).maxHeaderSize ?? maxHeaderSize
   let apiError: ApiError
   if (err.code === 'HPE_HEADER_OVERFLOW') {
-    apiError = new ApiError(overflowCode(err.rawPacket, limit, { bytesRead: socket.bytesRead ?? 0, firstRequest: socket.parser?.incoming == null }), { limit })
+    apiError = new ApiError(
+      overflowCode(err.rawPacket, limit, {
+        bytesRead: socket.bytesRead ?? 0,
+        firstRequest: socket.parser?.incoming == null,
+      }),
+      { limit },
+    )
   } else if (err.code === 'ERR_HTTP_REQUEST_TIMEOUT') apiError = new ApiError('request_timeout')
-  else apiError = new ApiError('bad_request', { reason: /^[A-Z_]+$/.test(err.code ?? '') ? err.code! : 'malformed request' })
+  else
+    apiError = new ApiError('bad_request', {
+      reason: /^[A-Z_]+$/.test(err.code ?? '') ? err.code! : 'malformed request',
+    })
 
   const id = app.mock.ids.requestId()
   const now = app.mock.clock.now()
@@ -237,6 +262,17 @@ function refusal(app: FastifyInstance, err: ParserError, socket: RefusedSocket):
   const journal =
     line === null || !/^\/v1(?:[/?]|$)/.test(line.url)
       ? null
-      : { id, timeMs: now.getTime(), method: line.method, url: line.url, headers: {}, body: null, bodyFormatted: true, status: r.status, duration_ms: 0, org: null }
+      : {
+          id,
+          timeMs: now.getTime(),
+          method: line.method,
+          url: line.url,
+          headers: {},
+          body: null,
+          bodyFormatted: true,
+          status: r.status,
+          duration_ms: 0,
+          org: null,
+        }
   return { head, journal }
 }

@@ -130,7 +130,11 @@ async function interceptPlugin(app: FastifyInstance, opts: ControlOptions) {
     if (limiter !== null && keyHash !== null) {
       const decision = limiter.take(keyHash)
       if (!decision.allowed) {
-        throw new ApiError('rate_limited', { limit: limiter.limit, retry_after: decision.retryAfter }, { 'retry-after': String(decision.retryAfter) })
+        throw new ApiError(
+          'rate_limited',
+          { limit: limiter.limit, retry_after: decision.retryAfter },
+          { 'retry-after': String(decision.retryAfter) },
+        )
       }
     }
   }
@@ -166,7 +170,8 @@ async function interceptPlugin(app: FastifyInstance, opts: ControlOptions) {
       if (after.drop) return drop(request, reply, 'answer dropped by a fault rule')
       if (after.error === null) return done(null, payload)
       const r = renderError(after.error, errorContext(request))
-      for (const h of ['x-bt-found-existing', 'retry-after', 'retry-after-ms', 'x-should-retry', 'content-length']) reply.removeHeader(h)
+      for (const h of ['x-bt-found-existing', 'retry-after', 'retry-after-ms', 'x-should-retry', 'content-length'])
+        reply.removeHeader(h)
       reply.code(r.status).headers(r.headers).type(r.contentType)
       done(null, r.body)
     }, done)
@@ -259,7 +264,10 @@ async function interceptPlugin(app: FastifyInstance, opts: ControlOptions) {
     if (!(found instanceof Promise)) return orgNamed(request, found)
     // A JWT is verified asynchronously: the entry keeps what it knows (journalJwtOrg), and
     // learns its organization when the token is verified.
-    found.then((p) => (entry.org = orgNamed(request, p)), () => {})
+    found.then(
+      (p) => (entry.org = orgNamed(request, p)),
+      () => {},
+    )
     return entry.org
   }
 }

@@ -58,13 +58,27 @@ async function storePlugin(app: FastifyInstance, opts: StoreOptions) {
     app.log.debug({ seed: opts.seedSource ?? 'object', db: opts.db }, 'seeding a new database')
     try {
       // In steps, in one transaction: a stop during a big seed is handled at once, and rolls it back.
-      seeded = await applySeedInSteps(repo, opts.seed, { now: () => clock.now(), newId: () => ids.newId() }, opts.seedSource, opts.signal)
+      seeded = await applySeedInSteps(
+        repo,
+        opts.seed,
+        { now: () => clock.now(), newId: () => ids.newId() },
+        opts.seedSource,
+        opts.signal,
+      )
     } catch (err) {
       db.close()
       throw err
     }
   }
-  app.decorate('mock', { repo, secrets: new AiSecrets(repo, clock, ids), auth: new Authenticator(repo, { secret: opts.jwtSecret, now: () => clock.now() }), clock, ids, seeded, options: opts })
+  app.decorate('mock', {
+    repo,
+    secrets: new AiSecrets(repo, clock, ids),
+    auth: new Authenticator(repo, { secret: opts.jwtSecret, now: () => clock.now() }),
+    clock,
+    ids,
+    seeded,
+    options: opts,
+  })
   app.decorateRequest('principal', null)
   app.decorateRequest('org', null)
 }

@@ -23,14 +23,18 @@ export const AISecret = Type.Object(
     created: Optional(Nullable(Type.String({ format: 'date-time', description: 'Date of AI secret creation' }))),
     updated_at: Optional(Nullable(Type.String({ format: 'date-time', description: 'Date of last AI secret update' }))),
     secret_updated_at: Optional(
-      Nullable(Type.String({ format: 'date-time', description: 'Date of last update to the encrypted secret value itself' })),
+      Nullable(
+        Type.String({ format: 'date-time', description: 'Date of last update to the encrypted secret value itself' }),
+      ),
     ),
     org_id: Type.String({ format: 'uuid', description: 'Unique identifier for the organization' }),
     name: Type.String({ description: 'Name of the AI secret' }),
     type: Optional(Nullable(Type.String())),
     metadata: Optional(Metadata),
     secret_updated_by_user_id: Optional(
-      Nullable(Type.String({ format: 'uuid', description: 'User id of the last update to the encrypted secret value' })),
+      Nullable(
+        Type.String({ format: 'uuid', description: 'User id of the last update to the encrypted secret value' }),
+      ),
     ),
     preview_secret: Optional(Nullable(Type.String())),
   },
@@ -55,7 +59,8 @@ export const CreateAISecret = Type.Object(
     secret: Optional(
       Nullable(
         Type.String({
-          description: 'Secret value. If omitted in a PUT request, the existing secret value will be left intact, not replaced with null.',
+          description:
+            'Secret value. If omitted in a PUT request, the existing secret value will be left intact, not replaced with null.',
         }),
       ),
     ),
@@ -85,18 +90,26 @@ export const AiSecretIdParam = Type.String({ $id: 'AiSecretIdParam', format: 'uu
 export const AppLimitParam = Nullable(
   Type.Integer({ $id: 'AppLimitParam', minimum: 0, description: 'Limit the number of objects to return' }),
 )
-export const StartingAfter = Type.String({ $id: 'StartingAfter', format: 'uuid', description: CURSOR('final', 'starting_after', 'next') })
-export const EndingBefore = Type.String({ $id: 'EndingBefore', format: 'uuid', description: CURSOR('initial', 'ending_before', 'previous') })
-export const Ids = Type.Union(
-  [Type.String({ format: 'uuid' }), Type.Array(Type.String({ format: 'uuid' }))],
-  {
-    $id: 'Ids',
-    description:
-      'Filter search results to a particular set of object IDs. To specify a list of IDs, include the query param multiple times',
-  },
-)
+export const StartingAfter = Type.String({
+  $id: 'StartingAfter',
+  format: 'uuid',
+  description: CURSOR('final', 'starting_after', 'next'),
+})
+export const EndingBefore = Type.String({
+  $id: 'EndingBefore',
+  format: 'uuid',
+  description: CURSOR('initial', 'ending_before', 'previous'),
+})
+export const Ids = Type.Union([Type.String({ format: 'uuid' }), Type.Array(Type.String({ format: 'uuid' }))], {
+  $id: 'Ids',
+  description:
+    'Filter search results to a particular set of object IDs. To specify a list of IDs, include the query param multiple times',
+})
 export const AiSecretName = Type.String({ $id: 'AiSecretName', description: 'Name of the ai_secret to search for' })
-export const OrgName = Type.String({ $id: 'OrgName', description: 'Filter search results to within a particular organization' })
+export const OrgName = Type.String({
+  $id: 'OrgName',
+  description: 'Filter search results to within a particular organization',
+})
 export const AISecretType = Type.Union([Type.String(), Type.Array(Type.String())], { $id: 'AISecretType' })
 
 /** Every schema the routes refer to by `$ref`, registered once with `addSchema` (ForbiddenError is the mock's own). */

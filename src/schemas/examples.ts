@@ -14,7 +14,11 @@ export const DEMO_IDS = {
 export const DEMO_KEYS = [
   { key: 'sk-mock-acme-owner', user: 'alice@acme.test', can: 'owner of `acme`: everything in it' },
   { key: 'sk-mock-multi-org', user: 'bob@multi.test', can: 'owner of `acme` and `globex`: names `org_name` to write' },
-  { key: 'sk-mock-globex-only', user: 'bob@multi.test', can: 'owner of `globex` only: scoped to it (its user is in `acme` too)' },
+  {
+    key: 'sk-mock-globex-only',
+    user: 'bob@multi.test',
+    can: 'owner of `globex` only: scoped to it (its user is in `acme` too)',
+  },
   { key: 'sk-mock-acme-member', user: 'val@acme.test', can: 'member of `acme`: read-only (list and get)' },
 ] as const
 
@@ -43,7 +47,8 @@ export interface OperationExamples {
 
 const OWNER = 'sk-mock-acme-owner'
 const acme = DEMO_IDS.acmeSecret
-const NEEDS_ONE_CURSOR = 'Swagger UI fills in every example, and one cursor at a time is allowed: the list example reads the first page (a cursor comes from a page already read)'
+const NEEDS_ONE_CURSOR =
+  'Swagger UI fills in every example, and one cursor at a time is allowed: the list example reads the first page (a cursor comes from a page already read)'
 
 export const OPERATION_EXAMPLES: Record<string, OperationExamples> = {
   postAiSecret: {
@@ -51,7 +56,13 @@ export const OPERATION_EXAMPLES: Record<string, OperationExamples> = {
     body: {
       anthropic: {
         summary: 'Create ANTHROPIC_API_KEY in acme (sk-mock-acme-owner or sk-mock-multi-org)',
-        value: { name: 'ANTHROPIC_API_KEY', type: 'anthropic', secret: 'sk-ant-api03-0123456789abcdef', metadata: { team: 'ml' }, org_name: 'acme' },
+        value: {
+          name: 'ANTHROPIC_API_KEY',
+          type: 'anthropic',
+          secret: 'sk-ant-api03-0123456789abcdef',
+          metadata: { team: 'ml' },
+          org_name: 'acme',
+        },
       },
     },
   },
@@ -60,14 +71,23 @@ export const OPERATION_EXAMPLES: Record<string, OperationExamples> = {
     body: {
       rotate: {
         summary: 'Replace acme\u2019s OPENAI_API_KEY with a new value (sk-mock-acme-owner or sk-mock-multi-org)',
-        value: { name: 'OPENAI_API_KEY', type: 'openai', secret: 'sk-proj-rotated-0123456789', metadata: { team: 'ml', rotated_by: 'docs' }, org_name: 'acme' },
+        value: {
+          name: 'OPENAI_API_KEY',
+          type: 'openai',
+          secret: 'sk-proj-rotated-0123456789',
+          metadata: { team: 'ml', rotated_by: 'docs' },
+          org_name: 'acme',
+        },
       },
     },
   },
   deleteAiSecret: {
     key: OWNER,
     body: {
-      acme: { summary: 'Delete acme\u2019s OPENAI_API_KEY (sk-mock-acme-owner or sk-mock-multi-org); again: the 400', value: { name: 'OPENAI_API_KEY', org_name: 'acme' } },
+      acme: {
+        summary: 'Delete acme\u2019s OPENAI_API_KEY (sk-mock-acme-owner or sk-mock-multi-org); again: the 400',
+        value: { name: 'OPENAI_API_KEY', org_name: 'acme' },
+      },
       globex: {
         summary: 'Delete globex\u2019s OPENAI_API_KEY (sk-mock-globex-only or sk-mock-multi-org)',
         value: { name: 'OPENAI_API_KEY', org_name: 'globex' },
@@ -84,7 +104,12 @@ export const OPERATION_EXAMPLES: Record<string, OperationExamples> = {
   patchAiSecretId: {
     key: OWNER,
     parameters: { ai_secret_id: acme },
-    body: { metadata: { summary: 'Add to acme\u2019s OPENAI_API_KEY\u2019s metadata (deep-merged)', value: { metadata: { rotated_by: 'docs' } } } },
+    body: {
+      metadata: {
+        summary: 'Add to acme\u2019s OPENAI_API_KEY\u2019s metadata (deep-merged)',
+        value: { metadata: { rotated_by: 'docs' } },
+      },
+    },
   },
   deleteAiSecretId: { key: OWNER, parameters: { ai_secret_id: acme } },
   optionsAiSecretId: { parameters: { ai_secret_id: acme } },
@@ -97,7 +122,9 @@ export const OPERATION_EXAMPLES: Record<string, OperationExamples> = {
           organizations: [{ name: 'initech' }],
           users: [{ email: 'peter@initech.test', memberships: { initech: 'owner' } }],
           api_keys: [{ key: 'sk-mock-initech-owner', user: 'peter@initech.test' }],
-          ai_secrets: [{ org: 'initech', name: 'ANTHROPIC_API_KEY', type: 'anthropic', secret: 'sk-ant-api03-initech' }],
+          ai_secrets: [
+            { org: 'initech', name: 'ANTHROPIC_API_KEY', type: 'anthropic', secret: 'sk-ant-api03-initech' },
+          ],
         },
       },
     },

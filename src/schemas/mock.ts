@@ -17,7 +17,15 @@ export const Role = Type.Unsafe<'owner' | 'member'>({ type: 'string', enum: ['ow
 
 export const SeedData = Type.Object(
   {
-    organizations: Optional(Type.Array(Type.Object({ name: Type.String(), id: Optional(Type.String({ format: 'uuid' })), created: Optional(Type.String({ format: 'date-time' })) }))),
+    organizations: Optional(
+      Type.Array(
+        Type.Object({
+          name: Type.String(),
+          id: Optional(Type.String({ format: 'uuid' })),
+          created: Optional(Type.String({ format: 'date-time' })),
+        }),
+      ),
+    ),
     users: Optional(
       Type.Array(
         Type.Object({
@@ -55,7 +63,8 @@ export const SeedData = Type.Object(
   },
   {
     additionalProperties: false,
-    description: 'Data in the seed-file format (README, CONTRACT section 3). Names may refer to what the mock already holds.',
+    description:
+      'Data in the seed-file format (README, CONTRACT section 3). Names may refer to what the mock already holds.',
   },
 )
 
@@ -72,7 +81,9 @@ export const SeedResult = Type.Object(
         preview: Type.String({ description: 'A preview of the key: the plain key is never shown back' }),
         user: Type.String(),
         org: Nullable(Type.String()),
-        orgs: Type.Array(Type.Object({ name: Type.String(), role: Role }), { description: 'The organizations the key spans, with its role in each' }),
+        orgs: Type.Array(Type.Object({ name: Type.String(), role: Role }), {
+          description: 'The organizations the key spans, with its role in each',
+        }),
       }),
     ),
     ai_secrets: Type.Array(Type.Object({ id: Type.String(), org: Type.String(), name: Type.String() })),
@@ -83,10 +94,21 @@ export const SeedResult = Type.Object(
 export const StoreState = Type.Object({
   organizations: Type.Array(Type.Object({ id: Type.String(), name: Type.String(), created: Type.String() })),
   users: Type.Array(
-    Type.Object({ id: Type.String(), email: Type.String(), created: Type.String(), memberships: Type.Record(Type.String(), Role) }),
+    Type.Object({
+      id: Type.String(),
+      email: Type.String(),
+      created: Type.String(),
+      memberships: Type.Record(Type.String(), Role),
+    }),
   ),
   api_keys: Type.Array(
-    Type.Object({ id: Type.String(), preview: Type.String(), user: Type.String(), org: Nullable(Type.String()), created: Type.String() }),
+    Type.Object({
+      id: Type.String(),
+      preview: Type.String(),
+      user: Type.String(),
+      org: Nullable(Type.String()),
+      created: Type.String(),
+    }),
   ),
   ai_secrets: Type.Array(Ref(AISecret), { description: 'As the API shows them: preview_secret, never the value' }),
 })
@@ -103,8 +125,14 @@ export const JournalEntry = Type.Object({
   method: Type.String(),
   path: Type.String(),
   query: HeaderValues,
-  headers: Type.Unsafe<Record<string, string | string[]>>({ ...HeaderValues, description: 'Authorization shows a preview of the token; Cookie is redacted' }),
-  body: Type.Unsafe<unknown>({ ...AnyValue, description: 'The parsed JSON body, every `secret` property redacted; null when none was read' }),
+  headers: Type.Unsafe<Record<string, string | string[]>>({
+    ...HeaderValues,
+    description: 'Authorization shows a preview of the token; Cookie is redacted',
+  }),
+  body: Type.Unsafe<unknown>({
+    ...AnyValue,
+    description: 'The parsed JSON body, every `secret` property redacted; null when none was read',
+  }),
   status: Nullable(
     Type.Integer({
       description:
@@ -114,7 +142,8 @@ export const JournalEntry = Type.Object({
   duration_ms: Type.Number(),
   org: Nullable(
     Type.String({
-      description: 'The organization the request acted in or, for one answered before that (a forced fault, the rate limit), the only organization of its key',
+      description:
+        'The organization the request acted in or, for one answered before that (a forced fault, the rate limit), the only organization of its key',
     }),
   ),
   faults: Type.Array(
@@ -145,7 +174,10 @@ export const Problem = (description: string, example: string) => ({
   content: { 'text/plain': { schema: { type: 'string' }, example } },
 })
 export const Unauthorized = {
-  401: Problem('ADMIN_TOKEN is set and the request does not carry it', errorExample('admin_unauthorized', {}, 'anonymous', '/_mock/reset') as string),
+  401: Problem(
+    'ADMIN_TOKEN is set and the request does not carry it',
+    errorExample('admin_unauthorized', {}, 'anonymous', '/_mock/reset') as string,
+  ),
 }
 
 /**

@@ -12,8 +12,13 @@ import { ApiError, renderError, type ErrorCode, type ErrorContext } from '../err
 export const ForbiddenError = Type.Object(
   {
     Code: Type.String({ enum: ['ForbiddenError'], description: 'Always `ForbiddenError`' }),
-    Message: Type.String({ description: 'The message, then what is known of the request in brackets: `[user_email=…] [user_org=…] [timestamp=…]`' }),
-    InternalTraceId: Type.String({ description: 'The request id, as in the `x-request-id` and `x-bt-internal-trace-id` headers' }),
+    Message: Type.String({
+      description:
+        'The message, then what is known of the request in brackets: `[user_email=…] [user_org=…] [timestamp=…]`',
+    }),
+    InternalTraceId: Type.String({
+      description: 'The request id, as in the `x-request-id` and `x-bt-internal-trace-id` headers',
+    }),
     Path: Type.String({ description: 'The request path, without the query' }),
     Service: Type.String({ enum: ['api'], description: 'Always `api`' }),
   },
@@ -32,8 +37,18 @@ const WHO = {
  * An error answer for an example, rendered by the error table: as the first request of a
  * deterministic instance (`--deterministic`) answers it.
  */
-export function errorExample(code: ErrorCode, params: Record<string, string | number> = {}, who: keyof typeof WHO = 'alice', path = '/v1/ai_secret') {
-  const ctx: ErrorContext = { requestId: 'mock::000000000001', path, now: new Date('2026-01-01T00:00:00Z'), ...WHO[who] }
+export function errorExample(
+  code: ErrorCode,
+  params: Record<string, string | number> = {},
+  who: keyof typeof WHO = 'alice',
+  path = '/v1/ai_secret',
+) {
+  const ctx: ErrorContext = {
+    requestId: 'mock::000000000001',
+    path,
+    now: new Date('2026-01-01T00:00:00Z'),
+    ...WHO[who],
+  }
   const r = renderError(new ApiError(code, params), ctx)
   return r.contentType.startsWith('application/json') ? (JSON.parse(r.body) as unknown) : r.body
 }
@@ -53,8 +68,14 @@ const UPSTREAM = {
 
 const ABSENT_400 =
   '. The mock answers this 400 too when the ai_secret does not exist, or the key may not change it: one answer for both, as the real server gives, so that nobody can probe what exists.'
-const SEVERAL_ORGS = { summary: 'A key in several organizations, without org_name', value: errorExample('org_required', { orgs: 'acme, globex' }, 'bob') }
-const ORG_FORBIDDEN = { summary: 'An organization the key does not belong to', value: errorExample('org_forbidden', { org: 'initech' }) }
+const SEVERAL_ORGS = {
+  summary: 'A key in several organizations, without org_name',
+  value: errorExample('org_required', { orgs: 'acme, globex' }, 'bob'),
+}
+const ORG_FORBIDDEN = {
+  summary: 'An organization the key does not belong to',
+  value: errorExample('org_forbidden', { org: 'initech' }),
+}
 const MEMBER_WRITE = {
   summary: 'A member (read-only) key, such as sk-mock-acme-member',
   value: errorExample('write_forbidden', { action: 'create', name: 'OPENAI_API_KEY', org: 'acme' }, 'val'),
@@ -73,13 +94,26 @@ const UUID_ISSUE = JSON.stringify(
 
 /** Per operation: the 400 (description suffix, examples) and the 403 example. */
 const PER_OPERATION = {
-  postAiSecret: { body: true, absent400: '', examples400: { several_orgs: SEVERAL_ORGS }, forbidden: { org: ORG_FORBIDDEN, member: MEMBER_WRITE } },
-  putAiSecret: { body: true, absent400: '', examples400: { several_orgs: SEVERAL_ORGS }, forbidden: { org: ORG_FORBIDDEN, member: MEMBER_WRITE } },
+  postAiSecret: {
+    body: true,
+    absent400: '',
+    examples400: { several_orgs: SEVERAL_ORGS },
+    forbidden: { org: ORG_FORBIDDEN, member: MEMBER_WRITE },
+  },
+  putAiSecret: {
+    body: true,
+    absent400: '',
+    examples400: { several_orgs: SEVERAL_ORGS },
+    forbidden: { org: ORG_FORBIDDEN, member: MEMBER_WRITE },
+  },
   deleteAiSecret: {
     body: true,
     absent400: ABSENT_400,
     examples400: {
-      absent: { summary: 'No such ai_secret, or a key that may not delete it', value: errorExample('missing_access', { action: 'delete', name: 'OPENAI_API_KEY' }) },
+      absent: {
+        summary: 'No such ai_secret, or a key that may not delete it',
+        value: errorExample('missing_access', { action: 'delete', name: 'OPENAI_API_KEY' }),
+      },
       several_orgs: SEVERAL_ORGS,
     },
     forbidden: { org: ORG_FORBIDDEN },
@@ -93,7 +127,12 @@ const PER_OPERATION = {
   getAiSecretId: {
     body: false,
     absent400: '',
-    examples400: { not_a_uuid: { summary: 'An id that is not a uuid', value: errorExample('validation', { issues: UUID_ISSUE }, 'alice', '/v1/ai_secret/nope') } },
+    examples400: {
+      not_a_uuid: {
+        summary: 'An id that is not a uuid',
+        value: errorExample('validation', { issues: UUID_ISSUE }, 'alice', '/v1/ai_secret/nope'),
+      },
+    },
     forbidden: {
       absent: {
         summary: 'No ai_secret with that id among those the key can read (as the real server answers)',
@@ -107,7 +146,12 @@ const PER_OPERATION = {
     examples400: {
       absent: {
         summary: 'No such ai_secret, or a key that may not change it',
-        value: errorExample('missing_access_id', { action: 'update', id: DEAD_ID }, 'alice', `/v1/ai_secret/${DEAD_ID}`),
+        value: errorExample(
+          'missing_access_id',
+          { action: 'update', id: DEAD_ID },
+          'alice',
+          `/v1/ai_secret/${DEAD_ID}`,
+        ),
       },
     },
     forbidden: { forced: FORCED_403(`/v1/ai_secret/${DEAD_ID}`) },
@@ -118,7 +162,12 @@ const PER_OPERATION = {
     examples400: {
       absent: {
         summary: 'No such ai_secret, or a key that may not delete it',
-        value: errorExample('missing_access_id', { action: 'delete', id: DEAD_ID }, 'alice', `/v1/ai_secret/${DEAD_ID}`),
+        value: errorExample(
+          'missing_access_id',
+          { action: 'delete', id: DEAD_ID },
+          'alice',
+          `/v1/ai_secret/${DEAD_ID}`,
+        ),
       },
     },
     forbidden: { forced: FORCED_403(`/v1/ai_secret/${DEAD_ID}`) },
@@ -141,7 +190,12 @@ export function errorResponses(operationId: V1OperationId) {
     400: { description: UPSTREAM[400] + op.absent400, content: textContent(op.examples400) },
     401: {
       description: UPSTREAM[401],
-      content: textContent({ invalid_key: { summary: 'An API key the mock does not know', value: errorExample('auth_invalid_key', {}, 'anonymous') } }),
+      content: textContent({
+        invalid_key: {
+          summary: 'An API key the mock does not know',
+          value: errorExample('auth_invalid_key', {}, 'anonymous'),
+        },
+      }),
     },
     403: {
       description: UPSTREAM[403],
@@ -152,7 +206,9 @@ export function errorResponses(operationId: V1OperationId) {
       ? {
           413: {
             description: 'The request body is larger than 1 MiB (the mock\u2019s own limit)',
-            content: textContent({ too_large: { summary: 'A body over 1 MiB', value: errorExample('body_too_large') } }),
+            content: textContent({
+              too_large: { summary: 'A body over 1 MiB', value: errorExample('body_too_large') },
+            }),
           },
         }
       : {}),
@@ -168,7 +224,9 @@ export function errorResponses(operationId: V1OperationId) {
     },
     500: {
       description: UPSTREAM[500],
-      content: textContent({ internal: { summary: 'Never a stack or an internal message', value: errorExample('internal') } }),
+      content: textContent({
+        internal: { summary: 'Never a stack or an internal message', value: errorExample('internal') },
+      }),
     },
   }
 }
@@ -209,7 +267,12 @@ export function corsOptions(operationId: string, summary: string, params?: TSche
       },
       400: {
         description: UPSTREAM[400],
-        content: textContent({ malformed: { summary: 'A path the router cannot decode', value: errorExample('bad_request', { reason: 'FST_ERR_BAD_URL' }, 'anonymous') } }),
+        content: textContent({
+          malformed: {
+            summary: 'A path the router cannot decode',
+            value: errorExample('bad_request', { reason: 'FST_ERR_BAD_URL' }, 'anonymous'),
+          },
+        }),
       },
     },
   }

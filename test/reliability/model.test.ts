@@ -12,9 +12,16 @@ const SEED = Number(process.env.RELIABILITY_SEED ?? Date.now() % 2 ** 31)
 
 t.test(`model: ${RUNS} random scenarios agree with the model of the rules (seed ${SEED})`, async (t) => {
   const r = await modelCampaign({ runs: RUNS, seed: SEED })
-  t.equal(r.failure, null, `reproduce with RELIABILITY_SEED=${SEED} npx tap --disable-coverage test/reliability/model.test.ts`)
+  t.equal(
+    r.failure,
+    null,
+    `reproduce with RELIABILITY_SEED=${SEED} npx tap --disable-coverage test/reliability/model.test.ts`,
+  )
   if (r.failure !== null) return
-  t.ok(r.scenarios >= RUNS, `${r.scenarios} scenarios (${r.fresh} on a freshly built app), ${r.stats.requests} requests in ${r.ms} ms`)
+  t.ok(
+    r.scenarios >= RUNS,
+    `${r.scenarios} scenarios (${r.fresh} on a freshly built app), ${r.stats.requests} requests in ${r.ms} ms`,
+  )
   t.comment(`outcomes ${JSON.stringify(r.stats.byOutcome)}`)
   // The run reached every rule: each operation both succeeded and was refused.
   for (const op of ['create', 'put', 'patch', 'get', 'list', 'deleteName', 'deleteId']) {
@@ -23,9 +30,20 @@ t.test(`model: ${RUNS} random scenarios agree with the model of the rules (seed 
   }
   // ... and the workflows of issue 12: the org header, pagination over deleted secrets, faults before and after the handler.
   t.comment(`features ${JSON.stringify(r.stats.byFeature)}`)
-  for (const feature of ['x-bt-org-name', 'x-bt-org-name conflict', 'cursor of a deleted secret', 'fault before status', 'fault before drop', 'fault after status', 'fault after drop']) {
+  for (const feature of [
+    'x-bt-org-name',
+    'x-bt-org-name conflict',
+    'cursor of a deleted secret',
+    'fault before status',
+    'fault before drop',
+    'fault after status',
+    'fault after drop',
+  ]) {
     t.ok((r.stats.byFeature[feature] ?? 0) > 0, `${feature}: ${r.stats.byFeature[feature] ?? 0}`)
   }
-  t.ok(r.leaks.texts > r.stats.requests, `${r.leaks.texts} texts (answers, ${r.logLines} trace log lines, ${r.journalChecks} journal reads) searched for ${r.leaks.size} secret values and keys`)
+  t.ok(
+    r.leaks.texts > r.stats.requests,
+    `${r.leaks.texts} texts (answers, ${r.logLines} trace log lines, ${r.journalChecks} journal reads) searched for ${r.leaks.size} secret values and keys`,
+  )
   t.same(r.leaks.leaks, [], 'no secret value, key or Authorization value anywhere')
 })

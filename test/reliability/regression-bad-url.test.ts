@@ -20,7 +20,13 @@ import { KEYS, build, headers } from '../helper.js'
 
 t.test('an undecodable path or an over-long id: a 400 in the documented shape, with the request id', async (t) => {
   const app = await build(t)
-  for (const url of ['/v1/ai_secret/%ZZ', '/v1/ai_secret/%C0%AF', '/v1/ai_secret/%E0%A4%A', '/%', `/v1/ai_secret/${'a'.repeat(3000)}`]) {
+  for (const url of [
+    '/v1/ai_secret/%ZZ',
+    '/v1/ai_secret/%C0%AF',
+    '/v1/ai_secret/%E0%A4%A',
+    '/%',
+    `/v1/ai_secret/${'a'.repeat(3000)}`,
+  ]) {
     for (const method of ['GET', 'DELETE'] as const) {
       const res = await app.inject({ method, url, headers: headers(KEYS.owner) })
       t.equal(res.statusCode, 400, `${method} ${url.slice(0, 40)}`)

@@ -16,7 +16,11 @@ import { parseResponses } from '../../scripts/reliability/net.js'
 import { build } from '../helper.js'
 
 /** Sends a request with a big body, reading nothing until the whole body is written (as curl does). */
-function writeAllThenRead(port: number, head: string, size: number): Promise<{ status: number | null; error: string | null }> {
+function writeAllThenRead(
+  port: number,
+  head: string,
+  size: number,
+): Promise<{ status: number | null; error: string | null }> {
   return new Promise((resolve) => {
     const s = connect(port, '127.0.0.1')
     const got: Buffer[] = []
@@ -29,12 +33,14 @@ function writeAllThenRead(port: number, head: string, size: number): Promise<{ s
       s.write(`${head}content-length: ${size}\r\nconnection: close\r\n\r\n`)
       const chunk = Buffer.alloc(256 * 1024, 0x20)
       for (let sent = 0; sent < size && !closed; sent += chunk.length) {
-        if (!s.write(chunk.subarray(0, Math.min(chunk.length, size - sent)))) await new Promise((r) => (s.once('drain', r), s.once('close', r)))
+        if (!s.write(chunk.subarray(0, Math.min(chunk.length, size - sent))))
+          await new Promise((r) => s.once('drain', r).once('close', r))
         await new Promise((r) => setTimeout(r, 5))
       }
       s.on('data', (d: Buffer) => got.push(d))
       s.resume()
-      const done = () => resolve({ status: parseResponses(Buffer.concat(got), true).responses[0]?.status ?? null, error })
+      const done = () =>
+        resolve({ status: parseResponses(Buffer.concat(got), true).responses[0]?.status ?? null, error })
       if (closed) setTimeout(done, 50)
       else {
         s.on('close', done)
@@ -49,9 +55,17 @@ t.test('an early error answer reaches a client still writing a big body, with Co
   await app.listen({ port: 0, host: '127.0.0.1' })
   const port = (app.server.address() as AddressInfo).port
   const cases: [string, string, number][] = [
-    ['a bad key', 'PUT /v1/ai_secret HTTP/1.1\r\nhost: x\r\nauthorization: Bearer sk-not-a-key\r\ncontent-type: application/json\r\n', 401],
+    [
+      'a bad key',
+      'PUT /v1/ai_secret HTTP/1.1\r\nhost: x\r\nauthorization: Bearer sk-not-a-key\r\ncontent-type: application/json\r\n',
+      401,
+    ],
     ['no key', 'DELETE /v1/ai_secret HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\n', 401],
-    ['a forced fault', 'POST /v1/ai_secret HTTP/1.1\r\nhost: x\r\nauthorization: Bearer sk-mock-acme-owner\r\nprefer: code=429\r\ncontent-type: application/json\r\n', 429],
+    [
+      'a forced fault',
+      'POST /v1/ai_secret HTTP/1.1\r\nhost: x\r\nauthorization: Bearer sk-mock-acme-owner\r\nprefer: code=429\r\ncontent-type: application/json\r\n',
+      429,
+    ],
   ]
   for (const [what, head, status] of cases) {
     for (const size of [2 * 1024 * 1024, 6 * 1024 * 1024]) {
@@ -59,6 +73,10 @@ t.test('an early error answer reaches a client still writing a big body, with Co
       t.equal(r.status, status, `${what}, ${size >> 20} MiB: the ${status} arrives (${r.error ?? 'no socket error'})`)
     }
   }
-  const ok = await app.inject({ method: 'GET', url: '/v1/ai_secret', headers: { authorization: 'Bearer sk-mock-acme-owner' } })
+  const ok = await app.inject({
+    method: 'GET',
+    url: '/v1/ai_secret',
+    headers: { authorization: 'Bearer sk-mock-acme-owner' },
+  })
   t.equal(ok.statusCode, 200, 'and the server goes on answering')
 })

@@ -18,7 +18,12 @@ import { KEYS, build } from '../helper.js'
 
 t.test('an unparseable request is logged without its raw bytes', async (t) => {
   const lines: string[] = []
-  const stream = new Writable({ write: (chunk, _enc, cb) => (lines.push(String(chunk)), cb()) })
+  const stream = new Writable({
+    write: (chunk, _enc, cb) => {
+      lines.push(String(chunk))
+      cb()
+    },
+  })
   const app = await build(t, { logger: { level: 'trace', stream } })
   await app.listen({ port: 0, host: '127.0.0.1' })
   const port = (app.server.address() as AddressInfo).port
@@ -35,7 +40,10 @@ t.test('an unparseable request is logged without its raw bytes', async (t) => {
     t.equal(res.responses[0]?.status, 400, 'Node refuses it')
   }
   const logged = lines.map(expandBuffers).join('\n')
-  t.ok(lines.some((l) => l.includes('client error')), 'the client errors are logged')
+  t.ok(
+    lines.some((l) => l.includes('client error')),
+    'the client errors are logged',
+  )
   t.notMatch(logged, KEYS.owner, 'no API key')
   t.notMatch(logged, secret, 'no secret value')
   t.notMatch(logged, /"rawPacket":\{"type":"Buffer"/, 'no raw packet')

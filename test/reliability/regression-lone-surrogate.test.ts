@@ -27,21 +27,39 @@ t.test('a lone surrogate anywhere in a body: a 400 that says where, and nothing 
   for (const [method, url, payload, where] of bodies) {
     const res = await call(t, app, { method, url, headers: h, payload })
     t.equal(res.statusCode, 400, `${method} ${payload}`)
-    t.match(res.body, new RegExp(`^Invalid JSON in request body: a string at ${where.replace(/[.[\]$]/g, '\\$&')} .* is not Unicode`), where)
+    t.match(
+      res.body,
+      new RegExp(`^Invalid JSON in request body: a string at ${where.replace(/[.[\]$]/g, '\\$&')} .* is not Unicode`),
+      where,
+    )
     t.notMatch(res.body, 'live-123', 'the value is never quoted back')
   }
   const list = await call(t, app, { method: 'GET', url: '/v1/ai_secret', headers: h })
-  t.same(list.json().objects.map((s: { name: string }) => s.name), ['OPENAI_API_KEY'], 'nothing was created, the demo secret is still there')
+  t.same(
+    list.json().objects.map((s: { name: string }) => s.name),
+    ['OPENAI_API_KEY'],
+    'nothing was created, the demo secret is still there',
+  )
 })
 
 t.test('surrogate pairs are Unicode: an emoji name round-trips exactly', async (t) => {
   const app = await build(t)
   const h = headers(KEYS.owner)
   const name = 'key \ud83d\udd11 \u{1F600}'
-  const made = await call(t, app, { method: 'POST', url: '/v1/ai_secret', headers: h, payload: JSON.stringify({ name, secret: 's\u{1F511}cret-value' }) })
+  const made = await call(t, app, {
+    method: 'POST',
+    url: '/v1/ai_secret',
+    headers: h,
+    payload: JSON.stringify({ name, secret: 's\u{1F511}cret-value' }),
+  })
   t.equal(made.statusCode, 200)
   t.equal(made.json().name, name)
-  const patched = await call(t, app, { method: 'PATCH', url: `/v1/ai_secret/${made.json().id}`, headers: h, payload: { metadata: { a: 1 } } })
+  const patched = await call(t, app, {
+    method: 'PATCH',
+    url: `/v1/ai_secret/${made.json().id}`,
+    headers: h,
+    payload: { metadata: { a: 1 } },
+  })
   t.equal(patched.json().name, name, 'a PATCH that does not rename keeps the name as it was')
   const del = await call(t, app, { method: 'DELETE', url: '/v1/ai_secret', headers: h, payload: { name } })
   t.equal(del.statusCode, 200)

@@ -31,12 +31,19 @@ t.test('a seed object with a lone surrogate in a name is refused, naming the pat
     [{ ...base, ai_secrets: [{ org: 'acme', name: 'ok', secret: 'sk-\udc00-value' }] }, '$.ai_secrets[0].secret'],
     [{ ...base, organizations: [{ name: 'acme' }, { name: '\udfff' }] }, '$.organizations[1].name'],
   ] as const) {
-    await t.rejects(buildApp({ db: ':memory:', seed }), { name: 'SeedError', message: new RegExp(`${path.replace(/[$.[\]]/g, '\\$&')}: .*not Unicode`) }, path)
+    await t.rejects(
+      buildApp({ db: ':memory:', seed }),
+      { name: 'SeedError', message: new RegExp(`${path.replace(/[$.[\]]/g, '\\$&')}: .*not Unicode`) },
+      path,
+    )
   }
 })
 
 t.test('a seed file with "\\ud800" in a name is refused, naming the file and the path', async (t) => {
   const file = join(mkdtempSync(join(tmpdir(), 'seed-')), 'seed.json')
   writeFileSync(file, JSON.stringify({ ...base, ai_secrets: [{ org: 'acme', name: 'lone \ud800' }] }))
-  await t.rejects(buildApp({ db: ':memory:', seed: file }), { name: 'SeedError', message: /seed file .*seed\.json: \$\.ai_secrets\[0\]\.name: .*not Unicode/ })
+  await t.rejects(buildApp({ db: ':memory:', seed: file }), {
+    name: 'SeedError',
+    message: /seed file .*seed\.json: \$\.ai_secrets\[0\]\.name: .*not Unicode/,
+  })
 })

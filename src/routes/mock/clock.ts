@@ -1,7 +1,15 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { ApiError } from '../../errors.js'
 import { errorExample } from '../../schemas/responses.js'
-import { ClockAnswer, ClockChange, Problem, Unauthorized, adminSecurity, checkedByHandler, tags } from '../../schemas/mock.js'
+import {
+  ClockAnswer,
+  ClockChange,
+  Problem,
+  Unauthorized,
+  adminSecurity,
+  checkedByHandler,
+  tags,
+} from '../../schemas/mock.js'
 
 /** `/_mock/clock`: the mock's time. */
 const clockRoutes: FastifyPluginAsyncTypebox = async (app) => {
@@ -38,7 +46,12 @@ const clockRoutes: FastifyPluginAsyncTypebox = async (app) => {
           200: ClockAnswer,
           400: Problem(
             'Neither or both of set and advance_ms, or a bad value',
-            errorExample('clock_invalid', { problem: '$.advance_ms: must be a whole number of milliseconds' }, 'anonymous', '/_mock/clock') as string,
+            errorExample(
+              'clock_invalid',
+              { problem: '$.advance_ms: must be a whole number of milliseconds' },
+              'anonymous',
+              '/_mock/clock',
+            ) as string,
           ),
           ...Unauthorized,
         },
@@ -51,8 +64,10 @@ const clockRoutes: FastifyPluginAsyncTypebox = async (app) => {
       }
       const { set, advance_ms, ...rest } = body as Record<string, unknown>
       const unknown = Object.keys(rest)[0]
-      if (unknown !== undefined) throw new ApiError('clock_invalid', { problem: `$.${unknown}: unknown field (allowed: set, advance_ms)` })
-      if (set !== undefined && typeof set !== 'string') throw new ApiError('clock_invalid', { problem: '$.set: must be an ISO 8601 date-time' })
+      if (unknown !== undefined)
+        throw new ApiError('clock_invalid', { problem: `$.${unknown}: unknown field (allowed: set, advance_ms)` })
+      if (set !== undefined && typeof set !== 'string')
+        throw new ApiError('clock_invalid', { problem: '$.set: must be an ISO 8601 date-time' })
       if (advance_ms !== undefined && !Number.isSafeInteger(advance_ms)) {
         throw new ApiError('clock_invalid', { problem: '$.advance_ms: must be a whole number of milliseconds' })
       }

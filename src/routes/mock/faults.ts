@@ -25,7 +25,12 @@ const faultRoutes: FastifyPluginAsyncTypebox = async (app) => {
           201: FaultRule,
           400: Problem(
             'The rule is invalid: the message names the JSON path',
-            errorExample('fault_invalid', { problem: '$.times: must be a whole number, at least 1' }, 'anonymous', '/_mock/faults') as string,
+            errorExample(
+              'fault_invalid',
+              { problem: '$.times: must be a whole number, at least 1' },
+              'anonymous',
+              '/_mock/faults',
+            ) as string,
           ),
           ...Unauthorized,
         },
@@ -76,11 +81,18 @@ const faultRoutes: FastifyPluginAsyncTypebox = async (app) => {
         summary: 'Remove one fault rule',
         description: 'Removes the rule with that id; the others keep their order and counts.',
         security: adminSecurity,
-        params: Type.Object({ id: Type.String({ description: 'The id POST /_mock/faults answered (`fault_1` for the first rule after start-up)' }) }),
+        params: Type.Object({
+          id: Type.String({
+            description: 'The id POST /_mock/faults answered (`fault_1` for the first rule after start-up)',
+          }),
+        }),
         response: {
           ...NoContent,
           ...Unauthorized,
-          404: Problem('No rule with that id', errorExample('fault_not_found', { id: 'fault_9' }, 'anonymous', '/_mock/faults/fault_9') as string),
+          404: Problem(
+            'No rule with that id',
+            errorExample('fault_not_found', { id: 'fault_9' }, 'anonymous', '/_mock/faults/fault_9') as string,
+          ),
         },
       },
     },

@@ -1,6 +1,14 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { ApiError } from '../../errors.js'
-import { Problem, SeedData, SeedResult, Unauthorized, adminSecurity, checkedByHandler, tags } from '../../schemas/mock.js'
+import {
+  Problem,
+  SeedData,
+  SeedResult,
+  Unauthorized,
+  adminSecurity,
+  checkedByHandler,
+  tags,
+} from '../../schemas/mock.js'
 import { errorExample } from '../../schemas/responses.js'
 import { SeedError } from '../../seed.js'
 
@@ -14,21 +22,28 @@ const seedRoutes: FastifyPluginAsyncTypebox = async (app) => {
         operationId: 'postMockSeed',
         tags,
         summary: 'Add data',
-        description: 'Adds data in the seed-file format, all or nothing. Answers what was created: ids and key previews, never the keys.',
+        description:
+          'Adds data in the seed-file format, all or nothing. Answers what was created: ids and key previews, never the keys.',
         security: adminSecurity,
         body: SeedData,
         response: {
           201: SeedResult,
           400: Problem(
             'The seed is invalid: the message names the JSON path, and nothing was added',
-            errorExample('seed_invalid', { path: '$.api_keys[0].user', problem: 'unknown user "nobody@initech.test"' }, 'anonymous', '/_mock/seed') as string,
+            errorExample(
+              'seed_invalid',
+              { path: '$.api_keys[0].user', problem: 'unknown user "nobody@initech.test"' },
+              'anonymous',
+              '/_mock/seed',
+            ) as string,
           ),
           ...Unauthorized,
         },
       },
     },
     async (request, reply) => {
-      if (request.body === undefined) throw new ApiError('seed_invalid', { path: '$', problem: 'a JSON object in the seed-file format is required' })
+      if (request.body === undefined)
+        throw new ApiError('seed_invalid', { path: '$', problem: 'a JSON object in the seed-file format is required' })
       try {
         const result = app.control.seed(request.body)
         return reply.code(201).send(result)

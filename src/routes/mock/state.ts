@@ -10,7 +10,8 @@ const stateRoutes: FastifyPluginAsyncTypebox = async (app) => {
         operationId: 'getMockState',
         tags,
         summary: 'Everything stored',
-        description: 'Organizations, users with their memberships, API keys (previews only) and AI secrets as the API shows them (never the value).',
+        description:
+          'Organizations, users with their memberships, API keys (previews only) and AI secrets as the API shows them (never the value).',
         security: adminSecurity,
         response: { 200: StoreState, ...Unauthorized },
       },

@@ -29,11 +29,18 @@ const aiSecretIdRoutes: FastifyPluginAsyncTypebox = async (app) => {
         description: 'Get an ai_secret object by its id',
         security: bearerSecurity,
         params,
-        response: { 200: jsonResponse('Returns the ai_secret object', Ref(AISecret)), ...errorResponses('getAiSecretId') },
+        response: {
+          200: jsonResponse('Returns the ai_secret object', Ref(AISecret)),
+          ...errorResponses('getAiSecretId'),
+        },
       },
     },
     async (request) => {
-      const { secret, org } = secrets.get(request.principal!, request.params.ai_secret_id, requestedOrg(undefined, request.headers[ORG_NAME_HEADER]))
+      const { secret, org } = secrets.get(
+        request.principal!,
+        request.params.ai_secret_id,
+        requestedOrg(undefined, request.headers[ORG_NAME_HEADER]),
+      )
       request.org = org
       return secret
     },
@@ -52,7 +59,10 @@ const aiSecretIdRoutes: FastifyPluginAsyncTypebox = async (app) => {
         params,
         body: Ref(PatchAISecret),
         [REQUEST_BODY_DESCRIPTION]: 'Fields to update',
-        response: { 200: jsonResponse('Returns the ai_secret object', Ref(AISecret)), ...errorResponses('patchAiSecretId') },
+        response: {
+          200: jsonResponse('Returns the ai_secret object', Ref(AISecret)),
+          ...errorResponses('patchAiSecretId'),
+        },
       },
       // The body is optional upstream: none at all is an empty patch.
       preValidation: async (request) => {
@@ -60,7 +70,12 @@ const aiSecretIdRoutes: FastifyPluginAsyncTypebox = async (app) => {
       },
     },
     async (request) => {
-      const { secret, org } = secrets.patch(request.principal!, request.params.ai_secret_id, request.body, requestedOrg(undefined, request.headers[ORG_NAME_HEADER]))
+      const { secret, org } = secrets.patch(
+        request.principal!,
+        request.params.ai_secret_id,
+        request.body,
+        requestedOrg(undefined, request.headers[ORG_NAME_HEADER]),
+      )
       request.org = org
       return secret
     },
@@ -78,11 +93,18 @@ const aiSecretIdRoutes: FastifyPluginAsyncTypebox = async (app) => {
         description: 'Delete an ai_secret object by its id',
         security: bearerSecurity,
         params,
-        response: { 200: jsonResponse('Returns the deleted ai_secret object', Ref(AISecret)), ...errorResponses('deleteAiSecretId') },
+        response: {
+          200: jsonResponse('Returns the deleted ai_secret object', Ref(AISecret)),
+          ...errorResponses('deleteAiSecretId'),
+        },
       },
     },
     async (request) => {
-      const { secret, org } = secrets.deleteById(request.principal!, request.params.ai_secret_id, requestedOrg(undefined, request.headers[ORG_NAME_HEADER]))
+      const { secret, org } = secrets.deleteById(
+        request.principal!,
+        request.params.ai_secret_id,
+        requestedOrg(undefined, request.headers[ORG_NAME_HEADER]),
+      )
       request.org = org
       return secret
     },

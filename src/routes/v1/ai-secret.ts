@@ -37,11 +37,17 @@ const aiSecretRoutes: FastifyPluginAsyncTypebox = async (app) => {
         security: bearerSecurity,
         body: Ref(CreateAISecret),
         [REQUEST_BODY_DESCRIPTION]: CREATE_BODY,
-        response: { 200: jsonResponse('Returns the new ai_secret object', Ref(AISecret)), ...errorResponses('postAiSecret') },
+        response: {
+          200: jsonResponse('Returns the new ai_secret object', Ref(AISecret)),
+          ...errorResponses('postAiSecret'),
+        },
       },
     },
     async (request, reply) => {
-      const org = (request.org = resolveOrg(request.principal!, requestedOrg(request.body.org_name, request.headers[ORG_NAME_HEADER])))
+      const org = (request.org = resolveOrg(
+        request.principal!,
+        requestedOrg(request.body.org_name, request.headers[ORG_NAME_HEADER]),
+      ))
       const { secret, existing } = secrets.create(request.principal!, org, request.body)
       if (existing) reply.header('x-bt-found-existing', 'true')
       return secret
@@ -60,11 +66,17 @@ const aiSecretRoutes: FastifyPluginAsyncTypebox = async (app) => {
         security: bearerSecurity,
         body: Ref(CreateAISecret),
         [REQUEST_BODY_DESCRIPTION]: CREATE_BODY,
-        response: { 200: jsonResponse('Returns the new ai_secret object', Ref(AISecret)), ...errorResponses('putAiSecret') },
+        response: {
+          200: jsonResponse('Returns the new ai_secret object', Ref(AISecret)),
+          ...errorResponses('putAiSecret'),
+        },
       },
     },
     async (request) => {
-      const org = (request.org = resolveOrg(request.principal!, requestedOrg(request.body.org_name, request.headers[ORG_NAME_HEADER])))
+      const org = (request.org = resolveOrg(
+        request.principal!,
+        requestedOrg(request.body.org_name, request.headers[ORG_NAME_HEADER]),
+      ))
       return secrets.replace(request.principal!, org, request.body)
     },
   )
@@ -80,11 +92,17 @@ const aiSecretRoutes: FastifyPluginAsyncTypebox = async (app) => {
         security: bearerSecurity,
         body: Ref(DeleteAISecret),
         [REQUEST_BODY_DESCRIPTION]: 'Parameters which uniquely specify the ai_secret to delete',
-        response: { 200: jsonResponse('Returns the deleted ai_secret object', Ref(AISecret)), ...errorResponses('deleteAiSecret') },
+        response: {
+          200: jsonResponse('Returns the deleted ai_secret object', Ref(AISecret)),
+          ...errorResponses('deleteAiSecret'),
+        },
       },
     },
     async (request) => {
-      const org = (request.org = resolveOrg(request.principal!, requestedOrg(request.body.org_name, request.headers[ORG_NAME_HEADER])))
+      const org = (request.org = resolveOrg(
+        request.principal!,
+        requestedOrg(request.body.org_name, request.headers[ORG_NAME_HEADER]),
+      ))
       return secrets.deleteByName(org, request.body.name)
     },
   )
@@ -126,7 +144,8 @@ const aiSecretRoutes: FastifyPluginAsyncTypebox = async (app) => {
         const q = request.query as Record<string, unknown>
         for (const k of ['ids', 'ai_secret_type']) {
           const v = q[k]
-          if (v !== undefined) q[k] = (Array.isArray(v) ? v : [v]).flatMap((x) => String(x).split(',')).filter((x) => x !== '')
+          if (v !== undefined)
+            q[k] = (Array.isArray(v) ? v : [v]).flatMap((x) => String(x).split(',')).filter((x) => x !== '')
         }
       },
     },
@@ -145,8 +164,10 @@ const aiSecretRoutes: FastifyPluginAsyncTypebox = async (app) => {
     },
   )
 
-  app.options('/v1/ai_secret', { schema: corsOptions('optionsAiSecret', 'Enable CORS (`/v1/ai_secret`)') }, async (request, reply) =>
-    preflight(request, reply),
+  app.options(
+    '/v1/ai_secret',
+    { schema: corsOptions('optionsAiSecret', 'Enable CORS (`/v1/ai_secret`)') },
+    async (request, reply) => preflight(request, reply),
   )
 }
 
