@@ -30,10 +30,10 @@ RUN npm ci --no-audit --no-fund --ignore-scripts \
  && npm rebuild better-sqlite3 esbuild \
  && node -e "new (require('better-sqlite3'))(':memory:').prepare('select 1').get()"
 
-COPY tsconfig.json tsconfig.build.json ./
+COPY tsconfig.json ./
 COPY src ./src
 COPY scripts/bundle.mjs ./scripts/
-# Then keep only what runs: the bundles (not tsc's dist/src or the declarations);
+# Then keep only what runs: the bundles (not the declarations);
 # production dependencies, better-sqlite3 alone since the rest is bundled (npm
 # prune gives what `npm ci --omit=dev` would, without compiling it a second time);
 # better-sqlite3 without its sources and build intermediates (about 20 MB: only
@@ -41,7 +41,7 @@ COPY scripts/bundle.mjs ./scripts/
 # maps or READMEs in node_modules (about 8 MB; licences stay). Then check that
 # the pruned addon still loads.
 RUN npm run build \
- && rm -rf dist/src dist/index.d.ts dist/index.d.cts \
+ && rm -rf dist/index.d.ts dist/index.d.cts \
  && npm prune --omit=dev --no-audit --no-fund \
  && cd node_modules/better-sqlite3 \
  && mv build/Release/better_sqlite3.node /tmp/ \

@@ -2,7 +2,7 @@
 //
 // The schema's share of a DELETE, without HTTP: the mock's `DELETE … RETURNING` by id in a
 // tight loop over one organization's secrets, in memory, for each combination of
-//   ids    v4 (random uuids) or v7 (time-ordered: src/clock.ts uuidV7, what the mock makes)
+//   ids    v4 (random uuids) or v7 (time-ordered: src/ids.ts uuidV7, what the mock makes)
 //   index  wide: (org, created DESC, seq DESC), migration 002; narrow: (org, created), 003
 //   order  random (any secret) or created (oldest first, as a clean-up job deletes what it made)
 // Every variant gets a fresh database (openDatabase: the migrations and the pragmas) per round,
@@ -11,7 +11,7 @@
 
 import { randomUUID } from 'node:crypto'
 import { parseArgs } from 'node:util'
-import { uuidV7 } from '../src/clock.js'
+import { uuidV7 } from '../src/ids.js'
 import { openDatabase } from '../src/db/database.js'
 
 const { values } = parseArgs({

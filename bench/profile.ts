@@ -73,8 +73,8 @@ function origin(cf: CallFrame): string {
     const rest = url.slice(nm + '/node_modules/'.length).split('/')
     return rest[0]!.startsWith('@') ? `${rest[0]}/${rest[1]}` : rest[0]!
   }
-  const dist = url.indexOf('/dist/src/')
-  if (dist >= 0) return `app ${url.slice(dist + '/dist/'.length)}`
+  const src = url.indexOf('/src/')
+  if (src >= 0) return `app ${url.slice(src + 1)}`
   return url
 }
 

@@ -22,7 +22,7 @@ import { dirname, join, relative } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
 import autocannon from 'autocannon'
-import ts from 'typescript'
+import { build as esbuild } from 'esbuild'
 import {
   OWNER_KEY,
   WRONG_KEY,
@@ -37,7 +37,6 @@ import {
 
 const BENCH_DIR = dirname(fileURLToPath(import.meta.url))
 const ROOT = join(BENCH_DIR, '..')
-const DIST = join(ROOT, 'dist', 'src')
 /** What `npx ai-secret-mock` runs: the package's bin, whatever the build makes of it. */
 const CLI = join(
   ROOT,
@@ -314,19 +313,30 @@ const sqliteCeilingOf = (t: Target) => (t.db === 'file' ? 'sqlite-file' : 'sqlit
 
 // --- the server child ------------------------------------------------------------------
 
-/** Transpiles the child (and what it imports) to plain JS: the child runs without a TS loader. */
-function buildChild(): string {
-  const out = join(BENCH_DIR, '.build')
-  mkdirSync(out, { recursive: true })
-  for (const file of ['server.ts', 'shared.ts']) {
-    const source = readFileSync(join(BENCH_DIR, file), 'utf8')
-    const js = ts.transpileModule(source, {
-      fileName: file,
-      compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022, sourceMap: false },
-    })
-    writeFileSync(join(out, file.replace(/\.ts$/, '.js')), js.outputText)
-  }
-  return join(out, 'server.js')
+/**
+ * Bundles the child as scripts/bundle.mjs bundles the package (the sources and every dependency
+ * but better-sqlite3, minified, CommonJS): the child runs the mock as the package ships it,
+ * without a TS loader.
+ */
+async function buildChild(): Promise<string> {
+  const out = join(BENCH_DIR, '.build', 'server.cjs')
+  await esbuild({
+    entryPoints: [join(BENCH_DIR, 'server.ts')],
+    outfile: out,
+    bundle: true,
+    platform: 'node',
+    format: 'cjs',
+    target: 'node20',
+    external: ['better-sqlite3', '@fastify/swagger-ui'],
+    minifyWhitespace: true,
+    minifySyntax: true,
+    logLevel: 'warning',
+    // src/paths.ts finds the package root from import.meta.url, which a CommonJS file does not have.
+    define: { 'import.meta.url': '__import_meta_url' },
+    banner: { js: "var __import_meta_url = require('node:url').pathToFileURL(__filename).href;" },
+    sourcemap: PROFILE.size > 0 ? 'external' : false,
+  })
+  return out
 }
 
 const children = new Set<ChildProcess>()
@@ -634,7 +644,6 @@ async function session(script: string, target: Target, connectionCounts: number[
     } else {
       const config: ServerConfig = {
         mode: target.server,
-        distDir: DIST,
         db,
         secrets: target.server === 'ceiling' ? 0 : SETTINGS.secrets,
         orgs: SETTINGS.orgs,
@@ -1091,14 +1100,14 @@ interface TargetCheck {
 }
 
 async function main(): Promise<void> {
-  if (!existsSync(CLI) || !existsSync(join(DIST, 'app.js'))) {
-    fail(`${relative(ROOT, CLI)} or dist/src/app.js is missing: run \`npm run build\` first (npm run bench does)`)
+  if (!existsSync(CLI)) {
+    fail(`${relative(ROOT, CLI)} is missing: run \`npm run build\` first (npm run bench does)`)
     return
   }
-  if (newestMtime(join(ROOT, 'src')) > statSync(join(DIST, 'app.js')).mtimeMs) {
+  if (newestMtime(join(ROOT, 'src')) > statSync(CLI).mtimeMs) {
     note('warning: src/ has changed since the last build; this measures dist/ (npm run bench builds first)')
   }
-  const script = buildChild()
+  const script = await buildChild()
   if (PROFILE.size > 0) mkdirSync(PROFILE_DIR, { recursive: true })
   const m = machine()
   note(
@@ -1215,7 +1224,6 @@ async function main(): Promise<void> {
     note(`  seeding ${SETTINGS.seedSecrets} secrets (bulk insert, then applySeed)`)
     const child = new ServerChild(script, {
       mode: 'seed',
-      distDir: DIST,
       db: ':memory:',
       secrets: SETTINGS.seedSecrets,
       orgs: SETTINGS.orgs,
@@ -1250,7 +1258,6 @@ async function main(): Promise<void> {
     )
     const child = new ServerChild(script, {
       mode: 'reset',
-      distDir: DIST,
       db: ':memory:',
       secrets: 0,
       orgs: 0,

@@ -1,9 +1,9 @@
 // The server under test, run by bench/run.ts in a child process of its own, so that its
 // RSS is its own and autocannon's CPU does not share its event loop.
 //
-// It runs the built package (dist/src, what `npx ai-secret-mock` runs), loaded by path, and
-// is itself run with plain `node` (run.ts transpiles this file into bench/.build/): a
-// TypeScript loader in the child would add ~30 MB of RSS and a loader thread.
+// run.ts bundles it with esbuild, as scripts/bundle.mjs bundles the package (the sources and
+// every dependency but better-sqlite3, minified), into bench/.build/server.cjs, run with plain
+// `node`: a TypeScript loader in the child would add ~30 MB of RSS and a loader thread.
 //
 // Modes (a ServerConfig as JSON in argv[2]):
 //   ceiling  bare Fastify, the app's Fastify options, one DELETE route that parses the
@@ -18,10 +18,14 @@
 // time used so far) and { type: 'close' }.
 
 import { randomUUID } from 'node:crypto'
-import { join } from 'node:path'
-import { pathToFileURL } from 'node:url'
 import Fastify, { LogController, type FastifyInstance } from 'fastify'
-import type { NewSecret, Repository } from '../src/repository.js'
+import { type BuiltMock, buildMockApp } from '../src/app.js'
+import { openDatabase } from '../src/db/database.js'
+import { type NewSecret, Repository } from '../src/db/repository.js'
+import { BODY_LIMIT } from '../src/errors.js'
+import { RecordIds } from '../src/ids.js'
+import { REDACT } from '../src/logging.js'
+import { applySeed } from '../src/seed.js'
 import {
   OWNER_KEY,
   orgName,
@@ -33,22 +37,11 @@ import {
   type ServerConfig,
 } from './shared.js'
 
-type AppModule = typeof import('../src/app.js')
-type ClockModule = typeof import('../src/clock.js')
-type DatabaseModule = typeof import('../src/db/database.js')
-type ErrorsModule = typeof import('../src/errors.js')
-type RepositoryModule = typeof import('../src/repository.js')
-type SeedModule = typeof import('../src/seed.js')
-
 const started = performance.now()
 const config = JSON.parse(process.argv[2] ?? '{}') as ServerConfig
 
 function send(message: ChildMessage): void {
   process.send!(message)
-}
-
-async function load<T>(file: string): Promise<T> {
-  return (await import(pathToFileURL(join(config.distDir, file)).href)) as T
 }
 
 function memory() {
@@ -68,8 +61,8 @@ function principalsSeed(orgs: number) {
   }
 }
 
-function orgIds(app: FastifyInstance): string[] {
-  const seeded = app.mock.seeded
+function orgIds({ mock }: BuiltMock): string[] {
+  const seeded = mock.seeded
   if (seeded === null) throw new Error('the bench seed was not applied (was the database file not new?)')
   const byName = new Map(seeded.organizations.map((o) => [o.name, o.id]))
   return Array.from({ length: config.orgs }, (_, i) => byName.get(orgName(i))!)
@@ -103,8 +96,6 @@ function bulkInsert(repo: Repository, orgIds: string[], n: number, newId: () => 
 
 /** Fastify with the options buildApp gives it, minus everything the app adds on top. */
 async function bareFastify(): Promise<FastifyInstance> {
-  const { BODY_LIMIT } = await load<ErrorsModule>('errors.js')
-  const { REDACT } = await load<AppModule>('app.js')
   return Fastify({
     logger:
       config.logLevel === 'false' ? false : { level: config.logLevel, redact: { paths: REDACT, censor: '[redacted]' } },
@@ -133,12 +124,9 @@ async function ceiling(): Promise<FastifyInstance> {
  * No authentication, validation, hooks or journal.
  */
 async function sqliteCeiling(): Promise<{ app: FastifyInstance; seedMs: number; ids: string[] }> {
-  const { openDatabase } = await load<DatabaseModule>('db/database.js')
-  const { Repository } = await load<RepositoryModule>('repository.js')
-  const { IdGenerator } = await load<ClockModule>('clock.js')
   const db = openDatabase(config.db)
   const repo = new Repository(db)
-  const gen = new IdGenerator(false)
+  const gen = new RecordIds(false)
   const now = new Date().toISOString()
   const orgIds = Array.from({ length: config.orgs }, (_, i) => {
     const id = gen.newId()
@@ -183,16 +171,16 @@ async function serve(): Promise<void> {
   } else if (config.mode === 'sqlite') {
     ;({ app, seedMs, ids } = await sqliteCeiling())
   } else {
-    const { buildApp } = await load<AppModule>('app.js')
-    app = await buildApp({
+    const built = await buildMockApp({
       db: config.db,
       seed: principalsSeed(config.orgs),
       logger: config.logLevel === 'false' ? false : config.logLevel,
       docs: true,
       ...(config.journalSize === undefined ? {} : { journalSize: config.journalSize }),
     })
-    const mock = app.mock
-    ;({ ms: seedMs, ids } = bulkInsert(mock.repo, orgIds(app), config.secrets, () => mock.ids.newId()))
+    app = built.app
+    const { mock } = built
+    ;({ ms: seedMs, ids } = bulkInsert(mock.repo, orgIds(built), config.secrets, () => mock.ids.newId()))
     routes = routesOf(app)
   }
   await app.listen({ port: 0, host: '127.0.0.1' })
@@ -222,13 +210,10 @@ async function serve(): Promise<void> {
 }
 
 async function timeSeeding(): Promise<void> {
-  const { buildApp } = await load<AppModule>('app.js')
-  const { applySeed } = await load<SeedModule>('seed.js')
-
   // The floor: the repository's insert statement, one transaction, no validation.
-  const bulkApp = await buildApp({ db: ':memory:', seed: principalsSeed(config.orgs), logger: false, docs: false })
-  const bulkInsertMs = bulkInsert(bulkApp.mock.repo, orgIds(bulkApp), config.secrets, () => bulkApp.mock.ids.newId()).ms
-  await bulkApp.close()
+  const bulk = await buildMockApp({ db: ':memory:', seed: principalsSeed(config.orgs), logger: false, docs: false })
+  const bulkInsertMs = bulkInsert(bulk.mock.repo, orgIds(bulk), config.secrets, () => bulk.mock.ids.newId()).ms
+  await bulk.app.close()
 
   // What a user gets: a seed object (a seed file, or POST /_mock/seed) with that many secrets.
   const data = {
@@ -241,9 +226,9 @@ async function timeSeeding(): Promise<void> {
       metadata: { team: 'bench' },
     })),
   }
-  const app = await buildApp({ db: ':memory:', seed: false, logger: false, docs: false })
+  const { app, mock } = await buildMockApp({ db: ':memory:', seed: false, logger: false, docs: false })
   const t = performance.now()
-  applySeed(app.mock.repo, data, { now: () => new Date(), newId: () => randomUUID() })
+  applySeed(mock.repo, data, { now: () => new Date(), newId: () => randomUUID() })
   const applySeedMs = performance.now() - t
   const rssAfter = process.memoryUsage().rss
   await app.close()
@@ -270,8 +255,7 @@ function summary(us: Float64Array): LatencySummary {
  * unrecorded (warm-up).
  */
 async function timeResets(): Promise<void> {
-  const { buildApp } = await load<AppModule>('app.js')
-  const app = await buildApp({ logger: false })
+  const { app, mock } = await buildMockApp({ logger: false })
   const n = config.resets ?? 1000
   const warm = Math.ceil(n / 10)
   const inject = new Float64Array(n)
@@ -283,7 +267,7 @@ async function timeResets(): Promise<void> {
     if (res.statusCode !== 200)
       throw new Error(`POST /_mock/reset answered ${res.statusCode}: ${res.body.slice(0, 300)}`)
     t = performance.now()
-    app.control.reset()
+    mock.control.reset()
     const directMs = performance.now() - t
     if (i >= warm) {
       inject[i - warm] = injectMs * 1000

@@ -21,8 +21,6 @@ export interface ServerConfig {
    * mock, seeded; seed: time seeding, then exit; reset: time POST /_mock/reset in-process, then exit.
    */
   mode: 'ceiling' | 'sqlite' | 'app' | 'seed' | 'reset'
-  /** Absolute path of the built package's dist/src directory. */
-  distDir: string
   /** ':memory:' or a file path. */
   db: string
   /** Secrets bulk-inserted after start-up (app), or seeded and timed (seed). */

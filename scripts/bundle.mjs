@@ -1,22 +1,23 @@
-// Builds what the package ships (package.json "files"): the library in both module formats,
-// the CLI, Swagger UI and the bundled declaration file. Runs after `tsc -p tsconfig.build.json`
-// (whose dist/src/ is for the tests and the bench, and is not shipped).
+// Builds what the package ships (package.json "files"), the one build step (`npm run build`):
+// the library in both module formats, the CLI, Swagger UI and the bundled declaration file.
+// The tests and the bench run the TypeScript sources (tsx) or these files; nothing else is emitted.
 //
-//   dist/core.cjs         the whole mock, one CommonJS file: src/index.ts and every runtime
-//                         dependency but better-sqlite3 (a native addon), so that an install
-//                         pulls no ESM-only package (Jest and Vitest's vm pools cannot
-//                         require() one) and no package whose `engines` excludes Node 20
-//   dist/index.cjs        the `require` entry: loads core.cjs with a V8 code cache (src/code-cache.ts)
+//   dist/core.cjs         the whole mock, one CommonJS file: src/core.ts (the API of src/index.ts,
+//                         and the CLI) and every runtime dependency but better-sqlite3 (a native
+//                         addon), so that an install pulls no ESM-only package (Jest and Vitest's
+//                         vm pools cannot require() one) and no package whose `engines` excludes Node 20
+//   dist/load-core.cjs    loads core.cjs with a V8 code cache (src/code-cache.ts), for both entries
+//   dist/index.cjs        the `require` entry: core.cjs's exports but the CLI's
 //   dist/index.mjs        the `import` entry: the same module, its exports by name
 //   dist/index.d.ts       the declarations, bundled from src/index.ts; they import nothing,
 //   dist/index.d.cts      so a consumer needs neither fastify nor @types/better-sqlite3
-//   dist/cli.cjs          the bin's code (src/cli.ts), which takes buildApp from index.cjs
-//   dist/cli.mjs          the bin (package.json "bin")
+//   dist/cli.mjs          the bin (package.json "bin"): runCli of core.cjs
 //   dist/swagger-ui.cjs   @fastify/swagger-ui and what it needs, loaded on the first /docs
 //   dist/swagger-ui/      request, and the Swagger UI files it serves (static/)
 //   dist/THIRD-PARTY-LICENSES.txt  the licences of the bundled packages
 //
-// Why one bundled file: a cold start was mostly Node resolving and loading ~1 000 module files.
+// Why one bundled file: a cold start was mostly Node resolving and loading ~1 000 module files
+// (bench/README.md); why a code cache: `npm run bench` measures start-up with and without it.
 import { execFileSync } from 'node:child_process'
 import { chmodSync, cpSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { builtinModules, createRequire } from 'node:module'
@@ -29,22 +30,21 @@ const DIST = join(ROOT, 'dist')
 const SWAGGER_UI = join(ROOT, 'node_modules', '@fastify', 'swagger-ui')
 process.chdir(ROOT)
 
+// Everything this script writes, and what earlier versions of it wrote (tsc's dist/src, cli.cjs).
 for (const f of [
+  'src',
   'core.cjs',
-  'core.cjs.map',
+  'load-core.cjs',
   'index.cjs',
-  'index.cjs.map',
-  'cli.cjs.map',
-  'swagger-ui.cjs.map',
   'index.mjs',
   'index.d.ts',
   'index.d.cts',
   'cli.cjs',
   'cli.mjs',
-  'swagger-ui.cjs',
-  'swagger-ui',
-  'THIRD-PARTY-LICENSES.txt',
 ]) {
+  rmSync(join(DIST, f), { recursive: true, force: true })
+}
+for (const f of ['swagger-ui.cjs', 'swagger-ui', 'THIRD-PARTY-LICENSES.txt', 'core.cjs.map', 'swagger-ui.cjs.map']) {
   rmSync(join(DIST, f), { recursive: true, force: true })
 }
 
@@ -82,36 +82,6 @@ const swaggerUiOutside = {
 }
 
 /**
- * fastify/lib/server.js requires node:https and node:http2 at load time, for servers the mock
- * never makes; loading them is ~10 % of a fresh process's start-up. Here they load on first use.
- */
-const lazyServerModules = {
-  name: 'lazy-https-http2',
-  setup(b) {
-    b.onLoad({ filter: /[\\/]node_modules[\\/]fastify[\\/]lib[\\/]server\.js$/ }, (args) => {
-      let contents = readFileSync(args.path, 'utf8')
-      for (const name of ['https', 'http2']) {
-        const line = `const ${name} = require('node:${name}')`
-        if (!contents.includes(line)) {
-          return {
-            contents,
-            loader: 'js',
-            warnings: [
-              { text: `fastify/lib/server.js no longer has "${line}": node:${name} is loaded at start-up again` },
-            ],
-          }
-        }
-        contents = contents.replace(
-          line,
-          `const ${name} = new Proxy({}, { get: (_, key) => require('node:${name}')[key] })`,
-        )
-      }
-      return { contents, loader: 'js' }
-    })
-  },
-}
-
-/**
  * In the Swagger UI bundle, `__dirname` is dist/: each file of @fastify/swagger-ui gets the
  * folder it had in the package, under dist/swagger-ui/, where its static/ files are copied.
  */
@@ -129,30 +99,13 @@ const swaggerUiDirname = {
   },
 }
 
-/**
- * The CLI takes buildApp and SeedError from the library entry: one copy of the mock, one code
- * cache. Any module of the CLI's that imports src/app.ts or src/seed.ts gets dist/index.cjs
- * (which exports both); checkCliHoldsNoMock fails the build if the mock got in another way.
- */
-const cliUsesLibrary = {
-  name: 'cli-uses-library',
-  setup(b) {
-    b.onResolve({ filter: /^\.\.?\/.*(app|seed)\.js$/ }, (args) => {
-      const target = join(args.resolveDir, args.path).replace(/\.js$/, '.ts')
-      return [join(ROOT, 'src', 'app.ts'), join(ROOT, 'src', 'seed.ts')].includes(target)
-        ? { path: './index.cjs', external: true }
-        : undefined
-    })
-  },
-}
-
 const results = await Promise.all([
   build({
     ...common,
-    entryPoints: ['src/index.ts'],
+    entryPoints: ['src/core.ts'],
     outfile: 'dist/core.cjs',
     external: ['better-sqlite3'],
-    plugins: [swaggerUiOutside, lazyServerModules],
+    plugins: [swaggerUiOutside],
     // A third less to read, decode and keep in memory at each start; names stay, so stack traces still read.
     minifyWhitespace: true,
     minifySyntax: true,
@@ -164,20 +117,17 @@ const results = await Promise.all([
       contents:
         "const { join } = require('node:path')\n" +
         "const { codeCacheDir, loadWithCodeCache } = require('./code-cache.ts')\n" +
-        'let built = false\n' +
-        "const core = loadWithCodeCache(join(__dirname, 'core.cjs'), codeCacheDir(), () => require('./core.cjs'), { worthKeeping: () => built })\n" +
-        'module.exports = Object.assign({}, core, {\n' +
-        '  buildApp: (options) => core.buildApp(options).then((app) => ((built = true), app)),\n' +
-        '  startMockServer: (options) => core.startMockServer(options).then((mock) => ((built = true), mock)),\n' +
-        '})\n',
+        "const core = loadWithCodeCache(join(__dirname, 'core.cjs'), codeCacheDir(), () => require('./core.cjs'), {\n" +
+        '  worthKeeping: () => core.mocksBuilt() > 0,\n' +
+        '})\n' +
+        'module.exports = core\n',
       resolveDir: join(ROOT, 'src'),
-      sourcefile: 'index.cjs',
+      sourcefile: 'load-core.cjs',
       loader: 'js',
     },
-    outfile: 'dist/index.cjs',
+    outfile: 'dist/load-core.cjs',
     external: ['./core.cjs'],
   }),
-  build({ ...common, entryPoints: ['src/cli.ts'], outfile: 'dist/cli.cjs', plugins: [cliUsesLibrary] }),
   build({
     ...common,
     entryPoints: [join(SWAGGER_UI, 'index.js')],
@@ -193,12 +143,17 @@ cpSync(join(SWAGGER_UI, 'static'), join(DIST, 'swagger-ui', 'static'), {
 
 checkAscii(join(DIST, 'core.cjs'))
 checkOnly(results[0].metafile, 'dist/core.cjs', ['better-sqlite3', './swagger-ui.cjs'])
-checkOnly(results[2].metafile, 'dist/cli.cjs', ['./index.cjs'])
-checkCliHoldsNoMock(results[2].metafile)
+checkOnly(results[1].metafile, 'dist/load-core.cjs', ['./core.cjs'])
 
+/** What core.cjs exports for the bin and the code cache only: not part of the package's API. */
+const INTERNAL = ['runCli', 'mocksBuilt']
+writeFileSync(
+  join(DIST, 'index.cjs'),
+  `const { ${INTERNAL.join(', ')}, ...api } = require('./load-core.cjs')\n\nmodule.exports = api\n`,
+)
 // The `import` entry: the CommonJS module through createRequire (importing it would make Node
 // scan the whole 2 MB file for its export names first), its exports by name.
-const names = Object.keys(createRequire(import.meta.url)(join(DIST, 'core.cjs'))).sort()
+const names = Object.keys(createRequire(import.meta.url)(join(DIST, 'index.cjs'))).sort()
 writeFileSync(
   join(DIST, 'index.mjs'),
   "import { createRequire } from 'node:module'\n\n" +
@@ -207,7 +162,7 @@ writeFileSync(
 )
 writeFileSync(
   join(DIST, 'cli.mjs'),
-  "#!/usr/bin/env node\nimport { createRequire } from 'node:module'\n\ncreateRequire(import.meta.url)('./cli.cjs')\n",
+  "#!/usr/bin/env node\nimport { createRequire } from 'node:module'\n\ncreateRequire(import.meta.url)('./load-core.cjs').runCli()\n",
 )
 chmodSync(join(DIST, 'cli.mjs'), 0o755)
 
@@ -250,15 +205,6 @@ function checkOnly(metafile, output, allowed) {
   if (unexpected.length > 0)
     throw new Error(
       `${output} requires ${unexpected.join(', ')} at run time; only ${allowed.join(', ')} may stay outside`,
-    )
-}
-
-/** dist/cli.cjs must take the mock from index.cjs, not bundle a second copy of it. */
-function checkCliHoldsNoMock(metafile) {
-  const inside = Object.keys(metafile.inputs).filter((f) => f === 'src/app.ts' || f.includes('node_modules/fastify/'))
-  if (inside.length > 0)
-    throw new Error(
-      `dist/cli.cjs bundles ${inside.join(', ')}: import buildApp from src/app.ts or src/index.ts's exports so that it comes from index.cjs`,
     )
 }
 

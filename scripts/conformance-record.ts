@@ -7,7 +7,7 @@ import { dirname, join } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import { runScenario, type ScenarioResult } from '../src/conformance/scenario.js'
 import { PACKAGE_ROOT } from '../src/paths.js'
-import { startMockServer, type MockServer } from '../src/server.js'
+import { startMockServer, type MockServer } from '../src/start-mock-server.js'
 
 export const MOCK_TRANSCRIPT = join(PACKAGE_ROOT, 'openapi', 'conformance', 'mock.json')
 

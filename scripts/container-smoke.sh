@@ -262,9 +262,9 @@ run_seed_file() {
 
 # ---- the README's own lines, through the docker CLI ----------------------------------
 
-# Read from the README's blocks marked <!-- doctest: container --> (scripts/readme-blocks.ts,
+# Read from the README's blocks marked <!-- doctest: container --> (test/support/doc-blocks.ts,
 # which the doc test in npm test also uses: it fails on a line there that plays no role here).
-readme_line() { node --import tsx scripts/readme-blocks.ts container-line "$1"; }
+readme_line() { node --import tsx test/support/doc-blocks.ts container-line "$1"; }
 README_BUILD_RUN="$(readme_line build_run)"
 README_RUN_VOLUME="$(readme_line run_volume)"
 README_RUN_SEED="$(readme_line run_seed)"

@@ -1,8 +1,9 @@
-import type { Clock, IdGenerator } from './clock.js'
-import type { ListPosition } from './deleted-secrets.js'
-import { resolveOrg } from './auth.js'
+import type { Acted } from './auth/hooks.js'
+import type { Clock } from './clock.js'
+import type { ListPosition } from './db/deleted-secrets.js'
+import { toAISecret, type OrgAccess, type Principal, type Repository, type SecretRow } from './db/repository.js'
 import { ApiError } from './errors.js'
-import { toAISecret, type OrgAccess, type Principal, type Repository, type SecretRow } from './repository.js'
+import type { RecordIds } from './ids.js'
 import type { AISecret, CreateAISecret, PatchAISecret } from './schemas/ai-secret.js'
 
 type Json = Record<string, unknown>
@@ -28,30 +29,38 @@ export function deepMerge(base: Json, patch: Json): Json {
   return out
 }
 
-/** The AI-secrets resource: the rules of CONTRACT sections 4 and 5 over the repository. */
+/**
+ * The AI-secrets resource: the rules of the upstream operations (openapi/upstream/ai_secret_spec.json)
+ * and of what the real server was recorded answering (RECORDED-BEHAVIOUR.md), over the
+ * repository. Each operation is given the organization(s) it may act in (src/auth/organization.ts:
+ * one rule for every operation) and answers the organization it acted in with its record.
+ */
 export class AiSecrets {
   constructor(
     private readonly repo: Repository,
     private readonly clock: Clock,
-    private readonly ids: IdGenerator,
+    private readonly ids: RecordIds,
   ) {}
 
-  deleteByName(org: OrgAccess, name: string): AISecret {
+  /** DELETE by name: the deleted record, or the one 400 for absent and not allowed alike. */
+  deleteByName(org: OrgAccess, name: string): Acted<AISecret> {
     // A member may not delete: the same answer as for an absent secret, and nothing changes.
     const row = org.role === 'owner' ? this.repo.deleteSecretByName(org.id, name) : null
     if (row === null) throw new ApiError('missing_access', { action: 'delete', name })
-    return toAISecret(row)
+    return { value: toAISecret(row), org }
   }
 
-  /** POST: creates, or answers the existing record of that name unchanged. */
-  create(principal: Principal, org: OrgAccess, body: CreateAISecret): { secret: AISecret; existing: boolean } {
-    if (org.role !== 'owner')
+  /** POST: creates, or answers the existing record of that name unchanged (`existing`). */
+  create(principal: Principal, org: OrgAccess, body: CreateAISecret): Acted<{ secret: AISecret; existing: boolean }> {
+    if (org.role !== 'owner') {
       throw new ApiError('write_forbidden', { action: 'create', name: body.name, org: org.name })
-    return this.repo.transaction(() => {
+    }
+    const value = this.repo.transaction(() => {
       const found = this.repo.secretByOrgName(org.id, body.name)
       if (found !== null) return { secret: toAISecret(found), existing: true }
       return { secret: toAISecret(this.insert(principal, org, body)), existing: false }
     })
+    return { value, org }
   }
 
   /**
@@ -59,27 +68,27 @@ export class AiSecrets {
    * secret is left as it was (as upstream documents); GUESS: an omitted type or metadata is
    * replaced by null, since the rest of the record is "replaced with the provided fields".
    */
-  replace(principal: Principal, org: OrgAccess, body: CreateAISecret): AISecret {
-    if (org.role !== 'owner')
+  replace(principal: Principal, org: OrgAccess, body: CreateAISecret): Acted<AISecret> {
+    if (org.role !== 'owner') {
       throw new ApiError('write_forbidden', { action: 'create', name: body.name, org: org.name })
-    return this.repo.transaction(() => {
+    }
+    const row = this.repo.transaction(() => {
       const found = this.repo.secretByOrgName(org.id, body.name)
-      if (found === null) return toAISecret(this.insert(principal, org, body))
+      if (found === null) return this.insert(principal, org, body)
       const now = this.clock.now().toISOString()
       const secretChanged = body.secret !== undefined
-      return toAISecret(
-        this.repo.updateSecret({
-          id: found.id,
-          name: found.name,
-          type: body.type ?? null,
-          metadata: body.metadata ?? null,
-          secret: secretChanged ? (body.secret ?? null) : found.secret,
-          updated_at: now,
-          secret_updated_at: secretChanged ? now : found.secret_updated_at,
-          secret_updated_by_user_id: secretChanged ? principal.userId : found.secret_updated_by_user_id,
-        }),
-      )
+      return this.repo.updateSecret({
+        id: found.id,
+        name: found.name,
+        type: body.type ?? null,
+        metadata: body.metadata ?? null,
+        secret: secretChanged ? (body.secret ?? null) : found.secret,
+        updated_at: now,
+        secret_updated_at: secretChanged ? now : found.secret_updated_at,
+        secret_updated_by_user_id: secretChanged ? principal.userId : found.secret_updated_by_user_id,
+      })
     })
+    return { value: toAISecret(row), org }
   }
 
   private insert(principal: Principal, org: OrgAccess, body: CreateAISecret): SecretRow {
@@ -136,17 +145,15 @@ export class AiSecrets {
   }
 
   /**
-   * The secret with this id in an organization the key spans (in `orgName` when the request
-   * names one: x-bt-org-name), or the one combined answer. An organization named that the key
-   * does not span is the 403 of resolveOrg, before the secret is looked at.
+   * The secret with this id in one of `orgs` (the request's scope), or the one combined answer
+   * for absent, foreign and not allowed alike: the recorded 403 for a read, the recorded 400 for
+   * a delete (RECORDED-BEHAVIOUR.md; GUESS: an update answers as a delete).
    */
   private visible(
-    principal: Principal,
+    orgs: OrgAccess[],
     id: string,
     action: 'read' | 'update' | 'delete',
-    orgName: string | null,
   ): { row: SecretRow; org: OrgAccess } {
-    const orgs = orgName === null ? principal.orgs : [resolveOrg(principal, orgName)]
     const row = this.repo.secretById(id.toLowerCase())
     const org = row === null ? undefined : orgs.find((o) => o.id === row.org_id)
     if (row === null || org === undefined || (action !== 'read' && org.role !== 'owner')) {
@@ -157,27 +164,23 @@ export class AiSecrets {
     return { row, org }
   }
 
-  get(principal: Principal, id: string, orgName: string | null = null): { secret: AISecret; org: OrgAccess } {
-    const { row, org } = this.visible(principal, id, 'read', orgName)
-    return { secret: toAISecret(row), org }
+  get(orgs: OrgAccess[], id: string): Acted<AISecret> {
+    const { row, org } = this.visible(orgs, id, 'read')
+    return { value: toAISecret(row), org }
   }
 
   /**
    * PATCH: the given fields change; metadata is deep-merged. Upstream: "we do not support
    * removing fields or setting them to null", so a null field is left as it is.
    */
-  patch(
-    principal: Principal,
-    id: string,
-    body: PatchAISecret,
-    orgName: string | null = null,
-  ): { secret: AISecret; org: OrgAccess } {
+  patch(principal: Principal, orgs: OrgAccess[], id: string, body: PatchAISecret): Acted<AISecret> {
     return this.repo.transaction(() => {
-      const { row, org } = this.visible(principal, id, 'update', orgName)
+      const { row, org } = this.visible(orgs, id, 'update')
       const now = this.clock.now().toISOString()
       const name = body.name ?? row.name
-      if (name !== row.name && this.repo.secretByOrgName(org.id, name) !== null)
+      if (name !== row.name && this.repo.secretByOrgName(org.id, name) !== null) {
         throw new ApiError('name_taken', { name, org: org.name })
+      }
       const secretChanged = body.secret !== undefined && body.secret !== null
       const metadata = body.metadata === undefined || body.metadata === null ? null : body.metadata
       const current = row.metadata === null ? null : (JSON.parse(row.metadata) as Json)
@@ -191,15 +194,15 @@ export class AiSecrets {
         secret_updated_at: secretChanged ? now : row.secret_updated_at,
         secret_updated_by_user_id: secretChanged ? principal.userId : row.secret_updated_by_user_id,
       })
-      return { secret: toAISecret(updated), org }
+      return { value: toAISecret(updated), org }
     })
   }
 
-  deleteById(principal: Principal, id: string, orgName: string | null = null): { secret: AISecret; org: OrgAccess } {
-    const { org } = this.visible(principal, id, 'delete', orgName)
+  deleteById(orgs: OrgAccess[], id: string): Acted<AISecret> {
+    const { org } = this.visible(orgs, id, 'delete')
     // The row may have gone since it was read: the delete itself decides, once.
     const row = this.repo.deleteSecretById(id.toLowerCase(), org.id)
     if (row === null) throw new ApiError('missing_access_id', { action: 'delete', id })
-    return { secret: toAISecret(row), org }
+    return { value: toAISecret(row), org }
   }
 }

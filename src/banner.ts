@@ -1,5 +1,4 @@
 import { DEMO_SEED_FILE } from './paths.js'
-import type { StoreOptions } from './plugins/store.js'
 import type { SeedResult } from './seed.js'
 
 /** What each key can do, in words: "owner of acme", "member of acme (read-only)". */
@@ -36,13 +35,13 @@ function count(n: number, one: string, many = `${one}s`): string {
  *
  * @param url where the server listens, `http://host:port`
  * @param db the database path, or `:memory:`
- * @param seed the store's options: the seed data and the file it came from (`seedSource`)
+ * @param seed the seed data and the file it came from (`seedSource`: undefined for an object)
  * @param seeded what the seed created, or null when it was not applied
  */
 export function banner(
   url: string,
   db: string,
-  seed: Pick<StoreOptions, 'seed' | 'seedSource'>,
+  seed: { seed: unknown; seedSource?: string },
   seeded: SeedResult | null,
 ): string {
   const lines = [

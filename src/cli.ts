@@ -1,7 +1,6 @@
-#!/usr/bin/env node
 import { existsSync, readFileSync, rmSync } from 'node:fs'
 import { join } from 'node:path'
-import { buildApp } from './app.js'
+import { buildMockApp } from './app.js'
 import { banner } from './banner.js'
 import { ConfigError, USAGE, parseConfig } from './config.js'
 import { LOOPBACKS, connectableHost, listen, type Listening } from './listen.js'
@@ -72,9 +71,9 @@ async function main() {
   }
 
   const created = filesToCreate(config.db)
-  let app
+  let built
   try {
-    app = await buildApp({
+    built = await buildMockApp({
       db: config.db,
       seed: config.seed,
       // JSON lines (pino's own) for machines; pino-pretty's lines for a person.
@@ -100,6 +99,7 @@ async function main() {
     if (err instanceof SeedError) fail(err.message, 1)
     fail((err as Error).message, 1)
   }
+  const { app, mock } = built
   if (stopRequested !== null) {
     // Stopped once the seed was whole: the database is kept.
     await app.close()
@@ -131,7 +131,7 @@ async function main() {
   // The banner comes first, as the server starts listening: before the JSON "Server listening
   // at …" line Fastify logs for log readers (listen() calls onListening before that).
   const onListening = (l: Listening) => {
-    if (stopRequested === null) process.stdout.write(banner(l.displayUrl, config.db, app.mock.options, app.mock.seeded))
+    if (stopRequested === null) process.stdout.write(banner(l.displayUrl, config.db, mock, mock.seeded))
   }
   try {
     listening = await listen(app, { port: config.port, host: config.host, onListening })
@@ -145,4 +145,11 @@ async function main() {
   if (stopRequested !== null) return shutdown(stopRequested)
 }
 
-main().catch((err: Error) => fail(err.message, 1))
+/**
+ * The `ai-secret-mock` command (the package's bin, dist/cli.mjs; src/bin.ts from the sources):
+ * reads process.argv and the environment, serves until SIGTERM or SIGINT, exits with 0, or 1
+ * or 2 after one line on stderr (see USAGE).
+ */
+export function runCli(): void {
+  main().catch((err: Error) => fail(err.message, 1))
+}

@@ -69,7 +69,20 @@ function secondaryServer(app: FastifyInstance): Server {
 }
 
 /**
- * Starts serving a built app (CONTRACT section 1). With a `host`, on that host alone
+ * Makes `app.secondaryServers` (the servers listen() starts beside app.server for the second
+ * loopback address) and closes them with the app: no new connections, idle ones closed.
+ * Called by buildApp, before the app is ready (a hook cannot be added later).
+ */
+export function closeSecondaryServers(app: FastifyInstance): void {
+  app.decorate('secondaryServers', new Set<Server>())
+  app.addHook('preClose', (done) => {
+    for (const server of app.secondaryServers) server.close()
+    done()
+  })
+}
+
+/**
+ * Starts serving a built app. With a `host`, on that host alone
  * (`0.0.0.0` in the image; `localhost` binds what the resolver returns, as Fastify does).
  * Without one, on both loopback addresses, 127.0.0.1 and ::1, on the same port (port 0:
  * one free on both), so that `http://localhost:PORT` works whichever of them the machine's

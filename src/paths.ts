@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 
-/** The package root, found the same way from `src/` (tests) and `dist/src/` (build). */
+/** The package root, found the same way from `src/` (the sources) and `dist/` (the bundles). */
 function findPackageRoot(from: string): string {
   let dir = from
   while (!existsSync(join(dir, 'package.json'))) {

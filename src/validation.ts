@@ -1,4 +1,5 @@
-import AjvModule, { type ErrorObject } from 'ajv'
+import type { TSchema } from '@sinclair/typebox'
+import AjvModule, { type ErrorObject, type ValidateFunction } from 'ajv'
 import addFormatsModule from 'ajv-formats'
 import type { FastifySchema } from 'fastify'
 import { openApiToAjv } from './schemas/nullable.js'
@@ -164,4 +165,131 @@ export function formatIssues(errors: ErrorObject[], context: string): string {
     issues.push(issue)
   }
   return JSON.stringify(issues, null, 2)
+}
+
+// --- Ajv errors as JSON-path problems: the control plane's and the seed's own answers --------
+
+/** A problem with a value, at a JSON path from `$` (`$.api_keys[0].key`): what the seed, fault-rule and clock checks answer. */
+export interface SchemaProblem {
+  path: string
+  problem: string
+}
+
+let strict: InstanceType<typeof Ajv> | undefined
+
+/**
+ * A check of values against `schema` (a TypeBox schema: the one description of the shape), compiled
+ * on first use: it answers the first problem as a JSON path and a problem in words
+ * (schemaProblem), or null when the value fits. No coercion, no defaults. Schemas may word a
+ * pattern's problem themselves with `x-problem`.
+ */
+export function checker(schema: TSchema): (value: unknown) => SchemaProblem | null {
+  let validate: ValidateFunction | undefined
+  return (value) => {
+    if (validate === undefined) {
+      strict ??= (() => {
+        const ajv = new Ajv({ allErrors: false, verbose: true, strict: false, coerceTypes: false, useDefaults: false })
+        addFormats(ajv)
+        return ajv
+      })()
+      validate = strict.compile(openApiToAjv(schema))
+    }
+    return validate(value) ? null : schemaProblem(validate.errors![0]!)
+  }
+}
+
+/** A property name as a JSON path writes it: `.name`, or `["a name"]` when it is not an identifier. */
+export function pathStep(key: string | number): string {
+  if (typeof key === 'number') return `[${key}]`
+  return /^[A-Za-z_][A-Za-z0-9_]*$/.test(key) ? `.${key}` : `[${JSON.stringify(key)}]`
+}
+
+function jsonPath(instancePath: string, extra?: string): string {
+  const steps = pointerToPath(instancePath)
+  if (extra !== undefined) steps.push(extra)
+  return `$${steps.map(pathStep).join('')}`
+}
+
+/** How a value is named in a problem: its kind, or, for a number or boolean, the value itself. */
+function describe(v: unknown): string {
+  if (v === undefined) return 'nothing'
+  if (v === null) return 'null'
+  if (Array.isArray(v)) return 'an array'
+  if (typeof v === 'number' || typeof v === 'boolean') return String(v)
+  return typeof v === 'object' ? 'an object' : `a ${typeof v}`
+}
+
+const KINDS: Record<string, string> = {
+  string: 'a string',
+  integer: 'a whole number',
+  number: 'a number',
+  boolean: 'true or false',
+  object: 'an object',
+  array: 'an array',
+  null: 'null',
+}
+
+const FORMATS: Record<string, string> = {
+  uuid: 'a uuid',
+  'date-time': 'an RFC 3339 date-time of a day that exists, such as 2026-01-31T12:00:00Z',
+}
+
+type Bounds = { type?: string; minimum?: number; maximum?: number; nullable?: boolean; [k: string]: unknown }
+
+function range(s: Bounds): string {
+  const kind = s.type === 'integer' ? 'a whole number' : 'a number'
+  if (s.minimum !== undefined && s.maximum !== undefined) return `must be ${kind} from ${s.minimum} to ${s.maximum}`
+  return s.minimum !== undefined ? `must be ${kind}, at least ${s.minimum}` : `must be ${kind}, at most ${s.maximum}`
+}
+
+/** `must be "a" or "b", not "c"`; `must be one of "a", "b", "c", not …` for more. */
+function oneOf(allowed: unknown[], data: unknown): string {
+  const words = allowed.map((v) => JSON.stringify(v))
+  const list = words.length === 2 ? `${words[0]} or ${words[1]}` : `one of ${words.join(', ')}`
+  const given = typeof data === 'string' ? JSON.stringify(data).slice(0, 40) : describe(data)
+  return `must be ${list}, not ${given}`
+}
+
+/** The one formatter of Ajv's errors as JSON-path problems. */
+export function schemaProblem(e: ErrorObject): SchemaProblem {
+  const parent = (e.parentSchema ?? {}) as Bounds
+  const params = e.params as Record<string, unknown>
+  switch (e.keyword) {
+    case 'required':
+      return { path: jsonPath(e.instancePath, String(params.missingProperty)), problem: 'is required' }
+    case 'additionalProperties': {
+      const allowed = Object.keys((parent.properties ?? {}) as object).join(', ')
+      return {
+        path: jsonPath(e.instancePath, String(params.additionalProperty)),
+        problem: `unknown field (allowed: ${allowed})`,
+      }
+    }
+    case 'type': {
+      if (Array.isArray(parent.enum)) return { path: jsonPath(e.instancePath), problem: oneOf(parent.enum, e.data) }
+      const kind = KINDS[String(params.type)] ?? String(params.type)
+      if (parent.minimum !== undefined || parent.maximum !== undefined) {
+        return { path: jsonPath(e.instancePath), problem: `${range(parent)}, not ${describe(e.data)}` }
+      }
+      return {
+        path: jsonPath(e.instancePath),
+        problem: `must be ${kind}${parent.nullable === true ? ' or null' : ''}, not ${describe(e.data)}`,
+      }
+    }
+    case 'minLength':
+      return { path: jsonPath(e.instancePath), problem: 'must not be empty' }
+    case 'format':
+      return {
+        path: jsonPath(e.instancePath),
+        problem: `must be ${FORMATS[String(params.format)] ?? `a ${String(params.format)}`}`,
+      }
+    case 'enum':
+      return { path: jsonPath(e.instancePath), problem: oneOf(params.allowedValues as unknown[], e.data) }
+    case 'minimum':
+    case 'maximum':
+      return { path: jsonPath(e.instancePath), problem: `${range(parent)}, not ${describe(e.data)}` }
+    default: {
+      const own = parent['x-problem']
+      return { path: jsonPath(e.instancePath), problem: typeof own === 'string' ? own : (e.message ?? 'is not valid') }
+    }
+  }
 }

@@ -6,15 +6,14 @@ import { join } from 'node:path'
 import Database from 'better-sqlite3'
 import t, { type Test } from 'tap'
 import { PACKAGE_ROOT } from '../src/paths.js'
-import { signJwt } from '../src/jwt.js'
-import { KEYS } from './helper.js'
+import { signJwt } from '../src/auth/jwt.js'
+import { KEYS, SOURCE_CLI } from './support/app.js'
 
-// These tests run the built CLI (npm test builds first) as a user would, over real HTTP:
-// dist/src/cli.js, whose coverage maps back to src/; the last test runs the package's bin,
-// the same code bundled into dist/cli.mjs.
-const CLI = join(PACKAGE_ROOT, 'dist', 'src', 'cli.js')
-const BUNDLED_BIN = join(PACKAGE_ROOT, 'dist', 'cli.mjs')
-let BIN = CLI
+// These tests run the CLI as a user would, over real HTTP: from its sources (SOURCE_CLI, whose
+// coverage counts for src/); the last test runs the package's bin, the same code bundled into
+// dist/cli.mjs (npm test builds first).
+const BUNDLED_BIN = [join(PACKAGE_ROOT, 'dist', 'cli.mjs')]
+let BIN: string[] = SOURCE_CLI
 
 interface Running {
   child: ChildProcess
@@ -27,7 +26,7 @@ function run(
   args: string[],
   env: Record<string, string> = {},
 ): { child: ChildProcess; out: () => string; err: () => string; exited: Promise<number | null> } {
-  const child = spawn(process.execPath, [BIN, ...args], {
+  const child = spawn(process.execPath, [...BIN, ...args], {
     cwd: mkdtempSync(join(tmpdir(), 'cwd-')),
     env: { ...process.env, LOG_LEVEL: 'warn', ...env },
   })
@@ -212,9 +211,9 @@ t.test('a port in use: one line, exit 1', async (t) => {
 t.test(
   'logs: JSON lines when stdout is not a terminal; pretty lines with LOG_FORMAT or --log-format; never a key or a secret',
   async (t) => {
-    const cases: [string, string, string[], Record<string, string>, boolean][] = [
-      ['default (stdout is a pipe here)', CLI, [], {}, false],
-      ['LOG_FORMAT=pretty', CLI, [], { LOG_FORMAT: 'pretty' }, true],
+    const cases: [string, string[], string[], Record<string, string>, boolean][] = [
+      ['default (stdout is a pipe here)', SOURCE_CLI, [], {}, false],
+      ['LOG_FORMAT=pretty', SOURCE_CLI, [], { LOG_FORMAT: 'pretty' }, true],
       [
         'the bundled bin, --log-format over LOG_FORMAT',
         BUNDLED_BIN,
@@ -224,7 +223,7 @@ t.test(
       ],
     ]
     t.teardown(() => {
-      BIN = CLI
+      BIN = SOURCE_CLI
     })
     for (const [label, bin, args, env, pretty] of cases) {
       BIN = bin
@@ -285,7 +284,7 @@ t.test('--help and --version', async (t) => {
 t.test("the package's bin, the bundled dist/cli.mjs, answers as the CLI does", async (t) => {
   BIN = BUNDLED_BIN
   t.teardown(() => {
-    BIN = CLI
+    BIN = SOURCE_CLI
   })
   const s = await start([])
   t.match(s.stdout(), /sk-mock-acme-owner +alice@acme\.test/)

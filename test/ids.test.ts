@@ -1,5 +1,6 @@
 import t from 'tap'
-import { IdGenerator, uuidV7 } from '../src/clock.js'
+import { RecordIds, uuidV7 } from '../src/ids.js'
+import { RequestIds } from '../src/plugins/request-ids.js'
 
 const V7 = /^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/
 
@@ -42,15 +43,28 @@ t.test(
   },
 )
 
-t.test('IdGenerator: version 7 ids, random request ids; deterministic: counters that restart on reset', async (t) => {
-  const ids = new IdGenerator()
-  t.match(ids.newId(), V7)
-  t.match(ids.requestId(), /^mock::[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/)
-  const fixed = new IdGenerator(true)
-  t.same(
-    [fixed.newId(), fixed.newId(), fixed.requestId()],
-    ['00000000-0000-4000-8000-000000000001', '00000000-0000-4000-8000-000000000002', 'mock::000000000001'],
-  )
-  fixed.reset()
-  t.equal(fixed.newId(), '00000000-0000-4000-8000-000000000001')
+t.test(
+  'RecordIds and RequestIds: version 7 ids, random request ids; deterministic: counters that restart on reset',
+  async (t) => {
+    t.match(new RecordIds().newId(), V7)
+    t.match(new RequestIds().next(), /^mock::[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/)
+    const fixed = new RecordIds(true)
+    const requests = new RequestIds(true)
+    t.same(
+      [fixed.newId(), fixed.newId(), requests.next()],
+      ['00000000-0000-4000-8000-000000000001', '00000000-0000-4000-8000-000000000002', 'mock::000000000001'],
+    )
+    fixed.reset()
+    requests.reset()
+    t.same([fixed.newId(), requests.next()], ['00000000-0000-4000-8000-000000000001', 'mock::000000000001'])
+  },
+)
+
+t.test('RecordIds, deterministic: each new id continues after the largest stored', async (t) => {
+  let stored = 7
+  const ids = new RecordIds(true, () => stored)
+  t.equal(ids.newId(), '00000000-0000-4000-8000-000000000008')
+  stored = 20
+  t.equal(ids.newId(), '00000000-0000-4000-8000-000000000015', 'another process stored up to 20')
+  t.equal(ids.newId(), '00000000-0000-4000-8000-000000000016', 'after its own, when the store holds nothing larger')
 })

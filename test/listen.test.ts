@@ -6,8 +6,8 @@ import { createServer as createTcpServer, type AddressInfo, type Socket } from '
 import { gzipSync } from 'node:zlib'
 import t, { type Test } from 'tap'
 import { startMockServer, type MockServer } from '../src/index.js'
-import { rawExchange } from '../scripts/reliability/net.js'
-import { KEYS } from './helper.js'
+import { rawExchange } from './support/reliability/net.js'
+import { KEYS } from './support/app.js'
 
 /** Whether this machine can bind ::1 at all (the documented fallback is checked where it cannot). */
 const IPV6 = await new Promise<boolean>((resolve) => {

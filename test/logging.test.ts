@@ -1,8 +1,11 @@
 import { Writable } from 'node:stream'
 import t, { type Test } from 'tap'
 import { prettyDestination } from '../src/logging.js'
-import type { LoggerOptions } from '../src/types.js'
-import { DEMO_SECRETS, KEYS, build, call, headers } from './helper.js'
+import type { LoggerOptions } from '../src/fastify-types.js'
+import { build, call, DEMO_SECRETS, headers, KEYS } from './support/app.js'
+import type { AddressInfo } from 'node:net'
+import { expandBuffers } from './support/reliability/leaks.js'
+import { rawExchange } from './support/reliability/net.js'
 
 /** The escape character that starts a terminal's colour codes. */
 const ESC = String.fromCharCode(27)
@@ -101,4 +104,40 @@ t.test('pretty lines (LOG_FORMAT=pretty) are redacted as JSON ones are, one line
   const { lines: coloured, stream: out } = collector()
   ;(await prettyDestination(out, true)).write(`${JSON.stringify({ level: 30, time: 0, msg: 'hello' })}\n`)
   t.match(coloured.join(''), new RegExp(`${ESC}\\[\\d+mINFO`), 'colours when asked for (a terminal)')
+})
+
+// --- a request Node's parser refuses, logged at trace (found by the hostile run) ---------------
+// Node puts the raw bytes it read on `err.rawPacket` (Authorization and body, secret values
+// included), which pino wrote out whole: REDACT in src/logging.ts names it.
+t.test('an unparseable request is logged without its raw bytes', async (t) => {
+  const lines: string[] = []
+  const stream = new Writable({
+    write: (chunk, _enc, cb) => {
+      lines.push(String(chunk))
+      cb()
+    },
+  })
+  const app = await build(t, { logger: { level: 'trace', stream } })
+  await app.listen({ port: 0, host: '127.0.0.1' })
+  const port = (app.server.address() as AddressInfo).port
+  const secret = 'sk-live-raw-packet-value-123'
+  const body = JSON.stringify({ name: 'OPENAI_API_KEY', secret })
+  const broken = [
+    `content-length: ${body.length}\r\ncontent-length: ${body.length + 1}\r\n`,
+    `content-length: ${body.length}\r\nx-bad: a\u0001b\r\n`,
+    'transfer-encoding: chunked\r\n\r\nzz\r\n',
+  ]
+  for (const extra of broken) {
+    const raw = `PUT /v1/ai_secret HTTP/1.1\r\nhost: x\r\nauthorization: Bearer ${KEYS.owner}\r\ncontent-type: application/json\r\n${extra}\r\n${body}`
+    const res = await rawExchange(port, [Buffer.from(raw, 'latin1')], { end: true, timeoutMs: 2000, expect: 1 })
+    t.equal(res.responses[0]?.status, 400, 'Node refuses it')
+  }
+  const logged = lines.map(expandBuffers).join('\n')
+  t.ok(
+    lines.some((l) => l.includes('client error')),
+    'the client errors are logged',
+  )
+  t.notMatch(logged, KEYS.owner, 'no API key')
+  t.notMatch(logged, secret, 'no secret value')
+  t.notMatch(logged, /"rawPacket":\{"type":"Buffer"/, 'no raw packet')
 })

@@ -2,9 +2,9 @@ import { mkdtempSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import t, { type Test } from 'tap'
-import { buildApp } from '../src/app.js'
-import { SeedError, readSeedFile } from '../src/seed.js'
-import { KEYS, build, call, headers } from './helper.js'
+import { buildApp, buildMockApp } from '../src/app.js'
+import { readSeedFile, SeedError } from '../src/seed.js'
+import { build, buildMock, call, headers, KEYS } from './support/app.js'
 
 const base = {
   organizations: [{ name: 'acme' }],
@@ -23,8 +23,8 @@ async function seedError(t: Test, seed: unknown): Promise<SeedError> {
 }
 
 t.test('the demo seed: organizations, users, scoped and member keys, two secrets', async (t) => {
-  const app = await build(t, { deterministic: true })
-  const seeded = app.mock.seeded!
+  const { mock } = await buildMock(t, { deterministic: true })
+  const seeded = mock.seeded!
   t.same(
     seeded.organizations.map((o) => o.name),
     ['acme', 'globex'],
@@ -47,7 +47,7 @@ t.test('the demo seed: organizations, users, scoped and member keys, two secrets
       ['sk-...ber', 'val@acme.test', null, [{ name: 'acme', role: 'member' }]],
     ],
   )
-  const keys = app.mock.repo.db.prepare('SELECT key_hash, preview FROM api_keys').all() as { key_hash: string }[]
+  const keys = mock.repo.db.prepare('SELECT key_hash, preview FROM api_keys').all() as { key_hash: string }[]
   for (const k of keys) t.match(k.key_hash, /^[0-9a-f]{64}$/, 'only the hash is stored')
   t.notMatch(JSON.stringify(keys), KEYS.owner)
 })
@@ -79,7 +79,7 @@ t.test('every seed error names the JSON path and what is wrong', async (t) => {
   const cases: [unknown, string][] = [
     [[], '$: must be an object, not an array'],
     [{ ...base, extra: 1 }, '$.extra: unknown field'],
-    [{ organizations: {} }, '$.organizations: must be an array, not a object'],
+    [{ organizations: {} }, '$.organizations: must be an array, not an object'],
     [{ organizations: [{ name: 'a' }, { name: 'a' }] }, '$.organizations[1].name: duplicate organization name "a"'],
     [{ organizations: [{}] }, '$.organizations[0].name: is required'],
     [{ organizations: [{ name: 'a', id: 'nope' }] }, '$.organizations[0].id: must be a uuid'],
@@ -90,7 +90,7 @@ t.test('every seed error names the JSON path and what is wrong', async (t) => {
     ],
     [
       { ...base, users: [{ email: 'a@x', memberships: { acme: 'admin' } }] },
-      '$.users[0].memberships.acme: invalid role "admin" (allowed: owner, member)',
+      '$.users[0].memberships.acme: must be "owner" or "member", not "admin"',
     ],
     [
       { ...base, users: [...base.users, { email: 'a@acme.test' }] },
@@ -126,15 +126,15 @@ t.test('every seed error names the JSON path and what is wrong', async (t) => {
     ],
     [
       { ...base, ai_secrets: [{ org: 'acme', name: 'K', secret: 5 }] },
-      '$.ai_secrets[0].secret: must be a string or null, not a number',
+      '$.ai_secrets[0].secret: must be a string or null, not 5',
     ],
     [
       { ...base, ai_secrets: [{ org: 'acme', name: 'K', metadata: [1] }] },
-      '$.ai_secrets[0].metadata: must be an object, not an array',
+      '$.ai_secrets[0].metadata: must be an object or null, not an array',
     ],
     [
       { ...base, ai_secrets: [{ org: 'acme', name: 'K', created: 'yesterday' }] },
-      '$.ai_secrets[0].created: must be an ISO 8601 date-time',
+      '$.ai_secrets[0].created: must be an RFC 3339 date-time',
     ],
     [{ ...base, ai_secrets: [{ org: 'acme', name: '' }] }, '$.ai_secrets[0].name: must not be empty'],
     [
@@ -181,20 +181,23 @@ t.test('a seed file: errors name the file; bad JSON gives a position, never the 
     `seed file ${join(dir, 'missing.json')}: $: cannot be read (ENOENT)`,
   )
   writeFileSync(file, JSON.stringify({ ...base, users: [{ email: 'b@x', memberships: { acme: 'boss' } }] }))
-  t.match((await seedError(t, file)).message, `seed file ${file}: $.users[0].memberships.acme: invalid role "boss"`)
+  t.match(
+    (await seedError(t, file)).message,
+    `seed file ${file}: $.users[0].memberships.acme: must be "owner" or "member", not "boss"`,
+  )
 })
 
 t.test('a refused seed leaves nothing behind (one transaction)', async (t) => {
-  const app = await build(t, { seed: false })
+  const { mock } = await buildMock(t, { seed: false })
   const { applySeed } = await import('../src/seed.js')
   t.throws(() =>
     applySeed(
-      app.mock.repo,
+      mock.repo,
       { ...base, ai_secrets: [{ org: 'nope', name: 'K' }] },
       { now: () => new Date(), newId: () => crypto.randomUUID() },
     ),
   )
-  t.equal(app.mock.repo.isEmpty(), true)
+  t.equal(mock.repo.isEmpty(), true)
 })
 
 function thrown(fn: () => unknown): unknown {
@@ -207,7 +210,7 @@ function thrown(fn: () => unknown): unknown {
 }
 
 t.test('a big seed: indexes rebuilt after the rows, order, uniqueness and errors as for a small one', async (t) => {
-  const { REBUILD_INDEXES_AT } = await import('../src/repository.js')
+  const { REBUILD_INDEXES_AT } = await import('../src/db/repository.js')
   const n = REBUILD_INDEXES_AT + 5
   const secrets = (org: string, from = 0) =>
     Array.from({ length: n }, (_, i) => ({
@@ -216,9 +219,9 @@ t.test('a big seed: indexes rebuilt after the rows, order, uniqueness and errors
       secret: `sk-${i}`,
       created: new Date(Date.UTC(2026, 0, 1, 0, 0, 0, (from + i) % 3)).toISOString(),
     }))
-  const app = await buildApp({ seed: { ...base, ai_secrets: secrets('acme') }, logger: false })
+  const { app, mock } = await buildMockApp({ seed: { ...base, ai_secrets: secrets('acme') }, logger: false })
   t.teardown(() => app.close())
-  const db = app.mock.repo.db
+  const db = mock.repo.db
   const indexes = () =>
     db
       .prepare(
@@ -227,7 +230,7 @@ t.test('a big seed: indexes rebuilt after the rows, order, uniqueness and errors
       .pluck()
       .all()
   t.same(indexes(), ['ai_secrets_id', 'ai_secrets_org_created', 'ai_secrets_org_name'], 'every index is back')
-  t.equal(app.mock.seeded!.ai_secrets.length, n)
+  t.equal(mock.seeded!.ai_secrets.length, n)
 
   // The list uses the rebuilt (org, created) index, read backwards: newest first, insertion order breaking ties.
   const page = await call(t, app, { method: 'GET', url: '/v1/ai_secret?limit=4', headers: headers('sk-a') })
@@ -250,7 +253,7 @@ t.test('a big seed: indexes rebuilt after the rows, order, uniqueness and errors
 
   // The rebuilt unique indexes still hold.
   t.match(
-    thrown(() => app.control.seed({ ai_secrets: [{ org: 'acme', name: 'S18' }] })),
+    thrown(() => mock.control.seed({ ai_secrets: [{ org: 'acme', name: 'S18' }] })),
     { path: '$.ai_secrets[0].name' },
     'a taken name, found in the store',
   )
@@ -265,20 +268,52 @@ t.test('a big seed: indexes rebuilt after the rows, order, uniqueness and errors
   // A duplicate at the far end of a big seed: named, and nothing of the seed stays.
   const dup = [...secrets('globex'), { org: 'globex', name: 'S3' }]
   t.match(
-    thrown(() => app.control.seed({ organizations: [{ name: 'globex' }], ai_secrets: dup })),
+    thrown(() => mock.control.seed({ organizations: [{ name: 'globex' }], ai_secrets: dup })),
     {
       path: `$.ai_secrets[${n}].name`,
       problem: 'duplicate ai_secret name "S3" in organization "globex"',
     },
   )
-  t.equal(app.control.state().organizations.length, 1, 'globex was not added')
+  t.equal(mock.control.state().organizations.length, 1, 'globex was not added')
   t.same(indexes(), ['ai_secrets_id', 'ai_secrets_org_created', 'ai_secrets_org_name'])
 
   // Fewer rows than the table holds: added row by row, the indexes stay.
-  const more = app.control.seed({
+  const more = mock.control.seed({
     organizations: [{ name: 'globex' }],
     ai_secrets: secrets('globex', 100).slice(0, REBUILD_INDEXES_AT),
   })
   t.equal(more.ai_secrets.length, REBUILD_INDEXES_AT)
   t.equal(db.prepare('SELECT count(*) FROM ai_secrets').pluck().get(), n - 1 + REBUILD_INDEXES_AT)
+})
+
+// --- lone surrogates in a seed (found by the model-based run) ----------------------------------
+// A seed file or object could still hold "\ud800", which SQLite reads back as other characters:
+// refused like any other bad value, naming the JSON path.
+const world = {
+  organizations: [{ name: 'acme' }],
+  users: [{ email: 'a@acme.test', memberships: { acme: 'owner' } }],
+  api_keys: [{ key: 'sk-a-key-123', user: 'a@acme.test' }],
+}
+
+t.test('a seed object with a lone surrogate in a name is refused, naming the path', async (t) => {
+  for (const [seed, path] of [
+    [{ ...world, ai_secrets: [{ org: 'acme', name: 'lone \ud800' }] }, '$.ai_secrets[0].name'],
+    [{ ...world, ai_secrets: [{ org: 'acme', name: 'ok', secret: 'sk-\udc00-value' }] }, '$.ai_secrets[0].secret'],
+    [{ ...world, organizations: [{ name: 'acme' }, { name: '\udfff' }] }, '$.organizations[1].name'],
+  ] as const) {
+    await t.rejects(
+      buildApp({ db: ':memory:', seed }),
+      { name: 'SeedError', message: new RegExp(`${path.replace(/[$.[\]]/g, '\\$&')}: .*not Unicode`) },
+      path,
+    )
+  }
+})
+
+t.test('a seed file with "\\ud800" in a name is refused, naming the file and the path', async (t) => {
+  const file = join(mkdtempSync(join(tmpdir(), 'seed-')), 'seed.json')
+  writeFileSync(file, JSON.stringify({ ...world, ai_secrets: [{ org: 'acme', name: 'lone \ud800' }] }))
+  await t.rejects(buildApp({ db: ':memory:', seed: file }), {
+    name: 'SeedError',
+    message: /seed file .*seed\.json: \$\.ai_secrets\[0\]\.name: .*not Unicode/,
+  })
 })

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import t, { type Test } from 'tap'
 import { MockControlError, startMockServer, type MockServer } from '../src/index.js'
-import { KEYS } from './helper.js'
+import { KEYS } from './support/app.js'
 
 async function start(t: Test, options: Parameters<typeof startMockServer>[0] = {}): Promise<MockServer> {
   const server = await startMockServer({ logger: false, ...options })

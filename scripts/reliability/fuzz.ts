@@ -1,6 +1,6 @@
 // npm run fuzz [-- --runs 10000 --seed N --max-ops 30]: the long model-based campaign.
 import { args, numberArg, seedArg } from './args.js'
-import { modelCampaign } from './model-run.js'
+import { modelCampaign } from '../../test/support/reliability/model-run.js'
 
 const a = args()
 const runs = numberArg(a, 'runs', 10_000)

@@ -9,7 +9,7 @@ import { writeFileSync } from 'node:fs'
 import { Writable } from 'node:stream'
 import { buildApp } from '../../src/app.js'
 import { args, numberArg, seedArg } from './args.js'
-import { crashRuns } from './crash.js'
+import { crashRuns } from '../../test/support/reliability/crash.js'
 import {
   DEMO_KEYS,
   DEMO_SECRET_VALUES,
@@ -22,14 +22,21 @@ import {
   rawRun,
   requestCases,
   type Send,
-} from './hostile.js'
-import { LeakWatch } from './leaks.js'
-import { modelCampaign } from './model-run.js'
-import { http } from './net.js'
-import { RACE_KEY, RACE_SECRET, requireBuilt, startCli } from './proc.js'
-import { createRace, deleteRace, httpFire, injectFire, newTally, twoProcessRaces } from './races.js'
-import { gracefulStop } from './shutdown.js'
-import { soak } from './soak.js'
+} from '../../test/support/reliability/hostile.js'
+import { LeakWatch } from '../../test/support/reliability/leaks.js'
+import { modelCampaign } from '../../test/support/reliability/model-run.js'
+import { http } from '../../test/support/reliability/net.js'
+import { RACE_KEY, RACE_SECRET, requireBuilt, startCli } from '../../test/support/reliability/proc.js'
+import {
+  createRace,
+  deleteRace,
+  httpFire,
+  injectFire,
+  newTally,
+  twoProcessRaces,
+} from '../../test/support/reliability/races.js'
+import { gracefulStop } from '../../test/support/reliability/shutdown.js'
+import { soak } from '../../test/support/reliability/soak.js'
 
 const a = args()
 const quick = a.has('quick')

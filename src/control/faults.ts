@@ -1,164 +1,42 @@
-import { Type, type Static } from '@sinclair/typebox'
-import { hashKey, keyProblem } from '../auth.js'
-import { ApiError, FORCEABLE, forcedError, isForceable } from '../errors.js'
+import { hashKey, keyProblem } from '../auth/authenticate.js'
+import { ApiError, forcedError, isForceable } from '../errors.js'
 import { previewSecret } from '../preview.js'
+import { checker } from '../validation.js'
 import { pathMatches } from './journal.js'
+import { type FaultActed, type FaultRule, FaultRuleInput, MAX_DELAY_MS } from './schemas.js'
 
-// Fault rules (CONTRACT section 7) and the per-request `Prefer` header, as Prism reads it.
+// Fault rules and the per-request `Prefer` header, as Prism reads it.
 // They act on /v1 requests before anything else, authentication included, so a forced
 // answer changes nothing in the store; a rule with `when: "after"` acts on the answer
 // instead, once the request has run for real.
 
-/** The longest delay a rule or `Prefer: delay=` may add. */
-export const MAX_DELAY_MS = 60_000
-
-const Status = Type.Integer({
-  ...FORCEABLE,
-  description:
-    'Answer this status, from 400 to 599. Those the operations document (400, 401, 403, 413, 429, 500) come in their documented shape; the rest in the text shape, 502, 503 and 504 worded as a gateway in front of the API would',
-})
-
-// An enum, not a union of literals: answers are serialized without anyOf (see schemas/mock.ts).
-const When = Type.Unsafe<'before' | 'after'>({
-  type: 'string',
-  enum: ['before', 'after'],
-  description:
-    '`before` (default): act before authentication and any handler, so nothing changes. `after`: let the request run for real, then act on its answer (drop it, replace it with `status`, or hold it for `delay_ms`), so the change stands',
-})
-
-export const FaultRuleInput = Type.Object(
-  {
-    method: Type.Optional(Type.String({ description: 'HTTP method to match (any case); absent: any' })),
-    path: Type.Optional(
-      Type.String({
-        description: 'Path to match, without the query; may end in `*` to match a prefix; absent: any /v1 path',
-      }),
-    ),
-    key: Type.Optional(
-      Type.String({ description: 'Only requests with `Authorization: Bearer <key>`; shown back as a preview' }),
-    ),
-    status: Type.Optional(Status),
-    retry_after: Type.Optional(
-      Type.Integer({
-        minimum: 0,
-        description: 'The `Retry-After` header in seconds, with any status (default 1 for a 429)',
-      }),
-    ),
-    retry_after_ms: Type.Optional(
-      Type.Integer({ minimum: 0, description: 'A `retry-after-ms` header, which the official client prefers' }),
-    ),
-    should_retry: Type.Optional(
-      Type.Boolean({
-        description: 'An `x-should-retry: true|false` header, which overrides the official client\u2019s choice',
-      }),
-    ),
-    delay_ms: Type.Optional(
-      Type.Integer({
-        minimum: 0,
-        maximum: MAX_DELAY_MS,
-        description: 'Wait this long first (with or without a status)',
-      }),
-    ),
-    drop: Type.Optional(Type.Boolean({ description: 'Close the connection without an answer' })),
-    when: Type.Optional(When),
-    times: Type.Optional(
-      Type.Integer({
-        minimum: 1,
-        description: 'Act on this many of the requests the rule sees, then let them through; absent: unlimited',
-      }),
-    ),
-    after: Type.Optional(
-      Type.Integer({ minimum: 0, description: 'Let this many of the requests the rule sees through first' }),
-    ),
-  },
-  { additionalProperties: false, description: 'A fault rule: which /v1 requests it matches and what it does to them' },
-)
-export type FaultRuleInput = Static<typeof FaultRuleInput>
-
-export const FaultRule = Type.Object(
-  {
-    id: Type.String(),
-    method: Type.Optional(Type.String()),
-    path: Type.Optional(Type.String()),
-    key: Type.Optional(Type.String({ description: 'A preview of the key the rule matches' })),
-    status: Type.Optional(Type.Integer()),
-    retry_after: Type.Optional(Type.Integer()),
-    retry_after_ms: Type.Optional(Type.Integer()),
-    should_retry: Type.Optional(Type.Boolean()),
-    delay_ms: Type.Optional(Type.Integer()),
-    drop: Type.Optional(Type.Boolean()),
-    when: Type.Optional(When),
-    times: Type.Optional(Type.Integer()),
-    after: Type.Optional(Type.Integer()),
-    matched: Type.Integer({
-      description: 'How many requests the rule has seen: those it matched that no earlier rule had answered',
-    }),
-    applied: Type.Integer({ description: 'How many of them it acted on: answered, changed the answer of, or delayed' }),
-  },
-  { description: 'A fault rule as stored' },
-)
-export type FaultRule = Static<typeof FaultRule>
-
-function problem(path: string, what: string): never {
-  throw new ApiError('fault_invalid', { problem: `${path}: ${what}` })
-}
+/** How POST /_mock/faults checks a rule's structure: its schema (src/control/schemas.ts). */
+const checkStructure = checker(FaultRuleInput)
 
 /**
- * Checks a rule as sent (POST /_mock/faults validates its body here rather than with Ajv,
- * so that each problem names its JSON path as seed errors do).
+ * Checks a rule as sent: its structure by its schema, then what a schema cannot say (a rule
+ * must do something; `drop` and `status` exclude each other; a key must be one a client can
+ * send). Throws ApiError('fault_invalid') naming the JSON path of the first problem.
  */
 export function checkRule(input: unknown): FaultRuleInput {
-  if (input === null || typeof input !== 'object' || Array.isArray(input)) problem('$', 'must be a JSON object')
-  const fields = Object.keys(FaultRuleInput.properties)
-  const o = input as Record<string, unknown>
-  for (const [k, v] of Object.entries(o)) {
-    const path = `$.${k}`
-    if (!fields.includes(k)) problem(path, `unknown field (allowed: ${fields.join(', ')})`)
-    switch (k) {
-      case 'method':
-        if (typeof v !== 'string' || !/^[A-Za-z]+$/.test(v)) problem(path, 'must be an HTTP method, such as "DELETE"')
-        break
-      case 'path':
-        if (typeof v !== 'string' || !v.startsWith('/'))
-          problem(path, 'must be a path starting with "/" (it may end in "*")')
-        break
-      case 'key':
-        if (typeof v !== 'string') problem(path, 'must be an API key')
-        else {
-          const why = keyProblem(v)
-          if (why !== null) problem(path, `must be an API key (${why})`)
-        }
-        break
-      case 'status':
-        if (!isForceable(v)) problem(path, `must be a whole number from ${FORCEABLE.minimum} to ${FORCEABLE.maximum}`)
-        break
-      case 'when':
-        if (v !== 'before' && v !== 'after') problem(path, 'must be "before" or "after"')
-        break
-      case 'should_retry':
-      case 'drop':
-        if (typeof v !== 'boolean') problem(path, 'must be true or false')
-        break
-      default: {
-        const min = k === 'times' ? 1 : 0
-        const max = k === 'delay_ms' ? MAX_DELAY_MS : Number.MAX_SAFE_INTEGER
-        if (!Number.isInteger(v) || (v as number) < min || (v as number) > max) {
-          problem(
-            path,
-            max === MAX_DELAY_MS
-              ? `must be a whole number from ${min} to ${max}`
-              : `must be a whole number, at least ${min}`,
-          )
-        }
-      }
-    }
+  const structure = checkStructure(input)
+  if (structure !== null) throw invalid(structure.path, structure.problem)
+  const rule = input as FaultRuleInput
+  if (rule.key !== undefined) {
+    const why = keyProblem(rule.key)
+    if (why !== null) throw invalid('$.key', `must be an API key (${why})`)
   }
-  const rule = o as FaultRuleInput
-  if (rule.status === undefined && rule.delay_ms === undefined && rule.drop !== true)
-    problem('$', 'a rule needs status, delay_ms or drop: true')
-  if (rule.drop === true && rule.status !== undefined)
-    problem('$.drop', 'drop: true closes the connection, so the rule cannot also answer a status')
+  if (rule.status === undefined && rule.delay_ms === undefined && rule.drop !== true) {
+    throw invalid('$', 'a rule needs status, delay_ms or drop: true')
+  }
+  if (rule.drop === true && rule.status !== undefined) {
+    throw invalid('$.drop', 'drop: true closes the connection, so the rule cannot also answer a status')
+  }
   return rule
+}
+
+function invalid(path: string, problem: string): ApiError {
+  return new ApiError('fault_invalid', { problem: `${path}: ${problem}` })
 }
 
 interface StoredRule {
@@ -176,15 +54,6 @@ export interface FaultPhase {
   drop: boolean
   /** Answer this instead. */
   error: ApiError | null
-}
-
-/** What one rule did to a request, as the journal shows it. */
-export interface FaultActed {
-  id: string
-  when: 'before' | 'after'
-  delay_ms?: number
-  status?: number
-  drop?: true
 }
 
 /** What the rules ask of one request: null phases when no rule acts there. */
@@ -241,8 +110,8 @@ export class FaultStore {
   }
 
   /**
-   * Runs a request through the rules, a pipeline in the order they were added (CONTRACT
-   * section 7; as WireMock scenarios and MockServer's `times` script sequences). A rule sees
+   * Runs a request through the rules, a pipeline in the order they were added (as WireMock
+   * scenarios and MockServer's `times` script sequences). A rule sees
    * the request only if no earlier rule has answered it (a status or a drop answers; a delay
    * alone does not). `after` counts the requests a rule sees and lets through first; `times`
    * the ones it acts on. `matched` counts what a rule saw, `applied` what it acted on.

@@ -1,47 +1,12 @@
-import { bearerToken } from '../auth.js'
+import { bearerToken } from '../auth/authenticate.js'
 import { previewSecret } from '../preview.js'
-import type { FaultActed } from './faults.js'
+import { pathOf } from '../request-target.js'
+import type { FaultActed, JournalEntry, JournalFilter } from './schemas.js'
 
-// The journal of /v1 requests (CONTRACT section 7): what a test's code sent, so the test
-// can assert on it. Bounded: a ring buffer that drops the oldest entry when full.
+// The journal of /v1 requests: what a test's code sent, so the test can assert on it. Bounded:
+// a ring buffer that drops the oldest entry when full.
 
-export interface JournalEntry {
-  id: string
-  /** When the request arrived, by the mock's clock (fixed in deterministic mode). */
-  time: string
-  method: string
-  /** The path without the query string. */
-  path: string
-  query: Record<string, string | string[]>
-  /** As received, with Authorization (a preview of the token) and Cookie redacted. */
-  headers: Record<string, string | string[]>
-  /** The parsed JSON body with every `secret` property redacted; null when there was none or it was never read (a 401, a forced fault). */
-  body: unknown
-  /**
-   * The status the mock answered: with a `when: "after"` fault rule, the real status of the
-   * request, which ran, whatever the rule then did to the answer (see `faults`); null when a
-   * rule dropped the connection before any handler ran.
-   */
-  status: number | null
-  duration_ms: number
-  /**
-   * The organization the request acted in or, when it was answered before that (a forced
-   * fault, the rate limit), the only organization of its key; null for an unknown key or a
-   * key spanning several organizations that named none. Not in the contract's list: it lets
-   * parallel workers, one organization each, read only their own requests.
-   */
-  org: string | null
-  /** What each fault rule that acted on the request did to it, in pipeline order; empty when none did. */
-  faults: FaultActed[]
-}
-
-export interface JournalFilter {
-  method?: string
-  /** An exact path, or a prefix ending in `*`. */
-  path?: string
-  /** Only requests that acted in this organization. */
-  org?: string
-}
+export type { JournalEntry, JournalFilter }
 
 export const REDACTED = '[redacted]'
 /** Bodies bigger than this (as JSON) are not kept whole: a full journal of 1 MiB bodies would hold a gigabyte. */
@@ -126,12 +91,6 @@ export interface JournalRecord {
   org: string | null
   /** Set when fault rules acted on the request. */
   faults?: FaultActed[] | null
-}
-
-/** The path of a url, without its query string. */
-export function pathOf(url: string): string {
-  const i = url.indexOf('?')
-  return i === -1 ? url : url.slice(0, i)
 }
 
 /** The entry GET /_mock/requests shows for a record. */

@@ -77,6 +77,15 @@ export const PREFER_PARAMETER: Parameter = {
  * scheme made required on the /_mock operations when the mock runs with ADMIN_TOKEN.
  */
 function addVisitorDocs(doc: Doc, adminRequired: boolean) {
+  // The Braintrust API first, as upstream lists it, then the control plane (registered before
+  // the /v1 routes, so that its hooks run first).
+  if (doc.paths !== undefined) {
+    const entries = Object.entries(doc.paths)
+    doc.paths = Object.fromEntries([
+      ...entries.filter(([p]) => p.startsWith('/v1')),
+      ...entries.filter(([p]) => !p.startsWith('/v1')),
+    ])
+  }
   for (const [path, methods] of Object.entries(doc.paths ?? {})) {
     for (const op of Object.values(methods)) {
       const examples = OPERATION_EXAMPLES[op.operationId ?? '']
@@ -143,9 +152,7 @@ export const MOCK_INFO = {
  * /openapi.yaml, and Swagger UI at /docs. Shared schemas keep their upstream names
  * (`AISecret`, ...) under components.schemas.
  */
-async function docsPlugin(app: FastifyInstance, opts: { ui: boolean }) {
-  // Read when the document is first built, after the control plane was registered.
-  const adminRequired = () => app.hasDecorator('control') && app.control.adminToken !== null
+async function docsPlugin(app: FastifyInstance, opts: { ui: boolean; adminRequired: boolean }) {
   await app.register(swagger, {
     openapi: {
       openapi: '3.0.3',
@@ -189,7 +196,10 @@ async function docsPlugin(app: FastifyInstance, opts: { ui: boolean }) {
     transformObject: (documentObject) =>
       JSON.parse(
         JSON.stringify(
-          addVisitorDocs(matchUpstreamStyle((documentObject as { openapiObject: Doc }).openapiObject), adminRequired()),
+          addVisitorDocs(
+            matchUpstreamStyle((documentObject as { openapiObject: Doc }).openapiObject),
+            opts.adminRequired,
+          ),
         ),
       ) as never,
   })

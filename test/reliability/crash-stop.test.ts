@@ -3,10 +3,10 @@
 // else lost. SIGTERM under load: in-flight requests answered, exit 0 within 2 s.
 // The long run does 20 kills.
 import t from 'tap'
-import { crashRuns } from '../../scripts/reliability/crash.js'
-import { LeakWatch } from '../../scripts/reliability/leaks.js'
-import { RACE_KEY } from '../../scripts/reliability/proc.js'
-import { gracefulStop } from '../../scripts/reliability/shutdown.js'
+import { crashRuns } from '../support/reliability/crash.js'
+import { LeakWatch } from '../support/reliability/leaks.js'
+import { RACE_KEY } from '../support/reliability/proc.js'
+import { gracefulStop } from '../support/reliability/shutdown.js'
 
 const SEED = Number(process.env.RELIABILITY_SEED ?? Date.now() % 2 ** 31)
 const KILLS = Number(process.env.RELIABILITY_KILLS ?? 3)

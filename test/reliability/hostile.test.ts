@@ -16,10 +16,10 @@ import {
   rawRun,
   requestCases,
   type Send,
-} from '../../scripts/reliability/hostile.js'
-import { LeakWatch } from '../../scripts/reliability/leaks.js'
-import { http, rawExchange } from '../../scripts/reliability/net.js'
-import { build } from '../helper.js'
+} from '../support/reliability/hostile.js'
+import { LeakWatch } from '../support/reliability/leaks.js'
+import { http, rawExchange } from '../support/reliability/net.js'
+import { build } from '../support/app.js'
 
 const INJECT = Number(process.env.RELIABILITY_HOSTILE_INJECT ?? 1500)
 const RAW = Number(process.env.RELIABILITY_HOSTILE_RAW ?? 300)

@@ -5,7 +5,7 @@
 // auto-pagination does), and meet fault rules before and after the handler (issue 12).
 // `npm run fuzz` runs the long version.
 import t from 'tap'
-import { modelCampaign } from '../../scripts/reliability/model-run.js'
+import { modelCampaign } from '../support/reliability/model-run.js'
 
 const RUNS = Number(process.env.RELIABILITY_MODEL_RUNS ?? 300)
 const SEED = Number(process.env.RELIABILITY_SEED ?? Date.now() % 2 ** 31)

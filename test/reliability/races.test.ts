@@ -3,9 +3,9 @@
 // file database; not one answer besides 200 and the documented 400s.
 import type { AddressInfo } from 'node:net'
 import t from 'tap'
-import { KEYS, build } from '../helper.js'
-import { LeakWatch } from '../../scripts/reliability/leaks.js'
-import { RACE_KEY, RACE_SECRET } from '../../scripts/reliability/proc.js'
+import { KEYS, build } from '../support/app.js'
+import { LeakWatch } from '../support/reliability/leaks.js'
+import { RACE_KEY, RACE_SECRET } from '../support/reliability/proc.js'
 import {
   createRace,
   deleteRace,
@@ -13,7 +13,7 @@ import {
   injectFire,
   newTally,
   twoProcessRaces,
-} from '../../scripts/reliability/races.js'
+} from '../support/reliability/races.js'
 
 const N = 100
 

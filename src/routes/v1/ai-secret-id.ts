@@ -1,6 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from '@sinclair/typebox'
-import { ORG_NAME_HEADER, requestedOrg } from '../../auth.js'
+import type { AiSecrets } from '../../ai-secrets.js'
+import { acted } from '../../auth/hooks.js'
 import { preflight } from '../../plugins/cors.js'
 import { REQUEST_BODY_DESCRIPTION } from '../../plugins/docs.js'
 import { AISecret, AiSecretIdParam, PatchAISecret } from '../../schemas/ai-secret.js'
@@ -15,10 +16,11 @@ const params = Type.Object({ ai_secret_id: Ref(AiSecretIdParam) })
  */
 const PATH = '/v1/ai_secret/:ai_secret_id(.+)'
 
-/** `/v1/ai_secret/{ai_secret_id}`: the operations addressed by id. */
-const aiSecretIdRoutes: FastifyPluginAsyncTypebox = async (app) => {
-  const { secrets } = app.mock
-
+/**
+ * `/v1/ai_secret/{ai_secret_id}`: the operations addressed by id, in the organizations of the
+ * request's scope (src/auth/hooks.ts): the one `x-bt-org-name` names, or every one the key spans.
+ */
+const aiSecretIdRoutes: FastifyPluginAsyncTypebox<{ secrets: AiSecrets }> = async (app, { secrets }) => {
   app.get(
     PATH,
     {
@@ -35,15 +37,7 @@ const aiSecretIdRoutes: FastifyPluginAsyncTypebox = async (app) => {
         },
       },
     },
-    async (request) => {
-      const { secret, org } = secrets.get(
-        request.principal!,
-        request.params.ai_secret_id,
-        requestedOrg(undefined, request.headers[ORG_NAME_HEADER]),
-      )
-      request.org = org
-      return secret
-    },
+    async (request) => acted(request, secrets.get(request.scope!.orgs, request.params.ai_secret_id)),
   )
 
   app.patch(
@@ -69,16 +63,8 @@ const aiSecretIdRoutes: FastifyPluginAsyncTypebox = async (app) => {
         if (request.body === undefined || request.body === null) request.body = {}
       },
     },
-    async (request) => {
-      const { secret, org } = secrets.patch(
-        request.principal!,
-        request.params.ai_secret_id,
-        request.body,
-        requestedOrg(undefined, request.headers[ORG_NAME_HEADER]),
-      )
-      request.org = org
-      return secret
-    },
+    async (request) =>
+      acted(request, secrets.patch(request.principal!, request.scope!.orgs, request.params.ai_secret_id, request.body)),
   )
 
   // The official client's delete(id) sends `content-type: application/json` with an empty
@@ -99,15 +85,7 @@ const aiSecretIdRoutes: FastifyPluginAsyncTypebox = async (app) => {
         },
       },
     },
-    async (request) => {
-      const { secret, org } = secrets.deleteById(
-        request.principal!,
-        request.params.ai_secret_id,
-        requestedOrg(undefined, request.headers[ORG_NAME_HEADER]),
-      )
-      request.org = org
-      return secret
-    },
+    async (request) => acted(request, secrets.deleteById(request.scope!.orgs, request.params.ai_secret_id)),
   )
 
   app.options(

@@ -1,7 +1,8 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from '@sinclair/typebox'
-import { ORG_NAME_HEADER, requestedOrg, resolveOrg } from '../../auth.js'
-import { ApiError } from '../../errors.js'
+import type { AiSecrets } from '../../ai-secrets.js'
+import { acted } from '../../auth/hooks.js'
+import { listedOrgs, onlyOrg } from '../../auth/organization.js'
 import { preflight } from '../../plugins/cors.js'
 import { ALLOW_RESERVED, REQUEST_BODY_DESCRIPTION } from '../../plugins/docs.js'
 import {
@@ -21,13 +22,15 @@ import { Ref, bearerSecurity, corsOptions, errorResponses, jsonResponse } from '
 const tags = ['AiSecrets']
 const CREATE_BODY = 'Any desired information about the new ai_secret object'
 
-/** `/v1/ai_secret`: the operations addressed by name, and the list. */
-const aiSecretRoutes: FastifyPluginAsyncTypebox = async (app) => {
-  const { secrets } = app.mock
-
+/**
+ * `/v1/ai_secret`: the operations addressed by name, and the list. Authentication and the
+ * organization scope come first (src/auth/hooks.ts); each handler is one call to AiSecrets.
+ */
+const aiSecretRoutes: FastifyPluginAsyncTypebox<{ secrets: AiSecrets }> = async (app, { secrets }) => {
   app.post(
     '/v1/ai_secret',
     {
+      config: { orgName: 'body' },
       schema: {
         operationId: 'postAiSecret',
         tags,
@@ -44,11 +47,10 @@ const aiSecretRoutes: FastifyPluginAsyncTypebox = async (app) => {
       },
     },
     async (request, reply) => {
-      const org = (request.org = resolveOrg(
-        request.principal!,
-        requestedOrg(request.body.org_name, request.headers[ORG_NAME_HEADER]),
-      ))
-      const { secret, existing } = secrets.create(request.principal!, org, request.body)
+      const { secret, existing } = acted(
+        request,
+        secrets.create(request.principal!, onlyOrg(request.scope!), request.body),
+      )
       if (existing) reply.header('x-bt-found-existing', 'true')
       return secret
     },
@@ -57,6 +59,7 @@ const aiSecretRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.put(
     '/v1/ai_secret',
     {
+      config: { orgName: 'body' },
       schema: {
         operationId: 'putAiSecret',
         tags,
@@ -72,18 +75,13 @@ const aiSecretRoutes: FastifyPluginAsyncTypebox = async (app) => {
         },
       },
     },
-    async (request) => {
-      const org = (request.org = resolveOrg(
-        request.principal!,
-        requestedOrg(request.body.org_name, request.headers[ORG_NAME_HEADER]),
-      ))
-      return secrets.replace(request.principal!, org, request.body)
-    },
+    async (request) => acted(request, secrets.replace(request.principal!, onlyOrg(request.scope!), request.body)),
   )
 
   app.delete(
     '/v1/ai_secret',
     {
+      config: { orgName: 'body' },
       schema: {
         operationId: 'deleteAiSecret',
         tags,
@@ -98,18 +96,13 @@ const aiSecretRoutes: FastifyPluginAsyncTypebox = async (app) => {
         },
       },
     },
-    async (request) => {
-      const org = (request.org = resolveOrg(
-        request.principal!,
-        requestedOrg(request.body.org_name, request.headers[ORG_NAME_HEADER]),
-      ))
-      return secrets.deleteByName(org, request.body.name)
-    },
+    async (request) => acted(request, secrets.deleteByName(onlyOrg(request.scope!), request.body.name)),
   )
 
   app.get(
     '/v1/ai_secret',
     {
+      config: { orgName: 'query' },
       schema: {
         operationId: 'getAiSecret',
         tags,
@@ -151,12 +144,8 @@ const aiSecretRoutes: FastifyPluginAsyncTypebox = async (app) => {
     },
     async (request) => {
       const q = request.query
-      const principal = request.principal!
       // Without org_name (or the x-bt-org-name header), a key lists across every organization it spans.
-      let orgs = principal.orgs
-      const named = requestedOrg(q.org_name, request.headers[ORG_NAME_HEADER])
-      if (named !== null) orgs = [(request.org = resolveOrg(principal, named))]
-      else if (orgs.length === 0) throw new ApiError('no_org')
+      const orgs = listedOrgs(request.scope!)
       const asArray = (v: string | string[] | undefined) => (v === undefined ? undefined : Array.isArray(v) ? v : [v])
       return {
         objects: secrets.list(orgs, { ...q, ids: asArray(q.ids), ai_secret_type: asArray(q.ai_secret_type) }),

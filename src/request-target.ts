@@ -1,0 +1,41 @@
+// How the mock reads a request's target (RFC 9112 section 3.2): its path and what it names.
+
+/** The path of a request target, without its query string. */
+export function pathOf(url: string): string {
+  const i = url.indexOf('?')
+  return i === -1 ? url : url.slice(0, i)
+}
+
+/** Whether a target is under `/v1`, the Braintrust API (`/v1`, `/v1/…`, `/v1?…`), as opposed to `/_mock` or the docs. */
+export function isV1(url: string): boolean {
+  return url.startsWith('/v1/') || url === '/v1' || url.startsWith('/v1?')
+}
+
+/** Unreserved characters (RFC 3986 section 2.3): percent-encoded, they are the same characters (section 6.2.2.2). */
+const UNRESERVED = /[A-Za-z0-9\-._~]/
+const ABSOLUTE_FORM = /^[A-Za-z][A-Za-z0-9+.-]*:\/\/[^/?#]*/
+
+/**
+ * The request target as the mock reads it everywhere (router, journal, fault rules, `Prefer`,
+ * the rate limit, CORS): an absolute-form target (`http://host/v1/ai_secret`, RFC 9112 section
+ * 3.2.2) as the origin-form it names (`/v1/ai_secret`), and percent-encoded unreserved characters
+ * in the path decoded (`/%761/ai_secret` is `/v1/ai_secret`), so that no spelling of a path
+ * reaches a handler while the control plane sees another. The query is left as it is; other
+ * percent-encodings (`%2F`) keep their meaning. Fastify's `rewriteUrl`, before routing.
+ */
+export function normalizeTarget(url: string): string {
+  let target = url
+  const absolute = ABSOLUTE_FORM.exec(target)
+  if (absolute !== null) {
+    target = target.slice(absolute[0].length)
+    if (!target.startsWith('/')) target = `/${target}`
+  }
+  const q = target.indexOf('?')
+  const path = q === -1 ? target : target.slice(0, q)
+  if (!path.includes('%')) return target
+  const decoded = path.replace(/%([0-9A-Fa-f]{2})/g, (whole, hex: string) => {
+    const c = String.fromCharCode(Number.parseInt(hex, 16))
+    return UNRESERVED.test(c) ? c : whole
+  })
+  return q === -1 ? decoded : decoded + target.slice(q)
+}

@@ -1,0 +1,165 @@
+// The README's examples, as the doc test (test/readme.test.ts) and the container smoke test
+// (scripts/container-smoke.sh) read them: its fenced blocks with their line numbers and the
+// `<!-- doctest: KIND ARGS -->` mark on the line before a block, the inline `curl` examples
+// outside blocks, and the role of each line of a block marked `container`.
+//
+//   node --import tsx test/support/doc-blocks.ts container-line ROLE
+// prints the README line that plays ROLE (build_run, run_volume, run_seed, compose_up,
+// compose_logs, compose_down), or exits 1 saying why.
+
+import { readFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+
+/** The marks a block may carry; what each means is in test/readme.test.ts. */
+export const MARK_KINDS = [
+  'instance',
+  'continues',
+  'setup',
+  'seed',
+  'excerpt',
+  'layout',
+  'node-test',
+  'module',
+  'run',
+  'long',
+  'container',
+  'consumer',
+  'account',
+] as const
+export type MarkKind = (typeof MARK_KINDS)[number]
+
+export interface Mark {
+  /** The first word after `doctest:`; not checked here (the doc test rejects unknown kinds). */
+  kind: string
+  /** The words after it, a parenthesised comment left out. */
+  args: string[]
+  /** 1-based line number of the mark. */
+  line: number
+}
+
+export interface Block {
+  /** 1-based line number of the opening fence. */
+  line: number
+  /** The info string of the fence: `console`, `sh`, `json`, … ('' for none). */
+  lang: string
+  /** The lines between the fences. */
+  lines: string[]
+  /** The doctest mark on the nearest non-blank line before the fence, if any. */
+  mark: Mark | null
+}
+
+export interface InlineExample {
+  /** 1-based line number. */
+  line: number
+  command: string
+}
+
+const MARK = /^<!--\s*doctest:\s*(.*?)\s*-->$/
+
+/** Reads a mark's text: `instance --deterministic`, `long (a comment)`. */
+export function parseMark(text: string, line: number): Mark {
+  const words = text
+    .replace(/\(.*\)/, ' ')
+    .trim()
+    .split(/\s+/)
+    .filter((w) => w !== '')
+  return { kind: words[0] ?? '', args: words.slice(1), line }
+}
+
+/** Splits Markdown into its fenced blocks (``` fences at the start of a line). */
+export function readmeBlocks(markdown: string): Block[] {
+  const lines = markdown.split('\n')
+  const blocks: Block[] = []
+  for (let i = 0; i < lines.length; i++) {
+    const open = /^```(\S*)\s*$/.exec(lines[i]!)
+    if (open === null) continue
+    let end = i + 1
+    while (end < lines.length && !/^```\s*$/.test(lines[end]!)) end++
+    let prev = i - 1
+    while (prev >= 0 && lines[prev]!.trim() === '') prev--
+    const m = prev >= 0 ? MARK.exec(lines[prev]!.trim()) : null
+    blocks.push({
+      line: i + 1,
+      lang: open[1]!,
+      lines: lines.slice(i + 1, end),
+      mark: m === null ? null : parseMark(m[1]!, prev + 1),
+    })
+    i = end
+  }
+  return blocks
+}
+
+/** Marks that stand on their own, not before a block (a typo, or a block that moved away). */
+export function strayMarks(markdown: string): Mark[] {
+  const lines = markdown.split('\n')
+  const out: Mark[] = []
+  lines.forEach((l, i) => {
+    const m = MARK.exec(l.trim())
+    if (m === null) return
+    let next = i + 1
+    while (next < lines.length && lines[next]!.trim() === '') next++
+    if (!/^```/.test(lines[next] ?? '')) out.push(parseMark(m[1]!, i + 1))
+  })
+  return out
+}
+
+/** Inline code spans outside fenced blocks that are commands to run: `curl …`. */
+export function inlineExamples(markdown: string): InlineExample[] {
+  const out: InlineExample[] = []
+  let inFence = false
+  markdown.split('\n').forEach((l, i) => {
+    if (/^```/.test(l)) inFence = !inFence
+    if (inFence) return
+    for (const m of l.matchAll(/`(curl [^`]+)`/g)) out.push({ line: i + 1, command: m[1]! })
+  })
+  return out
+}
+
+export const CONTAINER_ROLES = [
+  'build_run',
+  'run_volume',
+  'run_seed',
+  'compose_up',
+  'compose_logs',
+  'compose_down',
+] as const
+export type ContainerRole = (typeof CONTAINER_ROLES)[number]
+
+/** What the container smoke test does with a line of a `container` block; null: it cannot run it. */
+export function containerRole(line: string): ContainerRole | null {
+  if (/^docker build -t \S+ \. && docker run -p 8000:8000 \S+$/.test(line)) return 'build_run'
+  if (/^docker run -p 8000:8000 .*-e DB_PATH=\S+ -v mockdata:\/data \S+$/.test(line)) return 'run_volume'
+  if (/^docker run -p 8000:8000 .*-e SEED_FILE=\S+ \S+$/.test(line)) return 'run_seed'
+  if (line === 'docker compose up -d') return 'compose_up'
+  if (line === 'docker compose logs app') return 'compose_logs'
+  if (line === 'docker compose down') return 'compose_down'
+  return null
+}
+
+/** The command lines of the `container` shell blocks (comments and blank lines left out). */
+export function containerLines(blocks: Block[]): { line: number; text: string; role: ContainerRole | null }[] {
+  return blocks
+    .filter((b) => b.mark?.kind === 'container' && b.lang === 'sh')
+    .flatMap((b) =>
+      b.lines.map((text, i) => ({ line: b.line + 1 + i, text: text.trim(), role: containerRole(text.trim()) })),
+    )
+    .filter((l) => l.text !== '' && !l.text.startsWith('#'))
+}
+
+if (process.argv[1] !== undefined && fileURLToPath(import.meta.url) === process.argv[1]) {
+  const [command, role] = process.argv.slice(2)
+  const readme = join(fileURLToPath(new URL('..', import.meta.url)), 'README.md')
+  if (command !== 'container-line' || role === undefined) {
+    process.stderr.write('usage: doc-blocks.ts container-line ROLE\n')
+    process.exit(2)
+  }
+  const found = containerLines(readmeBlocks(readFileSync(readme, 'utf8'))).filter((l) => l.role === role)
+  if (found.length !== 1) {
+    process.stderr.write(
+      `README.md: ${found.length} lines for '${role}' in blocks marked <!-- doctest: container --> (want exactly one)\n`,
+    )
+    process.exit(1)
+  }
+  process.stdout.write(`${found[0]!.text}\n`)
+}
