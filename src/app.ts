@@ -6,12 +6,13 @@ import { createMock, type MockContext } from './context.js'
 import controlPlane from './control/index.js'
 import { ApiError, BODY_LIMIT } from './errors.js'
 import type { AbortSignalLike, LoggerOptions } from './fastify-types.js'
-import { closeSecondaryServers } from './listen.js'
+import { closeSecondaryServers, connectionsCheckingInterval } from './listen.js'
 import { createLogger, logAnswers } from './logging.js'
 import bodyPlugin from './plugins/body.js'
 import corsPlugin from './plugins/cors.js'
 import docsPlugin from './plugins/docs.js'
 import errorHandler, { sendApiError } from './plugins/error-handler.js'
+import { checkHost, requireHost } from './plugins/host-check.js'
 import { parseQueryString } from './plugins/querystring.js'
 import { refusedRequestHandler } from './plugins/refused-requests.js'
 import { normalizeTarget } from './request-target.js'
@@ -45,9 +46,20 @@ export interface AppOptions {
   rateLimitPerMinute?: number
   /** How many /v1 requests GET /_mock/requests keeps (env MOCK_JOURNAL_SIZE); default 1000, 0 keeps none. */
   journalSize?: number
+  /**
+   * Origins besides loopback ones (`http(s)://localhost`, `127.0.0.1`, `[::1]`, any port) that may
+   * use /_mock from a browser (env CORS_ORIGINS): a page on any other origin can neither read nor
+   * send a /_mock request. /v1 answers every origin.
+   */
+  corsOrigins?: string[]
+  /** A request whose head and body have not arrived whole by then gets 408 and its connection closes (env REQUEST_TIMEOUT_MS); default 30 000 ms. */
+  requestTimeoutMs?: number
   /** Aborts the build (the CLI's SIGTERM during start-up): a seed being applied is rolled back, and buildApp rejects with the signal's reason. */
   signal?: AbortSignalLike
 }
+
+/** REQUEST_TIMEOUT_MS's default: a request must have arrived whole within 30 s. */
+export const DEFAULT_REQUEST_TIMEOUT_MS = 30_000
 
 let built = 0
 
@@ -65,9 +77,9 @@ export interface BuiltMock {
 /**
  * Builds the whole mock (buildApp's work; startMockServer and the tests take the context too).
  * The order of the hooks every /v1 request meets is the order of registration here:
- * request ids, CORS, identify (who sent it), the control plane (journal, `Prefer`, fault
- * rules, rate limit), then, in the /v1 scope, authorize (401, organization scope) and the
- * handler. Rejects as createMock does; nothing stays open then.
+ * request ids, the Host allow-list (DNS rebinding), the transfer-coding check, CORS, identify
+ * (who sent it), the control plane (journal, `Prefer`, fault rules, rate limit), one Host
+ * required, then, in the /v1 scope, authorize (401, organization scope) and the handler. Rejects as createMock does; nothing stays open then.
  */
 export async function buildMockApp(options: AppOptions = {}): Promise<BuiltMock> {
   const log = createLogger(options.logger)
@@ -80,6 +92,15 @@ export async function buildMockApp(options: AppOptions = {}): Promise<BuiltMock>
       // One line per answer (logAnswers) instead of two per request.
       logController: new LogController({ disableRequestLogging: true, requestIdLogLabel: 'request_id' }),
       bodyLimit: BODY_LIMIT,
+      // A request must arrive whole in time (408 after, from src/plugins/refused-requests.ts); a
+      // request without Host reaches src/plugins/host-check.ts instead of Node's bare 400.
+      requestTimeout: options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS,
+      http: {
+        requireHostHeader: false,
+        connectionsCheckingInterval: connectionsCheckingInterval(
+          options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS,
+        ),
+      },
       // ids up to this long still reach the route, which answers a 400 for a bad one rather than a 404.
       // GUESS: a trailing slash names the same route (`/v1/ai_secret/` is `/v1/ai_secret`), as
       // Express-style servers answer; upstream's own answer is unrecorded. An empty id never
@@ -135,14 +156,16 @@ async function registerEverything(app: FastifyInstance, mock: MockContext, optio
   for (const schema of sharedSchemas) app.addSchema(schema)
 
   await app.register(requestIds)
+  await app.register(checkHost)
   await app.register(errorHandler, { clock: mock.clock })
-  await app.register(bodyPlugin)
+  await app.register(bodyPlugin, { requestTimeoutMs: options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS })
   await app.register(docsPlugin, { ui: options.docs ?? true, adminRequired: mock.control.adminToken !== null })
   logAnswers(app)
   // CORS before the control plane: a browser can read forced answers (faults, Prefer, rate limit) too.
-  await app.register(corsPlugin)
+  await app.register(corsPlugin, { origins: options.corsOrigins ?? [] })
   await app.register(identify, { auth: mock.auth })
   await app.register(controlPlane, { control: mock.control, clock: mock.clock })
+  await app.register(requireHost)
   await app.register(async (v1) => {
     await v1.register(authorize, { auth: mock.auth })
     await v1.register(aiSecretRoutes, { secrets: mock.secrets })

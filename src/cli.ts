@@ -89,6 +89,8 @@ async function main() {
       rateLimitPerMinute: config.rateLimitPerMinute,
       journalSize: config.journalSize,
       jwtSecret: config.jwtSecret,
+      corsOrigins: config.corsOrigins,
+      requestTimeoutMs: config.requestTimeoutMs,
       // Aborted by a signal: the seed being applied is rolled back.
       signal: startup.signal,
     })
@@ -134,7 +136,12 @@ async function main() {
     if (stopRequested === null) process.stdout.write(banner(l.displayUrl, config.db, mock, mock.seeded))
   }
   try {
-    listening = await listen(app, { port: config.port, host: config.host, onListening })
+    listening = await listen(app, {
+      port: config.port,
+      host: config.host,
+      allowedHosts: config.allowedHosts,
+      onListening,
+    })
   } catch (err) {
     await app.close()
     const e = err as NodeJS.ErrnoException & { address?: string; port?: number }

@@ -12,8 +12,14 @@ export interface CliConfig {
   /** How log lines are written: `pretty` (pino-pretty, for a person) or `json` (one JSON object a line, for machines). */
   logFormat: LogFormat
   deterministic: boolean
-  /** ADMIN_TOKEN (environment only); absent when unset or empty. */
+  /** ADMIN_TOKEN (environment only); absent when unset (set but empty is a ConfigError). */
   adminToken?: string
+  /** ALLOWED_HOSTS (environment only): Host names answered besides the loopback ones; `*` for every host. */
+  allowedHosts?: string[]
+  /** CORS_ORIGINS (environment only): origins besides loopback ones that may use /_mock from a browser. */
+  corsOrigins?: string[]
+  /** REQUEST_TIMEOUT_MS (environment only): the app's default (30 000) when absent. */
+  requestTimeoutMs?: number
   /** RATE_LIMIT_PER_MINUTE (environment only); absent when unset, empty or 0 (off). */
   rateLimitPerMinute?: number
   /** MOCK_JOURNAL_SIZE (environment only); absent when unset (the app's default, 1000). */
@@ -53,6 +59,10 @@ Environment only:
   RATE_LIMIT_PER_MINUTE=N   per API key, sliding one-minute window; over it, 429 with Retry-After (default off)
   MOCK_JOURNAL_SIZE=N       /v1 requests kept for GET /_mock/requests, oldest dropped (default 1000; 0 keeps none)
   JWT_SECRET=S              HS256 secret that JWT bearer tokens must be signed with (default unset: JWTs get a 401)
+  ALLOWED_HOSTS=H,H         Host names answered besides localhost, 127.0.0.1 and [::1] while listening on loopback;
+                            * allows every host (default: every host when listening on another address)
+  CORS_ORIGINS=O,O          origins besides loopback ones that may use /_mock from a browser
+  REQUEST_TIMEOUT_MS=N      a request whose head and body have not arrived by then gets 408 (default 30000)
 
 Check a server (Braintrust's API, or this mock) against the mock's recorded answers:
   ai-secret-mock conformance --help
@@ -80,21 +90,44 @@ function wholeNumber(value: string | undefined, name: string, min: number, max: 
 }
 
 function adminToken(value: string | undefined): string | undefined {
-  if (value === undefined || value === '') return undefined
+  if (value === undefined) return undefined
+  // Set but empty would read as "no token": an open control plane by mistake.
+  if (value === '')
+    throw new ConfigError('ADMIN_TOKEN: set but empty; unset it for an open control plane, or give a token')
   if (!/^[\x21-\x7e]+$/.test(value))
     throw new ConfigError('ADMIN_TOKEN: must be one token of printable characters, without spaces')
   return value
 }
 
-/** The control plane's settings, read from the environment only (CONTRACT section 1). */
-function controlConfig(env: NodeJS.ProcessEnv): Pick<CliConfig, 'adminToken' | 'rateLimitPerMinute' | 'journalSize'> {
+/** A comma-separated list (ALLOWED_HOSTS, CORS_ORIGINS): its members, trimmed; undefined when unset or empty. */
+function list(value: string | undefined): string[] | undefined {
+  const members = (value ?? '')
+    .split(',')
+    .map((m) => m.trim())
+    .filter((m) => m !== '')
+  return members.length === 0 ? undefined : members
+}
+
+/** Settings read from the environment only: the control plane's and the safety ones. */
+function environmentConfig(
+  env: NodeJS.ProcessEnv,
+): Pick<
+  CliConfig,
+  'adminToken' | 'rateLimitPerMinute' | 'journalSize' | 'allowedHosts' | 'corsOrigins' | 'requestTimeoutMs'
+> {
   const token = adminToken(env.ADMIN_TOKEN)
   const rate = wholeNumber(env.RATE_LIMIT_PER_MINUTE, 'RATE_LIMIT_PER_MINUTE', 0, 1_000_000)
   const journal = wholeNumber(env.MOCK_JOURNAL_SIZE, 'MOCK_JOURNAL_SIZE', 0, 100_000)
+  const timeout = wholeNumber(env.REQUEST_TIMEOUT_MS, 'REQUEST_TIMEOUT_MS', 1, 3_600_000)
+  const hosts = list(env.ALLOWED_HOSTS)
+  const origins = list(env.CORS_ORIGINS)
   return {
     ...(token === undefined ? {} : { adminToken: token }),
     ...(rate === undefined || rate === 0 ? {} : { rateLimitPerMinute: rate }),
     ...(journal === undefined ? {} : { journalSize: journal }),
+    ...(hosts === undefined ? {} : { allowedHosts: hosts }),
+    ...(origins === undefined ? {} : { corsOrigins: origins }),
+    ...(timeout === undefined ? {} : { requestTimeoutMs: timeout }),
   }
 }
 
@@ -165,7 +198,7 @@ export function parseConfig(argv: string[], env: NodeJS.ProcessEnv, stdoutIsTTY 
     logFormat,
     deterministic:
       values.deterministic ?? (env.MOCK_DETERMINISTIC ? flag(env.MOCK_DETERMINISTIC, 'MOCK_DETERMINISTIC') : false),
-    ...controlConfig(env),
+    ...environmentConfig(env),
     ...(env.JWT_SECRET ? { jwtSecret: env.JWT_SECRET } : {}),
     help: values.help ?? false,
     version: values.version ?? false,

@@ -117,7 +117,36 @@ const ERRORS = {
     message: (p) =>
       `Request header fields too large: the request line and its headers may hold ${p.limit} bytes together`,
   },
-  request_timeout: { status: 408, shape: 'text', message: () => 'Request timeout: the request did not arrive in time' },
+  request_timeout: {
+    status: 408,
+    shape: 'text',
+    message: (p) =>
+      p.ms === undefined
+        ? 'Request timeout: the request did not arrive in time'
+        : `Request timeout: the request did not arrive whole within ${p.ms} ms`,
+  },
+  // RFC 9112 section 3.2: an HTTP/1.1 request without Host, or with more than one, is a 400.
+  host_required: {
+    status: 400,
+    shape: 'text',
+    message: (p) => `Malformed request: an HTTP/1.1 request needs exactly one Host header, not ${p.count}`,
+  },
+  // The mock's own (as Vite's server.allowedHosts and webpack-dev-server's allowedHosts): while it
+  // listens on loopback only, a page on another site that rebinds its name to 127.0.0.1 reaches it
+  // with its own name in Host.
+  host_not_allowed: {
+    status: 403,
+    shape: 'text',
+    message: (p) =>
+      `Host ${p.host} is not allowed: the mock listens on loopback and answers localhost, 127.0.0.1 and [::1]; set ALLOWED_HOSTS (comma-separated names, or *) to allow others`,
+  },
+  // RFC 9112 section 6.1: a transfer coding the server does not understand is a 501.
+  transfer_coding_unsupported: {
+    status: 501,
+    shape: 'text',
+    message: (p) =>
+      `Unsupported Transfer-Encoding ${p.coding}: only chunked is accepted (Content-Encoding for compressed bodies)`,
+  },
   // By id: the real server was recorded answering a read of a missing object with this 403
   // JSON, and a delete with the 400 text (RECORDED-BEHAVIOUR.md). GUESS: update as delete.
   missing_read_access_id: {
@@ -202,6 +231,12 @@ const ERRORS = {
     message: (p) =>
       `Prefer: code=${p.code} is not a status the mock can force (allowed: 400 to 599; a 2xx code gives the normal answer)`,
   },
+  origin_not_allowed: {
+    status: 403,
+    shape: 'text',
+    message: (p) =>
+      `Origin ${p.origin} may not use the /_mock control plane: only loopback origins (localhost, 127.0.0.1, [::1]) and those in CORS_ORIGINS may`,
+  },
   admin_unauthorized: {
     status: 401,
     shape: 'text',
@@ -209,6 +244,11 @@ const ERRORS = {
   },
   seed_invalid: { status: 400, shape: 'text', message: (p) => `Invalid seed: ${p.path}: ${p.problem}` },
   fault_invalid: { status: 400, shape: 'text', message: (p) => `Invalid fault rule: ${p.problem}` },
+  fault_limit: {
+    status: 400,
+    shape: 'text',
+    message: (p) => `Too many fault rules: at most ${p.limit} are active at once; remove some (DELETE /_mock/faults)`,
+  },
   fault_not_found: { status: 404, shape: 'text', message: (p) => `No fault rule with id ${p.id}` },
   clock_invalid: { status: 400, shape: 'text', message: (p) => `Invalid clock change: ${p.problem}` },
 } satisfies Record<string, ErrorSpec>

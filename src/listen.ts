@@ -1,6 +1,7 @@
 import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import type { FastifyInstance } from 'fastify'
+import { checkHostsOn, hostPolicy } from './plugins/host-check.js'
 
 /** The loopback addresses the mock serves by default, whatever `localhost` resolves to on the machine. */
 export const LOOPBACKS = ['127.0.0.1', '::1'] as const
@@ -52,10 +53,26 @@ function listenOn(server: Server, port: number, host: string): Promise<number> {
   })
 }
 
+/**
+ * How often Node looks for requests past their timeout (`connectionsCheckingInterval`, 30 s by
+ * default): at most a second, so that a request over REQUEST_TIMEOUT_MS gets its 408 soon after.
+ */
+export function connectionsCheckingInterval(requestTimeoutMs: number): number {
+  return Math.max(10, Math.min(1000, requestTimeoutMs))
+}
+
 /** A server for another address that hands every request to the app, with the app's own server's limits, clientError and checkExpectation handling. */
 function secondaryServer(app: FastifyInstance): Server {
   const main = app.server
-  const server = createServer({ maxHeaderSize: (main as { maxHeaderSize?: number }).maxHeaderSize }, app.routing)
+  const server = createServer(
+    {
+      maxHeaderSize: (main as { maxHeaderSize?: number }).maxHeaderSize,
+      // As the app's own server (src/app.ts): src/plugins/host-check.ts answers a missing Host.
+      requireHostHeader: false,
+      connectionsCheckingInterval: connectionsCheckingInterval(main.requestTimeout),
+    },
+    app.routing,
+  )
   server.timeout = main.timeout
   server.keepAliveTimeout = main.keepAliveTimeout
   server.headersTimeout = main.headersTimeout
@@ -89,6 +106,8 @@ export function closeSecondaryServers(app: FastifyInstance): void {
  * resolver gives first (Node 17 and later keep its order); a machine that cannot bind ::1
  * is served on 127.0.0.1 alone. Never every interface by default. The second address is a
  * node:http server that hands its requests to the app (`app.routing`) and closes with it.
+ * Each server answers the Host headers hostPolicy allows: while they listen on loopback, the
+ * loopback names and `allowedHosts` only (DNS rebinding; src/plugins/host-check.ts).
  * `onListening` is called as the app's own server starts listening, before Fastify logs its
  * "Server listening" line (the CLI prints its banner there).
  * Rejects with Node's listen error (EADDRINUSE, ...; its `address` and `port` name what
@@ -96,10 +115,17 @@ export function closeSecondaryServers(app: FastifyInstance): void {
  */
 export async function listen(
   app: FastifyInstance,
-  options: { port: number; host?: string; onListening?: (listening: Listening) => void },
+  options: {
+    port: number
+    host?: string
+    /** ALLOWED_HOSTS: Host names answered besides the loopback ones (src/plugins/host-check.ts). */
+    allowedHosts?: string[]
+    onListening?: (listening: Listening) => void
+  },
 ): Promise<Listening> {
   const { port, host, onListening } = options
   if (host !== undefined) {
+    checkHostsOn(app.server, hostPolicy([host], options.allowedHosts))
     if (onListening !== undefined) app.server.once('listening', () => onListening(onHost(app, host)))
     await app.listen({ port, host })
     return onHost(app, host)
@@ -108,6 +134,9 @@ export async function listen(
   for (let attempt = 1; ; attempt++) {
     // ::1 first: with port 0 it picks the port, which 127.0.0.1 then takes too.
     let second: Server | null = secondaryServer(app)
+    const policy = hostPolicy([...LOOPBACKS], options.allowedHosts)
+    checkHostsOn(app.server, policy)
+    checkHostsOn(second, policy)
     let bound = port
     try {
       bound = await listenOn(second, port, LOOPBACKS[1])

@@ -7,6 +7,12 @@ export interface MockServerOptions extends AppOptions {
   port?: number
   /** Default: both loopback addresses, 127.0.0.1 and ::1 (127.0.0.1 alone where ::1 cannot be bound), on one port. */
   host?: string
+  /**
+   * Host names answered besides localhost, 127.0.0.1 and [::1] while the mock listens on
+   * loopback (ALLOWED_HOSTS); `['*']` allows every host. Listening on another address, every
+   * host is allowed unless this is given. Other Host headers get 403 (DNS rebinding).
+   */
+  allowedHosts?: string[]
 }
 
 /** A listening mock and its controls. close() stops listening: requests still open after 1 s are cut. */
@@ -28,11 +34,11 @@ const CLOSE_GRACE_MS = 1000
  * buildApp does, or with Node's listen error (EADDRINUSE, …); nothing stays open then.
  */
 export async function startMockServer(options: MockServerOptions = {}): Promise<MockServer> {
-  const { port = 0, host, ...appOptions } = options
+  const { port = 0, host, allowedHosts, ...appOptions } = options
   const built = await buildMockApp({ db: ':memory:', ...appOptions })
   let listening: Listening
   try {
-    listening = await listen(built.app, { port, host })
+    listening = await listen(built.app, { port, host, allowedHosts })
   } catch (err) {
     await built.app.close()
     throw err

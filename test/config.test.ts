@@ -94,14 +94,50 @@ t.test('bad configuration is one clear line', async (t) => {
 t.test('unset or empty: absent, so the app defaults apply', async (t) => {
   for (const env of [
     {},
-    { ADMIN_TOKEN: '', RATE_LIMIT_PER_MINUTE: '', MOCK_JOURNAL_SIZE: ' ' },
+    {
+      RATE_LIMIT_PER_MINUTE: '',
+      MOCK_JOURNAL_SIZE: ' ',
+      ALLOWED_HOSTS: '',
+      CORS_ORIGINS: ' , ',
+      REQUEST_TIMEOUT_MS: '',
+    },
     { RATE_LIMIT_PER_MINUTE: '0' },
   ]) {
     const c = parseConfig([], env)
     t.equal(c.adminToken, undefined)
     t.equal(c.rateLimitPerMinute, undefined, 'RATE_LIMIT_PER_MINUTE=0 is off')
     t.equal(c.journalSize, undefined)
+    t.equal(c.allowedHosts, undefined)
+    t.equal(c.corsOrigins, undefined)
+    t.equal(c.requestTimeoutMs, undefined)
   }
+})
+
+t.test('ADMIN_TOKEN set but empty is a configuration error, never an open control plane', async (t) => {
+  t.throws(() => parseConfig([], { ADMIN_TOKEN: '' }), {
+    name: 'ConfigError',
+    message: 'ADMIN_TOKEN: set but empty; unset it for an open control plane, or give a token',
+  })
+  const bin = spawn(process.execPath, [...SOURCE_CLI, '--port', '0'], { env: { ...process.env, ADMIN_TOKEN: '' } })
+  let err = ''
+  bin.stderr.on('data', (d) => (err += d))
+  t.equal(await new Promise((resolve) => bin.on('exit', resolve)), 2, 'exit 2, as for any bad configuration')
+  t.equal(err, 'ai-secret-mock: ADMIN_TOKEN: set but empty; unset it for an open control plane, or give a token\n')
+})
+
+t.test('ALLOWED_HOSTS, CORS_ORIGINS: comma-separated lists; REQUEST_TIMEOUT_MS: milliseconds', async (t) => {
+  t.match(parseConfig([], { ALLOWED_HOSTS: 'mock.test, ci-box ,', CORS_ORIGINS: 'https://harness.test' }), {
+    allowedHosts: ['mock.test', 'ci-box'],
+    corsOrigins: ['https://harness.test'],
+  })
+  t.equal(parseConfig([], { ALLOWED_HOSTS: '*' }).allowedHosts?.[0], '*')
+  t.equal(parseConfig([], { REQUEST_TIMEOUT_MS: '500' }).requestTimeoutMs, 500)
+  t.throws(() => parseConfig([], { REQUEST_TIMEOUT_MS: '0' }), {
+    message: /^REQUEST_TIMEOUT_MS: must be a whole number from 1/,
+  })
+  t.match(USAGE, /ALLOWED_HOSTS=H,H/)
+  t.match(USAGE, /CORS_ORIGINS=O,O/)
+  t.match(USAGE, /REQUEST_TIMEOUT_MS=N/)
 })
 
 t.test('read from the environment', async (t) => {

@@ -76,7 +76,7 @@ t.test(
       // What Node's parser refuses over ::1 is answered in the documented shape too.
       const big = await rawExchange(
         port,
-        [Buffer.from(`GET /v1/ai_secret HTTP/1.1\r\nhost: x\r\nx-big: ${'b'.repeat(20_000)}\r\n\r\n`)],
+        [Buffer.from(`GET /v1/ai_secret HTTP/1.1\r\nhost: localhost\r\nx-big: ${'b'.repeat(20_000)}\r\n\r\n`)],
         { end: false, timeoutMs: 5000, expect: 1, host: '::1' },
       )
       t.equal(big.responses[0]?.status, 431)

@@ -128,7 +128,7 @@ t.test('an unparseable request is logged without its raw bytes', async (t) => {
     'transfer-encoding: chunked\r\n\r\nzz\r\n',
   ]
   for (const extra of broken) {
-    const raw = `PUT /v1/ai_secret HTTP/1.1\r\nhost: x\r\nauthorization: Bearer ${KEYS.owner}\r\ncontent-type: application/json\r\n${extra}\r\n${body}`
+    const raw = `PUT /v1/ai_secret HTTP/1.1\r\nhost: localhost\r\nauthorization: Bearer ${KEYS.owner}\r\ncontent-type: application/json\r\n${extra}\r\n${body}`
     const res = await rawExchange(port, [Buffer.from(raw, 'latin1')], { end: true, timeoutMs: 2000, expect: 1 })
     t.equal(res.responses[0]?.status, 400, 'Node refuses it')
   }

@@ -54,12 +54,12 @@ export function isJwtShaped(token: string): boolean {
  * key itself, known and unknown alike, so a request with a key seen before costs one map
  * lookup (the SHA-256 is computed only on a miss); the cache is dropped whenever
  * organizations, users, memberships or keys change (a key added by POST /_mock/seed works
- * at once).
+ * at once), and whenever another process commits to the same database file (Repository.generation).
  */
 export class Authenticator {
   /** Known keys, and (null) keys known not to exist: a client retrying a bad key costs no SQL either. */
   private cache = new Map<string, Principal | null>()
-  private generation = -1
+  private generation = ''
 
   constructor(
     private readonly repo: Repository,

@@ -79,11 +79,13 @@ function identifyCaller(request: FastifyRequest, auth: Authenticator, done: () =
     principal = auth.authenticate(request.headers.authorization)
   } catch (err) {
     request.authError = err as Error
-    return done()
+    done()
+    return
   }
   if (!(principal instanceof Promise)) {
     request.identity = principal
-    return done()
+    done()
+    return
   }
   principal.then(
     (p) => {

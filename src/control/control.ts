@@ -1,5 +1,5 @@
 import { setMaxListeners } from 'node:events'
-import type { Clock } from '../clock.js'
+import { Clock } from '../clock.js'
 import type { Repository, StoreState } from '../db/repository.js'
 import { parseDateTime } from '../datetime.js'
 import { ApiError } from '../errors.js'
@@ -29,6 +29,12 @@ export interface ControlStore {
   requestIds: RequestIds
   /** The configured seed, already read and copied; null for none. */
   seed: unknown
+}
+
+/** A time for a message: ISO when it can be written so, else its distance in milliseconds from the epoch. */
+function describeTime(ms: number): string {
+  const d = new Date(ms)
+  return Number.isNaN(d.getTime()) ? `${ms} ms after 1970` : d.toISOString()
 }
 
 const EMPTY_SEED_RESULT: SeedResult = { organizations: [], users: [], api_keys: [], ai_secrets: [] }
@@ -137,19 +143,21 @@ export class Control {
     const { clock } = this.store
     const before = clock.nowMs()
     if ((change.set === undefined) === (change.advance_ms === undefined)) {
-      throw new ApiError('clock_invalid', { problem: 'give either set (an ISO date-time) or advance_ms' })
+      throw new ApiError('clock_invalid', { problem: 'give either set (an RFC 3339 date-time) or advance_ms' })
     }
-    if (change.set !== undefined) {
-      const t = parseDateTime(change.set)
-      if (t === null) {
-        throw new ApiError('clock_invalid', {
-          problem: '$.set: must be an RFC 3339 date-time of a day that exists, such as 2026-01-31T12:00:00Z',
-        })
-      }
-      clock.set(t)
-    } else {
-      clock.advance(change.advance_ms!)
+    const target = change.set === undefined ? before + change.advance_ms! : parseDateTime(change.set)?.getTime()
+    if (target === undefined) {
+      throw new ApiError('clock_invalid', {
+        problem: '$.set: must be an RFC 3339 date-time of a day that exists, such as 2026-01-31T12:00:00Z',
+      })
     }
+    if (!Clock.inRange(target)) {
+      const path = change.set === undefined ? '$.advance_ms' : '$.set'
+      throw new ApiError('clock_invalid', {
+        problem: `${path}: the clock would show ${describeTime(target)}; it shows 0001-01-01T00:00:00.000Z to 9999-12-31T23:59:59.999Z`,
+      })
+    }
+    clock.set(new Date(target))
     const after = clock.now()
     this.limiter?.advance(after.getTime() - before)
     return after

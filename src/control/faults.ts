@@ -10,6 +10,9 @@ import { type FaultActed, type FaultRule, FaultRuleInput, MAX_DELAY_MS } from '.
 // answer changes nothing in the store; a rule with `when: "after"` acts on the answer
 // instead, once the request has run for real.
 
+/** How many rules may be active at once: each /v1 request is matched against every one of them. */
+export const MAX_FAULT_RULES = 1000
+
 /** How POST /_mock/faults checks a rule's structure: its schema (src/control/schemas.ts). */
 const checkStructure = checker(FaultRuleInput)
 
@@ -68,9 +71,13 @@ export class FaultStore {
   private rules: StoredRule[] = []
   private nextId = 1
 
-  /** Adds a rule; throws ApiError('fault_invalid') naming the JSON path of the first problem. */
+  /**
+   * Adds a rule; throws ApiError('fault_invalid') naming the JSON path of the first problem, or
+   * ApiError('fault_limit') past MAX_FAULT_RULES (every /v1 request walks the rules).
+   */
   add(body: unknown): FaultRule {
     const input = checkRule(body)
+    if (this.rules.length >= MAX_FAULT_RULES) throw new ApiError('fault_limit', { limit: MAX_FAULT_RULES })
     const id = `fault_${this.nextId++}`
     const view: FaultRule = { id, ...input, matched: 0, applied: 0 }
     if (input.method !== undefined) view.method = input.method.toUpperCase()

@@ -185,9 +185,11 @@ async function interceptPlugin(app: FastifyInstance, opts: InterceptOptions) {
   /** Fills in a journal record once the request is answered (or dropped). */
   function complete(entry: JournalRecord, request: FastifyRequest, reply: FastifyReply) {
     // A body is kept by reference and redacted when the journal is read, unless it may be
-    // big (or its size is unknown): then it is formatted now, so the journal holds at most
-    // MAX_BODY_CHARS of each.
-    const length = Number(request.headers['content-length'] ?? Infinity)
+    // big: then it is formatted now, so the journal holds at most MAX_BODY_CHARS of each. Its
+    // size is known only for a body sent as it is: a Content-Length counts encoded bytes (a
+    // 1 KB gzip body can hold 1 MiB of JSON), and a chunked body has none.
+    const encoded = request.headers['content-encoding'] !== undefined
+    const length = encoded ? Infinity : Number(request.headers['content-length'] ?? Infinity)
     if (length <= MAX_BODY_CHARS) {
       entry.body = request.body
       entry.bodyFormatted = false

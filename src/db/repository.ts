@@ -118,8 +118,12 @@ const ORG = '(SELECT seq FROM organizations WHERE id = @org_id)'
 const DETERMINISTIC_ID_END = `${DETERMINISTIC_ID_PREFIX.slice(0, -2)}1`
 
 export class Repository {
-  /** Bumped by every change to organizations, users, memberships or keys: caches of principals check it. */
-  generation = 0
+  /** Bumped by every change this process makes to organizations, users, memberships or keys. */
+  private principalChanges = 0
+  /** SQLite's count of commits by other connections: another process on the same file. */
+  private readonly dataVersion: Statement
+  /** Deletes in a transaction of their own: the row is answered only once its deletion is committed. */
+  private readonly deleteTx: (stmt: Statement, params: object) => SecretRow | undefined
   /** Where deleted secrets stood in lists (for cursors); emptied by clearAll(). */
   readonly deleted = new DeletedSecrets()
 
@@ -127,6 +131,12 @@ export class Repository {
 
   constructor(readonly db: Db) {
     const p = (sql: string) => db.prepare(sql)
+    this.dataVersion = p('PRAGMA data_version').pluck()
+    // `DELETE … RETURNING` read with get() outside a transaction answers the row at the first
+    // step and commits at the reset, whose error better-sqlite3 does not report: on a full disk
+    // a delete answered its record and deleted nothing. An explicit COMMIT throws.
+    const tx = db.transaction((stmt: Statement, params: object) => stmt.get(params) as SecretRow | undefined)
+    this.deleteTx = (stmt, params) => tx.immediate(stmt, params)
     this.stmt = {
       principalByKeyHash: p(`
         SELECT k.id AS key_id, u.id AS user_id, u.email, o.id AS org_id, o.name AS org_name, m.role
@@ -178,6 +188,15 @@ export class Repository {
     }
   }
 
+  /**
+   * Changes as often as what principals are made of may have changed: by this process (a seed, a
+   * reset), or by any commit of another process on the same file (SQLite's data_version), so that
+   * a cache of principals (src/auth/authenticate.ts) never answers from a stale copy.
+   */
+  get generation(): string {
+    return `${this.principalChanges}:${this.dataVersion.get() as number}`
+  }
+
   principalByKeyHash(hash: string): Principal | null {
     return toPrincipal(this.stmt.principalByKeyHash.all({ hash }) as PrincipalRow[])
   }
@@ -191,11 +210,11 @@ export class Repository {
    * concurrent deletes cannot both win. Its list position is remembered (see DeletedSecrets).
    */
   deleteSecretByName(orgId: string, name: string): SecretRow | null {
-    return this.deletedRow(this.stmt.deleteSecretByName.get({ org_id: orgId, name }) as SecretRow | undefined)
+    return this.deletedRow(this.deleteTx(this.stmt.deleteSecretByName, { org_id: orgId, name }))
   }
 
   deleteSecretById(id: string, orgId: string): SecretRow | null {
-    return this.deletedRow(this.stmt.deleteSecretById.get({ id, org_id: orgId }) as SecretRow | undefined)
+    return this.deletedRow(this.deleteTx(this.stmt.deleteSecretById, { id, org_id: orgId }))
   }
 
   private deletedRow(row: SecretRow | undefined): SecretRow | null {
@@ -325,17 +344,17 @@ export class Repository {
 
   insertOrg(org: { id: string; name: string; created: string }): void {
     this.stmt.insertOrg.run(org)
-    this.generation++
+    this.principalChanges++
   }
 
   insertUser(user: { id: string; email: string; created: string }): void {
     this.stmt.insertUser.run(user)
-    this.generation++
+    this.principalChanges++
   }
 
   insertMembership(m: { user_id: string; org_id: string; role: Role }): void {
     this.stmt.insertMembership.run(m)
-    this.generation++
+    this.principalChanges++
   }
 
   insertKey(key: {
@@ -347,7 +366,7 @@ export class Repository {
     created: string
   }): void {
     this.stmt.insertKey.run(key)
-    this.generation++
+    this.principalChanges++
   }
 
   orgHasSecrets(orgId: string): boolean {
@@ -478,7 +497,7 @@ export class Repository {
   clearAll(): void {
     for (const s of this.control.clear) s.run()
     this.deleted.clear()
-    this.generation++
+    this.principalChanges++
   }
 
   /** Everything stored, for GET /_mock/state: key hashes and secret values stay inside. */

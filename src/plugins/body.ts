@@ -111,7 +111,13 @@ function stage(coding: Coding, out: Sink): Stage {
  * pipe. A body that does not decode as declared is a 400. An empty body is no body,
  * whatever coding it is labelled with.
  */
-function readBody(stream: NodeJS.ReadableStream, codings: Coding[], done: (err: Error | null, buf?: Buffer) => void) {
+function readBody(
+  stream: NodeJS.ReadableStream,
+  codings: Coding[],
+  timeLeftMs: number,
+  timeoutMs: number,
+  done: (err: Error | null, buf?: Buffer) => void,
+) {
   const chunks: Buffer[] = []
   let received = 0
   let decoded = 0
@@ -119,9 +125,15 @@ function readBody(stream: NodeJS.ReadableStream, codings: Coding[], done: (err: 
   let ended = false
   let finished = false
   const stages: Stage[] = []
+  // A body that stops arriving: answered once the request's time is up, its connection closed.
+  const timer = setTimeout(() => {
+    finish(new ApiError('request_timeout', { ms: timeoutMs }, { connection: 'close' }))
+    ;(stream as NodeJS.ReadableStream & { destroy?: () => void }).destroy?.()
+  }, timeLeftMs)
   const finish = (err: Error | null, buf?: Buffer) => {
     if (finished) return
     finished = true
+    clearTimeout(timer)
     stream.removeListener('data', onData)
     for (const s of stages) s.destroy()
     done(err, buf)
@@ -248,7 +260,22 @@ function printable(s: string): string {
  * not JSON, with a 400 in the documented shape rather than Fastify's own 415. Nothing is
  * parsed, so nothing is created, from a body that was not read as declared.
  */
-async function bodyPlugin(app: FastifyInstance) {
+async function bodyPlugin(app: FastifyInstance, opts: { requestTimeoutMs: number }) {
+  // When each request arrived: its body must be whole within requestTimeoutMs of that (Node's
+  // own requestTimeout stops waiting once the head is in: a body that never ends was held forever).
+  const arrived = new WeakMap<object, number>()
+  app.addHook('onRequest', (request, _reply, done) => {
+    arrived.set(request.raw, performance.now())
+    done()
+  })
+  // Node's parser takes `Transfer-Encoding: gzip, chunked` and hands the body on still in gzip:
+  // read as JSON, a client's compressed body would be taken for a plain one. Only chunked alone
+  // is accepted, as RFC 9112 section 6.1 lets a server refuse a coding it does not apply (501).
+  app.addHook('onRequest', (request, _reply, done) => {
+    const te = request.headers['transfer-encoding']
+    if (te === undefined || te.trim().toLowerCase() === 'chunked') return done()
+    done(new ApiError('transfer_coding_unsupported', { coding: printable(te) }))
+  })
   app.removeAllContentTypeParsers()
   app.addContentTypeParser('*', (req: FastifyRequest, payload, done: Done) => {
     let codings: Coding[]
@@ -258,7 +285,9 @@ async function bodyPlugin(app: FastifyInstance) {
       return done(err as Error)
     }
     const type = req.headers['content-type']
-    readBody(payload, codings, (err, buf) => {
+    const elapsed = performance.now() - (arrived.get(req.raw) ?? performance.now())
+    const left = Math.max(0, opts.requestTimeoutMs - elapsed)
+    readBody(payload, codings, left, opts.requestTimeoutMs, (err, buf) => {
       if (err) return done(err)
       if (isJsonMediaType(type)) {
         try {

@@ -82,8 +82,9 @@ async function errorHandlerPlugin(app: FastifyInstance, opts: { clock: Clock }) 
         apiError = new ApiError('internal')
       }
     }
-    // (Past its limit the body parser has drained all it will: that 413 closes the connection.)
-    if (apiError.code !== 'body_too_large') await drainBody(request)
+    // (Past its limit the body parser has drained all it will: that 413 closes the connection;
+    // a body that stopped arriving will not come, and its connection closes too.)
+    if (apiError.code !== 'body_too_large' && apiError.code !== 'request_timeout') await drainBody(request)
     return sendApiError(request, reply, apiError, clock.now())
   })
 

@@ -14,7 +14,9 @@ const BRACKETED = /^(.+?)\[\d*\]$/
 export function parseQueryString(text: string): Record<string, string | string[]> {
   // The router calls this for every request, most with no query string: what parse('') gives.
   if (text === '') return Object.create(null) as Record<string, string | string[]>
-  const query = parse(text) as Record<string, string | string[]>
+  // Every parameter (node:querystring keeps the first 1 000 by default and drops the rest without a
+  // word: a filter past them would be lost). The request line's limit (16 KiB) bounds how many come.
+  const query = parse(text, '&', '=', { maxKeys: 0 }) as Record<string, string | string[]>
   for (const key of Object.keys(query)) {
     const m = key.endsWith(']') ? BRACKETED.exec(key) : null
     if (m === null) continue

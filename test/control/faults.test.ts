@@ -418,3 +418,18 @@ t.test('FaultStore: unit', async (t) => {
   store.clear()
   t.same(store.list(), [])
 })
+
+t.test('at most 1 000 rules at once: the next is a 400 naming the limit; removing one makes room', async (t) => {
+  const app = await build(t)
+  const add = (payload: object) => app.inject({ method: 'POST', url: '/_mock/faults', payload })
+  for (let i = 0; i < 1000; i++) {
+    const res = await add({ path: `/v1/ai_secret/${i}`, status: 500 })
+    if (res.statusCode !== 201) return t.fail(`rule ${i + 1}: ${res.body}`)
+  }
+  const over = await add({ status: 500 })
+  t.equal(over.statusCode, 400)
+  t.match(over.body, /^Too many fault rules: at most 1000 are active at once/)
+  t.equal((await app.inject({ method: 'GET', url: '/_mock/faults' })).json().faults.length, 1000)
+  t.equal((await app.inject({ method: 'DELETE', url: '/_mock/faults/fault_1' })).statusCode, 204)
+  t.equal((await add({ status: 500 })).statusCode, 201, 'room for one again')
+})

@@ -83,6 +83,51 @@ t.test('bodies: small ones kept and redacted when read, big or unsized ones form
   t.notMatch(text, 'sk-unsized-never-shown')
 })
 
+t.test(
+  'bodies are bounded by their decoded size, whatever their content coding: a small gzip bomb is summarised',
+  async (t) => {
+    const { brotliCompressSync, deflateSync, gzipSync } = await import('node:zlib')
+    const { app, mock } = await buildMock(t)
+    // ~1 KB on the wire, just under 1 MiB of JSON once decoded: kept whole, 300 of them held 4 GB.
+    const json = JSON.stringify({ name: 'OPENAI_API_KEY', metadata: { pad: 'x'.repeat(1_000_000) } })
+    const encoders: [string, (b: Buffer) => Buffer][] = [
+      ['gzip', gzipSync],
+      ['deflate', deflateSync],
+      ['br', brotliCompressSync],
+      ['gzip, br', (b) => brotliCompressSync(gzipSync(b))],
+    ]
+    for (const [coding, encode] of encoders) {
+      const body = encode(Buffer.from(json))
+      t.ok(body.length < 64 * 1024, `${coding}: ${body.length} bytes on the wire`)
+      const res = await app.inject({
+        method: 'DELETE',
+        url: '/v1/ai_secret',
+        headers: headers(KEYS.owner, { 'content-encoding': coding, 'content-length': String(body.length) }),
+        payload: body,
+      })
+      t.not(res.statusCode, 413, `${coding}: under the 1 MiB limit`)
+    }
+    const small = gzipSync(JSON.stringify({ name: 'small', secret: 'sk-small-never-shown' }))
+    await app.inject({
+      method: 'POST',
+      url: '/v1/ai_secret',
+      headers: headers(KEYS.owner, { 'content-encoding': 'gzip' }),
+      payload: small,
+    })
+    // What the journal holds between requests (not only what it shows when read): a summary, not the body.
+    const held = (mock.control.journal as unknown as { items: ({ body: unknown } | undefined)[] }).items
+    const kept = held
+      .filter((r) => r !== undefined)
+      .map((r) => (typeof r!.body === 'string' ? r!.body.length : JSON.stringify(r!.body).length))
+    t.ok(Math.max(...kept) < 1000, `each record holds little: ${kept.join(', ')} characters`)
+    const entries = await requests(t, app)
+    t.equal(entries.length, 5)
+    for (const e of entries.slice(0, 4))
+      t.match(e.body, /^\[\d+ characters of JSON, not kept\]$/, 'summarised, not kept')
+    t.same(entries[4]!.body, { name: 'small', secret: '[redacted]' }, 'a small encoded body is kept, redacted')
+  },
+)
+
 t.test('?method= and ?path= filter; DELETE clears', async (t) => {
   const app = await build(t)
   const send = (method: string, url: string) =>

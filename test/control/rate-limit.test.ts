@@ -93,3 +93,17 @@ t.test('RateLimiter: bounded memory', async (t) => {
   limiter.take('late')
   t.ok(limiter.trackedKeys < 10, 'idle keys are forgotten once their window has passed')
 })
+
+t.test('tokens that name no key are not counted: they never share or push out a real key\u2019s window', async (t) => {
+  const app = await build(t, { rateLimitPerMinute: 2 })
+  const get = (key: string) => app.inject({ method: 'GET', url: '/v1/ai_secret', headers: headers(key) })
+  t.equal((await get(KEYS.owner)).statusCode, 200)
+  t.equal((await get(KEYS.owner)).statusCode, 200)
+  // More junk tokens than the limiter tracks keys: each had its own window, and the real key's was dropped.
+  for (let i = 0; i < 10_001; i++) {
+    const res = await get(`sk-junk-${i}`)
+    if (res.statusCode !== 401) return t.fail(`junk token ${i}: ${res.statusCode}`)
+  }
+  t.equal((await get(KEYS.owner)).statusCode, 429, 'the real key is still over its limit')
+  t.equal((await get('sk-junk-1')).statusCode, 401, 'a junk token gets its 401, never a 429')
+})

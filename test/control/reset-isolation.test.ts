@@ -68,7 +68,7 @@ async function resetWhileBodyArrives(
   socket.on('data', (d) => (received += d))
   const closed = new Promise<void>((resolve) => socket.on('close', () => resolve()))
   socket.write(
-    `DELETE /v1/ai_secret HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${KEYS.owner}\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n${body.slice(0, 5)}`,
+    `DELETE /v1/ai_secret HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer ${KEYS.owner}\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n${body.slice(0, 5)}`,
   )
   await until(async () => (await server.requests()).length === 1)
   await server.reset()

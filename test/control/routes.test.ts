@@ -523,3 +523,61 @@ t.test(
     )
   },
 )
+
+// --- the clock's range ---------------------------------------------------------------------------
+// `{"advance_ms": 8640000000000000}` answered 500 and left every later write and GET /_mock/clock a
+// 500 until a reset; a clock near the end of year 9999 wrote `created: "+010000-…"`.
+
+t.test('a clock change out of 0001…9999 is a 400 naming the range; the clock is unchanged', async (t) => {
+  for (const deterministic of [true, false]) {
+    const app = await build(t, { deterministic })
+    const clock = (payload: unknown) => app.inject({ method: 'POST', url: '/_mock/clock', payload: payload as object })
+    const before = (await app.inject({ method: 'GET', url: '/_mock/clock' })).json().now
+    for (const [change, path] of [
+      [{ advance_ms: 8_640_000_000_000_000 }, '$.advance_ms'],
+      [{ advance_ms: -8_640_000_000_000_000 }, '$.advance_ms'],
+      [{ advance_ms: Number.MAX_SAFE_INTEGER }, '$.advance_ms'],
+      [{ set: '0000-12-31T23:59:59Z' }, '$.set'],
+    ] as const) {
+      const res = await clock(change)
+      t.equal(res.statusCode, 400, JSON.stringify(change))
+      t.match(res.body, `Invalid clock change: ${path}: the clock would show `)
+      t.match(res.body, 'it shows 0001-01-01T00:00:00.000Z to 9999-12-31T23:59:59.999Z')
+    }
+    const after = await app.inject({ method: 'GET', url: '/_mock/clock' })
+    t.equal(after.statusCode, 200)
+    if (deterministic) t.equal(after.json().now, before, 'unchanged')
+    const write = await call(t, app, {
+      method: 'POST',
+      url: '/v1/ai_secret',
+      headers: headers(KEYS.owner),
+      payload: { name: 'AFTER' },
+    })
+    t.equal(write.statusCode, 200, 'writes still work')
+  }
+})
+
+t.test('at the end of year 9999, a live clock stops: dates stay RFC 3339 with four digits, in order', async (t) => {
+  const app = await build(t)
+  const set = await app.inject({ method: 'POST', url: '/_mock/clock', payload: { set: '9999-12-31T23:59:59.990Z' } })
+  t.equal(set.statusCode, 200)
+  await new Promise((resolve) => setTimeout(resolve, 30))
+  const made: { created: string; name: string }[] = []
+  for (const name of ['LATE_1', 'LATE_2']) {
+    made.push(
+      (
+        await call(t, app, { method: 'POST', url: '/v1/ai_secret', headers: headers(KEYS.owner), payload: { name } })
+      ).json(),
+    )
+  }
+  for (const m of made) t.equal(m.created, '9999-12-31T23:59:59.999Z', `${m.name}: the last instant, not +010000`)
+  t.equal((await app.inject({ method: 'GET', url: '/_mock/clock' })).json().now, '9999-12-31T23:59:59.999Z')
+  const listed = await call(t, app, { method: 'GET', url: '/v1/ai_secret', headers: headers(KEYS.owner) })
+  t.same(
+    listed.json().objects.map((s: { name: string }) => s.name),
+    ['LATE_2', 'LATE_1', 'OPENAI_API_KEY'],
+    'newest first',
+  )
+  const edge = await app.inject({ method: 'POST', url: '/_mock/clock', payload: { set: '0001-01-01T00:00:00Z' } })
+  t.equal(edge.statusCode, 200, 'the first instant is in range')
+})

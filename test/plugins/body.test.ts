@@ -428,7 +428,7 @@ t.test('over a real socket, a body read a byte at a time decodes as a whole one'
     ['gzip, br', encode('{"name":"BYTE_3"}', ['gzip', 'br'])],
     ['gzip', Buffer.from([0x1f])],
   ] as const) {
-    const head = `POST /v1/ai_secret HTTP/1.1\r\nhost: x\r\nauthorization: Bearer ${KEYS.owner}\r\ncontent-type: application/json\r\ncontent-encoding: ${coding}\r\ncontent-length: ${body.length}\r\nconnection: close\r\n\r\n`
+    const head = `POST /v1/ai_secret HTTP/1.1\r\nhost: localhost\r\nauthorization: Bearer ${KEYS.owner}\r\ncontent-type: application/json\r\ncontent-encoding: ${coding}\r\ncontent-length: ${body.length}\r\nconnection: close\r\n\r\n`
     const chunks: (Buffer | number)[] = [Buffer.from(head)]
     for (const byte of body) chunks.push(Buffer.from([byte]), 2)
     const ex = await rawExchange(port, chunks, { end: false, timeoutMs: 10_000, expect: 1 })
@@ -528,4 +528,43 @@ t.test('surrogate pairs are Unicode: an emoji name round-trips exactly', async (
   t.equal(patched.json().name, name, 'a PATCH that does not rename keeps the name as it was')
   const del = await call(t, app, { method: 'DELETE', url: '/v1/ai_secret', headers: h, payload: { name } })
   t.equal(del.statusCode, 200)
+})
+
+// --- transfer codings: chunked alone ----------------------------------------------------------
+// Node's parser accepts `Transfer-Encoding: gzip, chunked` and hands the body on as it came
+// (still gzip, or, from a careless client, plain JSON it claimed was gzip): a create went through.
+
+t.test('a transfer coding other than chunked alone is a 501 in the text shape, and nothing is created', async (t) => {
+  const app = await build(t)
+  await app.listen({ port: 0, host: '127.0.0.1' })
+  const { port } = app.server.address() as AddressInfo
+  const json = '{"name":"TE_PLAIN"}'
+  const chunked = (body: Buffer) =>
+    Buffer.concat([Buffer.from(`${body.length.toString(16)}\r\n`), body, Buffer.from('\r\n0\r\n\r\n')])
+  for (const [te, body] of [
+    ['gzip, chunked', Buffer.from(json)],
+    ['gzip, chunked', gzipSync(json)],
+    ['deflate,chunked', Buffer.from(json)],
+    ['identity, chunked', Buffer.from(json)],
+    ['x-custom, chunked', Buffer.from(json)],
+  ] as const) {
+    const head = `POST /v1/ai_secret HTTP/1.1\r\nhost: localhost\r\nauthorization: Bearer ${KEYS.owner}\r\ncontent-type: application/json\r\ntransfer-encoding: ${te}\r\n\r\n`
+    const ex = await rawExchange(port, [Buffer.from(head), chunked(body)], { end: false, timeoutMs: 5000, expect: 1 })
+    const res = ex.responses[0]!
+    t.equal(res.status, 501, te)
+    t.match(res.head, /content-type: text\/plain; charset=utf-8/i)
+    t.match(res.head, /x-request-id: mock::/i)
+    t.match(res.body, new RegExp(`^Unsupported Transfer-Encoding ${te}: only chunked is accepted`))
+  }
+  for (const te of ['chunked', 'Chunked', ' chunked ']) {
+    const head = `POST /v1/ai_secret HTTP/1.1\r\nhost: localhost\r\nauthorization: Bearer ${KEYS.owner}\r\ncontent-type: application/json\r\ntransfer-encoding: ${te}\r\n\r\n`
+    const body = Buffer.from(`{"name":"TE_${te.trim()}"}`)
+    const ex = await rawExchange(port, [Buffer.from(head), chunked(body)], { end: false, timeoutMs: 5000, expect: 1 })
+    t.equal(ex.responses[0]?.status, 200, `${JSON.stringify(te)} alone is fine`)
+  }
+  t.same(
+    (await names(app)).filter((n) => n.startsWith('TE_')).sort(),
+    ['TE_Chunked', 'TE_chunked'],
+    'only the chunked bodies made secrets',
+  )
 })

@@ -1,6 +1,7 @@
-// CORS (issue 11, finding 5): what upstream documents for OPTIONS, `Vary: Origin` wherever
-// the origin is echoed, the request-id headers exposed, and CORS on /_mock and the
-// OpenAPI documents too, so that a browser-based harness can drive the mock.
+// CORS: what upstream documents for OPTIONS, `Vary: Origin` wherever the origin is echoed, the
+// request-id headers exposed, on the OpenAPI documents too, so that a browser-based harness can
+// drive the mock; and on /_mock for loopback origins and CORS_ORIGINS only, every other origin
+// refused, so that a web page cannot drive the control plane of a mock on a laptop.
 import t, { type Test } from 'tap'
 import { KEYS, build, call, headers } from '../support/app.js'
 
@@ -14,8 +15,8 @@ const listOf = (h: unknown) =>
     .filter((s) => s !== '')
 
 /** The headers an answer to a cross-origin request from ORIGIN must carry for a page to read it. */
-function readable(t: Test, res: { headers: Record<string, unknown> }, what: string) {
-  t.equal(res.headers['access-control-allow-origin'], ORIGIN, `${what}: the origin is echoed`)
+function readable(t: Test, res: { headers: Record<string, unknown> }, what: string, origin = ORIGIN) {
+  t.equal(res.headers['access-control-allow-origin'], origin, `${what}: the origin is echoed`)
   t.equal(res.headers['access-control-allow-credentials'], 'true', `${what}: credentials allowed`)
   t.ok(listOf(res.headers.vary).includes('origin'), `${what}: Vary: Origin (got ${String(res.headers.vary)})`)
   t.same(
@@ -115,36 +116,85 @@ t.test('every /v1 answer to a cross-origin request is readable: successes, error
   t.ok(listOf(none.headers.vary).includes('origin'), 'but a cache is still told the answer depends on Origin')
 })
 
-t.test('/_mock and the OpenAPI documents answer cross-origin requests too, admin token or not', async (t) => {
+t.test('/_mock answers loopback origins, admin token or not; the OpenAPI documents any origin', async (t) => {
   const app = await build(t, { adminToken: 'admin-secret' })
-  for (const url of ['/_mock/reset', '/_mock/state', '/_mock/seed', '/_mock/faults', '/_mock/clock', '/openapi.json']) {
-    // A browser's preflight carries no Authorization: it must pass without the admin token.
-    const pre = await app.inject({
-      method: 'OPTIONS',
-      url,
-      headers: {
-        origin: ORIGIN,
-        'access-control-request-method': 'POST',
-        'access-control-request-headers': 'authorization,content-type',
-      },
-    })
-    t.equal(pre.statusCode, 200, `preflight ${url}`)
-    t.equal(pre.headers['access-control-allow-origin'], ORIGIN)
-    t.match(pre.headers['access-control-allow-methods'], /POST/)
-    t.equal(pre.headers['access-control-allow-headers'], 'authorization,content-type')
+  for (const origin of ['http://localhost:5173', 'https://127.0.0.1', 'http://[::1]:3000']) {
+    for (const url of ['/_mock/reset', '/_mock/state', '/_mock/seed', '/_mock/faults', '/_mock/clock']) {
+      // A browser's preflight carries no Authorization: it must pass without the admin token.
+      const pre = await app.inject({
+        method: 'OPTIONS',
+        url,
+        headers: {
+          origin,
+          'access-control-request-method': 'POST',
+          'access-control-request-headers': 'authorization,content-type',
+        },
+      })
+      t.equal(pre.statusCode, 200, `preflight ${url} from ${origin}`)
+      t.equal(pre.headers['access-control-allow-origin'], origin)
+      t.match(pre.headers['access-control-allow-methods'], /POST/)
+      t.equal(pre.headers['access-control-allow-headers'], 'authorization,content-type')
+    }
+    const admin = { origin, authorization: 'Bearer admin-secret' }
+    const reset = await app.inject({ method: 'POST', url: '/_mock/reset', headers: admin })
+    t.equal(reset.statusCode, 200)
+    readable(t, reset, 'POST /_mock/reset', origin)
+    const state = await app.inject({ method: 'GET', url: '/_mock/state', headers: admin })
+    readable(t, state, 'GET /_mock/state', origin)
+    const refused = await app.inject({ method: 'GET', url: '/_mock/state', headers: { origin } })
+    t.equal(refused.statusCode, 401)
+    readable(t, refused, 'the 401 of /_mock without the token', origin)
   }
-  const admin = { origin: ORIGIN, authorization: 'Bearer admin-secret' }
-  const reset = await app.inject({ method: 'POST', url: '/_mock/reset', headers: admin })
-  t.equal(reset.statusCode, 200)
-  readable(t, reset, 'POST /_mock/reset')
-  const state = await app.inject({ method: 'GET', url: '/_mock/state', headers: admin })
-  readable(t, state, 'GET /_mock/state')
-  const refused = await app.inject({ method: 'GET', url: '/_mock/state', headers: { origin: ORIGIN } })
-  t.equal(refused.statusCode, 401)
-  readable(t, refused, 'the 401 of /_mock without the token')
-  for (const url of ['/openapi.json', '/openapi.yaml', '/_mock/health']) {
+  for (const url of ['/openapi.json', '/openapi.yaml']) {
     const res = await app.inject({ method: 'GET', url, headers: { origin: ORIGIN } })
     t.equal(res.statusCode, 200, url)
     readable(t, res, url)
   }
+})
+
+t.test('a page on another origin can neither read, preflight nor send a /_mock request', async (t) => {
+  const app = await build(t)
+  const before = (await app.inject({ method: 'GET', url: '/_mock/state' })).json()
+  await app.inject({
+    method: 'DELETE',
+    url: '/v1/ai_secret',
+    headers: headers(KEYS.owner),
+    payload: { name: 'OPENAI_API_KEY' },
+  })
+  for (const origin of [ORIGIN, 'null', 'http://localhost.evil.example', 'http://127.0.0.1.nip.io:8000', 'file://']) {
+    for (const [method, url, extra] of [
+      ['OPTIONS', '/_mock/reset', { 'access-control-request-method': 'POST' }],
+      // A simple request: a browser sends it without a preflight, and a reset would be done.
+      ['POST', '/_mock/reset', { 'content-type': 'text/plain' }],
+      ['GET', '/_mock/requests', {}],
+      ['DELETE', '/_mock/faults', {}],
+      ['GET', '/_mock/health', {}],
+    ] as const) {
+      const res = await app.inject({ method, url, headers: { origin, ...extra } })
+      t.equal(res.statusCode, 403, `${method} ${url} from ${origin}`)
+      t.equal(res.headers['access-control-allow-origin'], undefined, 'nothing a page may read')
+      t.match(res.body, /^Origin \S+ may not use the \/_mock control plane: only loopback origins/)
+    }
+  }
+  const after = await app.inject({ method: 'GET', url: '/v1/ai_secret', headers: headers(KEYS.owner) })
+  t.equal(after.json().objects.length, 0, 'no reset happened: the deleted secret is still gone')
+  t.equal(
+    (await app.inject({ method: 'GET', url: '/_mock/state' })).json().organizations.length,
+    before.organizations.length,
+  )
+  // The API itself still answers any origin.
+  readable(
+    t,
+    await app.inject({ method: 'GET', url: '/v1/ai_secret', headers: headers(KEYS.owner, { origin: ORIGIN }) }),
+    '/v1',
+  )
+})
+
+t.test('CORS_ORIGINS (option corsOrigins) lets named origins use /_mock', async (t) => {
+  const app = await build(t, { corsOrigins: ['https://harness.test:8443'] })
+  const ok = await app.inject({ method: 'POST', url: '/_mock/reset', headers: { origin: 'https://harness.test:8443' } })
+  t.equal(ok.statusCode, 200)
+  readable(t, ok, 'an allowed origin', 'https://harness.test:8443')
+  const other = await app.inject({ method: 'POST', url: '/_mock/reset', headers: { origin: 'https://harness.test' } })
+  t.equal(other.statusCode, 403, 'another port is another origin')
 })

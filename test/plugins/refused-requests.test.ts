@@ -7,6 +7,7 @@ import { maxHeaderSize } from 'node:http'
 import { Writable } from 'node:stream'
 import t, { type Test } from 'tap'
 import { rawExchange, type RawResponse } from '../support/reliability/net.js'
+import { startMockServer } from '../../src/start-mock-server.js'
 import { KEYS, build } from '../support/app.js'
 
 const LIMIT = maxHeaderSize
@@ -67,21 +68,21 @@ t.test('a request line over the limit: 414 in the text shape; headers over it: 4
   const HEADERS = /^Request header fields too large: the request line and its headers may hold \d+ bytes together \[/
   documented(
     t,
-    await exchange(port, [`GET ${LONG_TARGET} HTTP/1.1\r\nhost: x\r\n${AUTH}\r\n`]),
+    await exchange(port, [`GET ${LONG_TARGET} HTTP/1.1\r\nhost: localhost\r\n${AUTH}\r\n`]),
     414,
     URI,
     'long target, one write',
   )
   documented(
     t,
-    await exchange(port, [`DELETE /v1/ai_secret/${'a'.repeat(LIMIT + 10)} HTTP/1.1\r\nhost: x\r\n\r\n`]),
+    await exchange(port, [`DELETE /v1/ai_secret/${'a'.repeat(LIMIT + 10)} HTTP/1.1\r\nhost: localhost\r\n\r\n`]),
     414,
     URI,
     'long id',
   )
   // Read in two pieces, the parser failing in the second, which holds the end of the request line:
   // where that line began tells whether it alone was too long.
-  const longer = `GET /v1/ai_secret?x=${'a'.repeat(LIMIT + 500)} HTTP/1.1\r\nhost: x\r\n${AUTH}\r\n`
+  const longer = `GET /v1/ai_secret?x=${'a'.repeat(LIMIT + 500)} HTTP/1.1\r\nhost: localhost\r\n${AUTH}\r\n`
   documented(
     t,
     await exchange(port, [longer.slice(0, LIMIT - 100), 30, longer.slice(LIMIT - 100)]),
@@ -89,7 +90,7 @@ t.test('a request line over the limit: 414 in the text shape; headers over it: 4
     URI,
     'long target read in two pieces',
   )
-  const almost = `GET /v1/ai_secret?x=${'a'.repeat(LIMIT - 100)} HTTP/1.1\r\nhost: x\r\n${AUTH}x-pad: ${'p'.repeat(300)}\r\n\r\n`
+  const almost = `GET /v1/ai_secret?x=${'a'.repeat(LIMIT - 100)} HTTP/1.1\r\nhost: localhost\r\n${AUTH}x-pad: ${'p'.repeat(300)}\r\n\r\n`
   documented(
     t,
     await exchange(port, [almost.slice(0, LIMIT - 200), 30, almost.slice(LIMIT - 200)]),
@@ -100,7 +101,9 @@ t.test('a request line over the limit: 414 in the text shape; headers over it: 4
 
   documented(
     t,
-    await exchange(port, [`GET /v1/ai_secret HTTP/1.1\r\nhost: x\r\n${AUTH}x-big: ${'b'.repeat(LIMIT + 10)}\r\n\r\n`]),
+    await exchange(port, [
+      `GET /v1/ai_secret HTTP/1.1\r\nhost: localhost\r\n${AUTH}x-big: ${'b'.repeat(LIMIT + 10)}\r\n\r\n`,
+    ]),
     431,
     HEADERS,
     'one big header',
@@ -108,7 +111,7 @@ t.test('a request line over the limit: 414 in the text shape; headers over it: 4
   documented(
     t,
     await exchange(port, [
-      `GET /v1/ai_secret HTTP/1.1\r\nhost: x\r\n${AUTH}${Array.from({ length: 1000 }, (_, i) => `x-header-${i}: value-${i}`).join('\r\n')}\r\n\r\n`,
+      `GET /v1/ai_secret HTTP/1.1\r\nhost: localhost\r\n${AUTH}${Array.from({ length: 1000 }, (_, i) => `x-header-${i}: value-${i}`).join('\r\n')}\r\n\r\n`,
     ]),
     431,
     HEADERS,
@@ -119,7 +122,7 @@ t.test('a request line over the limit: 414 in the text shape; headers over it: 4
     await exchange(
       port,
       pieces(
-        `GET /v1/ai_secret HTTP/1.1\r\nhost: x\r\n${AUTH}${Array.from({ length: 1000 }, (_, i) => `x-header-${i}: value-${i}`).join('\r\n')}\r\n\r\n`,
+        `GET /v1/ai_secret HTTP/1.1\r\nhost: localhost\r\n${AUTH}${Array.from({ length: 1000 }, (_, i) => `x-header-${i}: value-${i}`).join('\r\n')}\r\n\r\n`,
         4000,
       ),
     ),
@@ -132,7 +135,7 @@ t.test('a request line over the limit: 414 in the text shape; headers over it: 4
     t,
     await exchange(
       port,
-      pieces(`GET /v1/ai_secret HTTP/1.1\r\nhost: x\r\nx-big: ${'b'.repeat(LIMIT + 4000)}\r\n\r\n`, 2000),
+      pieces(`GET /v1/ai_secret HTTP/1.1\r\nhost: localhost\r\nx-big: ${'b'.repeat(LIMIT + 4000)}\r\n\r\n`, 2000),
     ),
     431,
     HEADERS,
@@ -142,7 +145,7 @@ t.test('a request line over the limit: 414 in the text shape; headers over it: 4
   const again = await rawExchange(
     port,
     [
-      Buffer.from('GET /_mock/health HTTP/1.1\r\nhost: x\r\n\r\n'),
+      Buffer.from('GET /_mock/health HTTP/1.1\r\nhost: localhost\r\n\r\n'),
       100,
       Buffer.from(longer.slice(0, LIMIT - 100), 'latin1'),
       30,
@@ -160,7 +163,7 @@ t.test('a request line over the limit: 414 in the text shape; headers over it: 4
     port,
     [
       Buffer.from(
-        `GET /_mock/health HTTP/1.1\r\nhost: x\r\n\r\nGET ${LONG_TARGET} HTTP/1.1\r\nhost: x\r\n\r\n`,
+        `GET /_mock/health HTTP/1.1\r\nhost: localhost\r\n\r\nGET ${LONG_TARGET} HTTP/1.1\r\nhost: localhost\r\n\r\n`,
         'latin1',
       ),
     ],
@@ -172,7 +175,7 @@ t.test('a request line over the limit: 414 in the text shape; headers over it: 4
     'pipelined: the good one answered, then the 414',
   )
   // Node's limit is kept: just under it is a normal request.
-  const under = `GET /v1/ai_secret?x=${'a'.repeat(LIMIT - 200)} HTTP/1.1\r\nhost: x\r\n${AUTH}\r\n`
+  const under = `GET /v1/ai_secret?x=${'a'.repeat(LIMIT - 200)} HTTP/1.1\r\nhost: localhost\r\n${AUTH}\r\n`
   t.equal((await exchange(port, [under])).status, 200, 'just under the limit: answered as usual')
 })
 
@@ -184,21 +187,24 @@ t.test(
     const body = JSON.stringify({ name: 'OPENAI_API_KEY', secret })
     const cases: [string, string][] = [
       ['garbage', 'GARBAGE\r\n\r\n'],
-      ['bad method', `G\u00c9T /v1/ai_secret HTTP/1.1\r\nhost: x\r\n${AUTH}\r\n`],
-      ['bad version', `GET /v1/ai_secret HTTP/9.9\r\nhost: x\r\n${AUTH}\r\n`],
-      ['bad header name', `GET /v1/ai_secret HTTP/1.1\r\nhost: x\r\n${AUTH}(x): y\r\n\r\n`],
-      ['control character in a header', `GET /v1/ai_secret HTTP/1.1\r\nhost: x\r\n${AUTH}x-bad: a\u0001b\r\n\r\n`],
+      ['bad method', `G\u00c9T /v1/ai_secret HTTP/1.1\r\nhost: localhost\r\n${AUTH}\r\n`],
+      ['bad version', `GET /v1/ai_secret HTTP/9.9\r\nhost: localhost\r\n${AUTH}\r\n`],
+      ['bad header name', `GET /v1/ai_secret HTTP/1.1\r\nhost: localhost\r\n${AUTH}(x): y\r\n\r\n`],
+      [
+        'control character in a header',
+        `GET /v1/ai_secret HTTP/1.1\r\nhost: localhost\r\n${AUTH}x-bad: a\u0001b\r\n\r\n`,
+      ],
       [
         'two content lengths',
-        `PUT /v1/ai_secret HTTP/1.1\r\nhost: x\r\n${AUTH}content-type: application/json\r\ncontent-length: ${body.length}\r\ncontent-length: ${body.length + 1}\r\n\r\n${body}`,
+        `PUT /v1/ai_secret HTTP/1.1\r\nhost: localhost\r\n${AUTH}content-type: application/json\r\ncontent-length: ${body.length}\r\ncontent-length: ${body.length + 1}\r\n\r\n${body}`,
       ],
       [
         'content-length and chunked',
-        `PUT /v1/ai_secret HTTP/1.1\r\nhost: x\r\n${AUTH}content-type: application/json\r\ncontent-length: 4\r\ntransfer-encoding: chunked\r\n\r\n${body}`,
+        `PUT /v1/ai_secret HTTP/1.1\r\nhost: localhost\r\n${AUTH}content-type: application/json\r\ncontent-length: 4\r\ntransfer-encoding: chunked\r\n\r\n${body}`,
       ],
       [
         'obsolete line folding',
-        `GET /v1/ai_secret HTTP/1.1\r\nhost: x\r\nauthorization: Bearer\r\n ${KEYS.owner}\r\n\r\n`,
+        `GET /v1/ai_secret HTTP/1.1\r\nhost: localhost\r\nauthorization: Bearer\r\n ${KEYS.owner}\r\n\r\n`,
       ],
     ]
     for (const [what, raw] of cases) {
@@ -219,11 +225,11 @@ t.test(
   async (t) => {
     const { app, port } = await listening(t)
     await exchange(port, [
-      `GET /v1/ai_secret?org_name=acme HTTP/1.1\r\nhost: x\r\n${AUTH}x-big: ${'b'.repeat(LIMIT + 10)}\r\n\r\n`,
+      `GET /v1/ai_secret?org_name=acme HTTP/1.1\r\nhost: localhost\r\n${AUTH}x-big: ${'b'.repeat(LIMIT + 10)}\r\n\r\n`,
     ])
-    await exchange(port, [`DELETE /v1/ai_secret HTTP/1.1\r\nhost: x\r\n${AUTH}x-bad: a\u0001b\r\n\r\n`])
-    await exchange(port, [`GET ${LONG_TARGET} HTTP/1.1\r\nhost: x\r\n${AUTH}\r\n`])
-    await exchange(port, [`GET /_mock/state HTTP/1.1\r\nhost: x\r\nx-big: ${'b'.repeat(LIMIT + 10)}\r\n\r\n`])
+    await exchange(port, [`DELETE /v1/ai_secret HTTP/1.1\r\nhost: localhost\r\n${AUTH}x-bad: a\u0001b\r\n\r\n`])
+    await exchange(port, [`GET ${LONG_TARGET} HTTP/1.1\r\nhost: localhost\r\n${AUTH}\r\n`])
+    await exchange(port, [`GET /_mock/state HTTP/1.1\r\nhost: localhost\r\nx-big: ${'b'.repeat(LIMIT + 10)}\r\n\r\n`])
     const journal = (await app.inject({ method: 'GET', url: '/_mock/requests' })).json<{
       requests: {
         method: string
@@ -252,7 +258,7 @@ t.test(
   async (t) => {
     const { app, port, lines } = await listening(t)
     const res = await exchange(port, [
-      `PUT /v1/ai_secret HTTP/1.1\r\nhost: x\r\n${AUTH}content-type: application/json\r\ntransfer-encoding: chunked\r\n\r\n5\r\n{"nam\r\n`,
+      `PUT /v1/ai_secret HTTP/1.1\r\nhost: localhost\r\n${AUTH}content-type: application/json\r\ntransfer-encoding: chunked\r\n\r\n5\r\n{"nam\r\n`,
       50,
       'zz\r\n',
     ])
@@ -276,7 +282,7 @@ t.test(
           50,
         )
       })
-      exchange(port, ['GET /v1/ai_secret HTTP/1.1\r\nhost: x\r\n']).then(resolve, reject)
+      exchange(port, ['GET /v1/ai_secret HTTP/1.1\r\nhost: localhost\r\n']).then(resolve, reject)
     })
     documented(t, await timedOut, 408, /^Request timeout: the request did not arrive in time \[/, 'timeout')
     const after = await app.inject({
@@ -292,10 +298,55 @@ t.test('an Expect other than 100-continue is answered as if absent, never with N
   const { port } = await listening(t)
   for (const expect of ['x', 'something-else', '100-continue, x']) {
     const res = await exchange(port, [
-      `GET /v1/ai_secret HTTP/1.1\r\nhost: x\r\n${AUTH}expect: ${expect}\r\nconnection: close\r\n\r\n`,
+      `GET /v1/ai_secret HTTP/1.1\r\nhost: localhost\r\n${AUTH}expect: ${expect}\r\nconnection: close\r\n\r\n`,
     ])
     t.equal(res.status, 200, expect)
     t.match(header(res, 'x-request-id'), /^mock::/)
     t.match(res.body, /^\{"objects":\[/)
   }
 })
+
+// --- a request that never finishes arriving ---------------------------------------------------
+// Node's own requestTimeout covers the head alone: a body that stopped was held for ever.
+
+t.test(
+  'a head or a body not whole within REQUEST_TIMEOUT_MS: 408 in the text shape, the connection closed',
+  async (t) => {
+    const mock = await startMockServer({ logger: false, requestTimeoutMs: 300 })
+    t.teardown(() => mock.close())
+    const port = Number(new URL(mock.url).port)
+    const cases: [string, string][] = [
+      [
+        'a body cut short',
+        `DELETE /v1/ai_secret HTTP/1.1\r\nhost: localhost\r\n${AUTH}content-type: application/json\r\ncontent-length: 25\r\n\r\n{"name"`,
+      ],
+      [
+        'a gzip body cut short',
+        `POST /v1/ai_secret HTTP/1.1\r\nhost: localhost\r\n${AUTH}content-type: application/json\r\ncontent-encoding: gzip\r\ntransfer-encoding: chunked\r\n\r\n5\r\n\u001f\u008b\b\u0000\u0000\r\n`,
+      ],
+      ['a head cut short', `GET /v1/ai_secret HTTP/1.1\r\nhost: localhost\r\n${AUTH}`],
+      [
+        'a control-plane body',
+        'POST /_mock/seed HTTP/1.1\r\nhost: localhost\r\ncontent-type: application/json\r\ncontent-length: 40\r\n\r\n{"organizations"',
+      ],
+    ]
+    for (const [what, bytes] of cases) {
+      const started = performance.now()
+      const ex = await rawExchange(port, [Buffer.from(bytes, 'latin1')], { end: false, timeoutMs: 10_000 })
+      const res = ex.responses[0]
+      if (res === undefined) {
+        t.fail(`${what}: no answer`)
+        continue
+      }
+      documented(t, res, 408, /^Request timeout: the request did not arrive( whole within 300 ms| in time)/, what)
+      t.ok(ex.closedByServer || ex.reset, `${what}: the connection closed`)
+      t.ok(performance.now() - started < 5000, `${what}: answered at the timeout, not held`)
+    }
+    const list = await mock.app.inject({
+      method: 'GET',
+      url: '/v1/ai_secret',
+      headers: { authorization: `Bearer ${KEYS.owner}` },
+    })
+    t.equal(list.json().objects.length, 1, 'nothing was deleted or created')
+  },
+)

@@ -117,7 +117,7 @@ t.test(
     const big = Buffer.alloc(2 * BODY_LIMIT, 0x61)
     const head = (extra: string) =>
       Buffer.from(
-        `POST /v1/ai_secret HTTP/1.1\r\nhost: x\r\nauthorization: Bearer sk-mock-acme-owner\r\ncontent-type: application/json\r\n${extra}\r\n`,
+        `POST /v1/ai_secret HTTP/1.1\r\nhost: localhost\r\nauthorization: Bearer sk-mock-acme-owner\r\ncontent-type: application/json\r\n${extra}\r\n`,
       )
     const byLength = await rawExchange(port, [head(`content-length: ${big.length}\r\n`), big], {
       end: false,

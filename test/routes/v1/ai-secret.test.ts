@@ -547,27 +547,6 @@ t.test('no secret value in any answer of the resource', async (t) => {
     t.notMatch(bodies.join('\n'), v)
 })
 
-t.test('CORS headers also ride on answers forced by the control plane', async (t) => {
-  const app = await build(t)
-  const res = await call(t, app, {
-    method: 'GET',
-    url: '/v1/ai_secret',
-    headers: headers(KEYS.owner, { origin: 'https://app.example', prefer: 'code=429' }),
-  })
-  t.equal(res.statusCode, 429)
-  t.equal(res.headers['access-control-allow-origin'], 'https://app.example')
-  t.equal(
-    res.headers['access-control-expose-headers'],
-    'x-bt-cursor,x-bt-found-existing,x-bt-query-plan,x-request-id,x-bt-internal-trace-id',
-  )
-  const control = await app.inject({ method: 'GET', url: '/_mock/health', headers: { origin: 'https://app.example' } })
-  t.equal(
-    control.headers['access-control-allow-origin'],
-    'https://app.example',
-    'the control plane too (test/cors.test.ts)',
-  )
-})
-
 // --- a limit past what SQLite takes (found by the hostile run) --------------------------------
 // `limit=1e21` passed validation and SQLite refused the LIMIT: a 500. A limit that is not a safe
 // integer is no limit (Repository.listSecrets).

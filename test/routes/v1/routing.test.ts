@@ -242,3 +242,117 @@ t.test('an undecodable path or an over-long id: a 400 in the documented shape, w
     }
   }
 })
+
+// --- every query parameter is read --------------------------------------------------------------
+// node:querystring keeps the first 1 000 parameters and drops the rest without a word: a filter
+// past them was lost, and a filtered list answered everything.
+
+t.test('a parameter after the first thousand still filters', async (t) => {
+  const app = await build(t)
+  const padding = Array.from({ length: 1200 }, (_, i) => `pad${i}=x`).join('&')
+  const byName = await call(t, app, {
+    method: 'GET',
+    url: `/v1/ai_secret?${padding}&ai_secret_name=nothing-by-that-name`,
+    headers: headers(KEYS.multi),
+  })
+  t.equal(byName.statusCode, 200)
+  t.same(byName.json().objects, [], 'the name filter at position 1201 applies')
+  const ids = Array.from({ length: 1100 }, () => 'ids=00000000-0000-4000-8000-000000000000').join('&')
+  const byIds = await call(t, app, {
+    method: 'GET',
+    url: `/v1/ai_secret?${ids}&ids=5e3b0c1a-8d2f-4a6e-9b7c-0d1e2f3a4b5c`,
+    headers: headers(KEYS.multi),
+  })
+  t.same(
+    byIds.json().objects.map((s: { name: string }) => s.name),
+    ['OPENAI_API_KEY'],
+    'the 1 101st value of ids counts',
+  )
+})
+
+// --- one path, one meaning ----------------------------------------------------------------------
+// The router decoded `/%761/ai_secret` to /v1/ai_secret and served absolute-form targets, while
+// the journal, fault rules, Prefer and the rate limit read the raw target and saw nothing: a
+// DELETE went through a rule that should have failed it, four requests passed a 2-per-minute limit.
+
+t.test('normalizeTarget: absolute-form to origin-form, percent-encoded unreserved characters decoded', async (t) => {
+  const { normalizeTarget } = await import('../../../src/request-target.js')
+  const cases: [string, string][] = [
+    ['/v1/ai_secret', '/v1/ai_secret'],
+    ['/%761/ai_secret', '/v1/ai_secret'],
+    ['/v%31/ai%5Fsecret', '/v1/ai_secret'],
+    ['/%76%31/%61i_secret/%7E', '/v1/ai_secret/~'],
+    ['http://localhost:8000/v1/ai_secret?limit=1', '/v1/ai_secret?limit=1'],
+    ['HTTPS://evil.example/%761/ai_secret', '/v1/ai_secret'],
+    ['http://localhost', '/'],
+    ['/v1%2Fai_secret', '/v1%2Fai_secret'],
+    ['/v1/ai_secret/%20x', '/v1/ai_secret/%20x'],
+    ['/v1/ai_secret?name=%76', '/v1/ai_secret?name=%76'],
+    ['/v1/ai_secret/%ZZ', '/v1/ai_secret/%ZZ'],
+  ]
+  for (const [raw, read] of cases) t.equal(normalizeTarget(raw), read, raw)
+})
+
+t.test('fault rules, Prefer, the rate limit and the journal see the path the router serves', async (t) => {
+  const app = await build(t, { rateLimitPerMinute: 2 })
+  const admin = { 'content-type': 'application/json' }
+  await app.inject({
+    method: 'POST',
+    url: '/_mock/faults',
+    headers: admin,
+    payload: { method: 'DELETE', path: '/v1/ai_secret', status: 503, times: 1 },
+  })
+  const spellings = ['/%761/ai_secret', '/v%31/ai_secret', '/%76%31/%61i_secret']
+  const del = await app.inject({
+    method: 'DELETE',
+    url: spellings[0]!,
+    headers: headers(KEYS.owner),
+    payload: { name: 'OPENAI_API_KEY' },
+  })
+  t.equal(del.statusCode, 503, 'the rule fails the DELETE, however its path is spelt')
+  const list = await app.inject({ method: 'GET', url: spellings[1]!, headers: headers(KEYS.owner) })
+  t.equal(list.json().objects.length, 1, 'nothing was deleted')
+  await app.inject({ method: 'GET', url: spellings[2]!, headers: headers(KEYS.owner) })
+  const third = await app.inject({ method: 'GET', url: spellings[0]!, headers: headers(KEYS.owner) })
+  t.equal(third.statusCode, 429, 'a third request the limiter counts: over a limit of 2 a minute')
+  const forced = await app.inject({
+    method: 'GET',
+    url: spellings[1]!,
+    headers: headers(KEYS.multi, { prefer: 'code=418' }),
+  })
+  t.equal(forced.statusCode, 418, 'Prefer')
+  const journal = (await app.inject({ method: 'GET', url: '/_mock/requests' })).json().requests as { path: string }[]
+  t.same(
+    journal.map((e) => e.path),
+    ['/v1/ai_secret', '/v1/ai_secret', '/v1/ai_secret', '/v1/ai_secret', '/v1/ai_secret'],
+    'each in the journal under the path it named',
+  )
+})
+
+t.test('an absolute-form target over a socket: the same path, the same rules', async (t) => {
+  const { startMockServer } = await import('../../../src/start-mock-server.js')
+  const { rawExchange } = await import('../../support/reliability/net.js')
+  const mock = await startMockServer({ logger: false })
+  t.teardown(() => mock.close())
+  await mock.fault({ method: 'DELETE', path: '/v1/ai_secret', status: 503, times: 1 })
+  const port = Number(new URL(mock.url).port)
+  const body = '{"name":"OPENAI_API_KEY"}'
+  const ask = async (target: string) =>
+    (
+      await rawExchange(
+        port,
+        [
+          Buffer.from(
+            `DELETE ${target} HTTP/1.1\r\nhost: localhost\r\nauthorization: Bearer ${KEYS.owner}\r\ncontent-type: application/json\r\ncontent-length: ${body.length}\r\n\r\n${body}`,
+          ),
+        ],
+        { end: false, timeoutMs: 5000, expect: 1 },
+      )
+    ).responses[0]?.status
+  t.equal(await ask(`http://localhost:${port}/v1/ai_secret`), 503, 'the rule acts on it')
+  t.equal(await ask(`http://localhost:${port}/%761/ai_secret`), 200, 'then the delete, once')
+  t.same(
+    (await mock.requests()).map((r) => `${r.path} ${r.status}`),
+    ['/v1/ai_secret 503', '/v1/ai_secret 200'],
+  )
+})

@@ -1,0 +1,110 @@
+// Several processes on one database file (the README's race checks run two CLIs on one file):
+// each answers from the file, so keys, organizations, memberships, seeds, resets and secrets
+// another one committed count from its next request on. Two apps in one process hold two
+// SQLite connections, as two processes do: what one caches, the other's commits must undo.
+import { mkdtempSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import t, { type Test } from 'tap'
+import { buildApp } from '../../src/app.js'
+import { KEYS, call, headers } from '../support/app.js'
+
+const fileDb = () => join(mkdtempSync(join(tmpdir(), 'shared-')), 'mock.db')
+
+async function open(t: Test, db: string, deterministic = false) {
+  const app = await buildApp({ db, logger: false, deterministic })
+  t.teardown(() => app.close())
+  return app
+}
+
+const names = async (t: Test, app: Awaited<ReturnType<typeof open>>, key: string) => {
+  const res = await call(t, app, { method: 'GET', url: '/v1/ai_secret', headers: headers(key) })
+  return res.statusCode === 200 ? (res.json().objects as { name: string }[]).map((s) => s.name).sort() : res.statusCode
+}
+
+t.test('a key seeded, then removed by a reset, through one process: the other follows at once', async (t) => {
+  const db = fileDb()
+  const a = await open(t, db)
+  const b = await open(t, db)
+  t.same(await names(t, b, KEYS.owner), ['OPENAI_API_KEY'], 'B caches the demo key')
+  t.equal(await names(t, b, 'sk-late-key'), 401, 'B caches that this key does not exist')
+  const seeded = await a.inject({
+    method: 'POST',
+    url: '/_mock/seed',
+    payload: { api_keys: [{ key: 'sk-late-key', user: 'alice@acme.test' }] },
+  })
+  t.equal(seeded.statusCode, 201)
+  t.same(await names(t, b, 'sk-late-key'), ['OPENAI_API_KEY'], 'a key seeded through A works on B')
+  t.equal((await a.inject({ method: 'POST', url: '/_mock/reset' })).statusCode, 200)
+  t.equal(await names(t, b, 'sk-late-key'), 401, 'A reset removed it: B refuses it')
+  // A's reset gave the organizations new ids: B's cached principal would have written to none.
+  t.same(await names(t, b, KEYS.owner), ['OPENAI_API_KEY'], 'B lists what A reset to, not []')
+  const put = await call(t, b, {
+    method: 'PUT',
+    url: '/v1/ai_secret',
+    headers: headers(KEYS.owner),
+    payload: { name: 'FROM_B' },
+  })
+  t.equal(put.statusCode, 200, 'B writes after A reset (no NOT NULL constraint failed)')
+  const del = await call(t, b, {
+    method: 'DELETE',
+    url: '/v1/ai_secret',
+    headers: headers(KEYS.globexOnly),
+    payload: { name: 'OPENAI_API_KEY' },
+  })
+  t.equal(del.statusCode, 200, 'another organization, after the reset')
+  t.same(await names(t, a, KEYS.owner), ['FROM_B', 'OPENAI_API_KEY'], 'A sees what B wrote')
+})
+
+t.test('memberships and organizations another process adds count at once', async (t) => {
+  const db = fileDb()
+  const a = await open(t, db)
+  const b = await open(t, db)
+  t.equal(await names(t, b, 'sk-initech-owner'), 401, 'B caches that this key does not exist')
+  await a.inject({
+    method: 'POST',
+    url: '/_mock/seed',
+    payload: {
+      organizations: [{ name: 'initech' }],
+      users: [{ email: 'val2@acme.test', memberships: { initech: 'owner' } }],
+      ai_secrets: [{ org: 'initech', name: 'INITECH_KEY' }],
+    },
+  })
+  const seedUser = await a.inject({
+    method: 'POST',
+    url: '/_mock/seed',
+    payload: { api_keys: [{ key: 'sk-initech-owner', user: 'val2@acme.test' }] },
+  })
+  t.equal(seedUser.statusCode, 201)
+  t.same(await names(t, b, 'sk-initech-owner'), ['INITECH_KEY'])
+})
+
+t.test('deterministic ids on a file: after a restart, and between two processes, never made twice', async (t) => {
+  const db = fileDb()
+  const first = await buildApp({ db, logger: false, deterministic: true })
+  const ids: string[] = []
+  const create = async (app: Awaited<ReturnType<typeof open>>, name: string) => {
+    const res = await call(t, app, {
+      method: 'POST',
+      url: '/v1/ai_secret',
+      headers: headers(KEYS.owner),
+      payload: { name },
+    })
+    t.equal(res.statusCode, 200, name)
+    ids.push(res.json().id)
+  }
+  for (let i = 0; i < 3; i++) await create(first, `BEFORE_${i}`)
+  await first.close()
+  const again = await open(t, db, true)
+  for (let i = 0; i < 10; i++) await create(again, `AFTER_${i}`)
+  const other = await open(t, db, true)
+  for (let i = 0; i < 5; i++) {
+    await create(other, `OTHER_${i}`)
+    await create(again, `AGAIN_${i}`)
+  }
+  t.equal(new Set(ids).size, ids.length, `${ids.length} ids, all different`)
+  t.ok(
+    ids.every((id) => id.startsWith('00000000-0000-4000-8000-')),
+    'all deterministic',
+  )
+})
