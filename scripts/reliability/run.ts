@@ -1,4 +1,4 @@
-// npm run reliability [-- --seed N --quick --only model,hostile,races,crash,stop,soak --out FILE]
+// npm run reliability [-- --seed N --quick --control-steps N --only model,hostile,races,crash,stop,soak --out FILE]
 //
 // The long run of issue 7: the figures behind "nothing leaks, nothing is lost, nothing
 // crashes". Every phase runs even if an earlier one failed; the summary at the end lists
@@ -50,6 +50,7 @@ const cfg = {
   hostileBroken: n('hostile-broken', 2_000, 200),
   raceRounds: n('race-rounds', 20, 3),
   storm: n('storm', 10_000, 1000),
+  controlSteps: n('control-steps', 400, 40),
   kills: n('kills', 20, 3),
   stops: n('stops', 5, 2),
   soak: n('soak', 1_000_000, 90_000),
@@ -258,7 +259,13 @@ await phase('races', async () => {
   const made = newTally()
   await createRace([httpFire(port)], 100, RACE_KEY, 'made-once', made)
   await app.close()
-  const two = await twoProcessRaces({ rounds: cfg.raceRounds, n: 100, storm: cfg.storm, seed })
+  const two = await twoProcessRaces({
+    rounds: cfg.raceRounds,
+    n: 100,
+    storm: cfg.storm,
+    seed,
+    controlSteps: cfg.controlSteps,
+  })
   problems.races!.push(
     ...inj.problems,
     ...sock.problems,
@@ -266,6 +273,8 @@ await phase('races', async () => {
     ...two.deletes.problems,
     ...two.creates.problems,
     ...two.storm.problems.slice(0, 20),
+    ...two.agreement.problems.slice(0, 20),
+    ...two.stormDuringControl.problems.slice(0, 20),
     ...two.errorLogs.slice(0, 5),
   )
   problems.races!.push(...raceWatch(two.logLines, 'log line of a racing CLI'))
@@ -293,6 +302,16 @@ await phase('races', async () => {
       statuses: two.deletes.byStatus,
       createRaces: ones(two.creates.winners),
       storm: { requests: two.storm.requests, statuses: two.storm.byStatus, unexpected: two.storm.problems.length },
+      controlPlane: {
+        steps: two.agreement.steps,
+        checks: two.agreement.checks,
+        disagreements: two.agreement.problems.length,
+        stormMeanwhile: {
+          requests: two.stormDuringControl.requests,
+          statuses: two.stormDuringControl.byStatus,
+          unexpected: two.stormDuringControl.problems.length,
+        },
+      },
       integrity: two.integrity,
       exitCodes: two.exitCodes,
     },

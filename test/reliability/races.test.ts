@@ -1,6 +1,7 @@
 // Races (issue 7): 100 concurrent deletes of one secret give exactly one 200, in one
 // process (inject and real sockets) and across two processes of the built CLI sharing one
-// file database; not one answer besides 200 and the documented 400s.
+// file database; not one answer besides 200 and the documented 400s; seeds and resets through
+// either process count on the other at once (issue 21), under a storm of writes on both.
 import type { AddressInfo } from 'node:net'
 import t from 'tap'
 import { KEYS, build } from '../support/app.js'
@@ -68,7 +69,7 @@ t.test(
 )
 
 t.test('two processes of the built CLI on one file database (WAL, busy timeout)', async (t) => {
-  const r = await twoProcessRaces({ rounds: 3, n: N, storm: 1500, seed: 7 })
+  const r = await twoProcessRaces({ rounds: 3, n: N, storm: 1500, seed: 7, controlSteps: 30 })
   t.comment(
     `deletes ${JSON.stringify(r.deletes.byStatus)}; creates ${JSON.stringify(r.creates.byStatus)}; storm ${JSON.stringify(r.storm.byStatus)}`,
   )
@@ -80,6 +81,16 @@ t.test('two processes of the built CLI on one file database (WAL, busy timeout)'
     r.storm.problems.slice(0, 10),
     [],
     `${r.storm.requests} mixed writes from both: only 200 and documented 400s (no SQLITE_BUSY)`,
+  )
+  t.same(
+    r.agreement.problems.slice(0, 10),
+    [],
+    `${r.agreement.checks} checks after 30 seeds and resets through either process: both agree at once`,
+  )
+  t.same(
+    r.stormDuringControl.problems.slice(0, 10),
+    [],
+    `${r.stormDuringControl.requests} writes from both meanwhile: only 200 and documented 400s`,
   )
   t.same(r.errorLogs.slice(0, 5), [], 'neither process logged an error')
   t.equal(r.integrity, 'ok', 'PRAGMA integrity_check')

@@ -1,7 +1,9 @@
 // Races: many concurrent deletes of one secret (by name and by id) give exactly one 200,
 // in one process and across two processes sharing one file database (WAL, busy timeout);
 // concurrent creates of one name make one secret; a storm of mixed writes from both
-// processes gives not one answer besides 200 and the documented 400s.
+// processes gives not one answer besides 200 and the documented 400s; and control-plane
+// changes (seeds of keys, organizations and secrets, resets) through either process count on
+// the other at once, while a storm of writes runs on both.
 
 import { join } from 'node:path'
 import Database from 'better-sqlite3'
@@ -198,10 +200,148 @@ async function idOf(fire: Fire, key: string, name: string): Promise<string> {
   return first.id
 }
 
+/** What controlPlaneAgreement found: the steps taken, by kind, and every disagreement. */
+export interface AgreementTally {
+  steps: Record<string, number>
+  checks: number
+  problems: string[]
+}
+
+const MEMBER_KEY = 'sk-rel-race-member-Pz44'
+
+/**
+ * `steps` control-plane changes, each through a random one of two processes on one file: seed
+ * an API key, seed an organization with a user and key of its own, seed a secret, reset, or
+ * write a secret through /v1. After each, both processes must agree at once: every key ever
+ * seeded is accepted (200) by both exactly while it exists, a secret written through one is
+ * read through the other with the same id, and the other process can write. Reset restores the
+ * seed file both were started with (writeSeed's race key and member key).
+ */
+export async function controlPlaneAgreement(
+  ports: [number, number],
+  steps: number,
+  seed: number,
+  t: AgreementTally,
+): Promise<void> {
+  const r = new Rng(seed)
+  const seededKeys = [RACE_KEY, MEMBER_KEY]
+  const everIssued = new Set(seededKeys)
+  let live = new Set(seededKeys)
+  const answer = async (port: number, o: HttpOpts, want: number, what: string): Promise<string | null> => {
+    t.checks++
+    const res = await http(port, o)
+    if (res.kind !== 'answer') t.problems.push(`${what}: no answer (${res.kind})`)
+    else if (res.status !== want) t.problems.push(`${what}: ${res.status}, want ${want}: ${res.body.slice(0, 200)}`)
+    else return res.body
+    return null
+  }
+  const control = (port: number, path: string, body: object | undefined, want: number, what: string) =>
+    answer(
+      port,
+      {
+        method: 'POST',
+        path,
+        headers: { 'content-type': 'application/json' },
+        body: body === undefined ? undefined : JSON.stringify(body),
+      },
+      want,
+      what,
+    )
+  for (let i = 0; i < steps; i++) {
+    const at = r.int(2)
+    const [here, there] = [ports[at]!, ports[1 - at]!]
+    const kind = r.pick(['key', 'organization', 'secret', 'reset', 'write'] as const)
+    t.steps[kind] = (t.steps[kind] ?? 0) + 1
+    const step = `step ${i} (${kind} through ${at === 0 ? 'A' : 'B'})`
+    if (kind === 'key') {
+      const key = `sk-rel-cp-key-${i}-Wd3`
+      if ((await control(here, '/_mock/seed', { api_keys: [{ key, user: 'owner@race.test' }] }, 201, step)) !== null)
+        live.add(key)
+      everIssued.add(key)
+    } else if (kind === 'organization') {
+      const key = `sk-rel-cp-org-${i}-Wd3`
+      const body = {
+        organizations: [{ name: `cp-org-${i}` }],
+        users: [{ email: `cp-${i}@race.test`, memberships: { [`cp-org-${i}`]: 'owner' } }],
+        api_keys: [{ key, user: `cp-${i}@race.test` }],
+      }
+      if ((await control(here, '/_mock/seed', body, 201, step)) !== null) live.add(key)
+      everIssued.add(key)
+    } else if (kind === 'secret') {
+      await control(
+        here,
+        '/_mock/seed',
+        { ai_secrets: [{ org: 'race', name: `cp-seeded-${i}`, secret: `sk-rel-cp-value-${i}-Wd3` }] },
+        201,
+        step,
+      )
+      const listed = await answer(
+        there,
+        { method: 'GET', path: `/v1/ai_secret?ai_secret_name=cp-seeded-${i}`, headers: jsonHeaders(RACE_KEY) },
+        200,
+        `${step}: the other lists it`,
+      )
+      if (listed !== null && (JSON.parse(listed) as { objects: unknown[] }).objects.length !== 1)
+        t.problems.push(`${step}: the other process does not list the seeded secret`)
+    } else if (kind === 'reset') {
+      if ((await control(here, '/_mock/reset', undefined, 200, step)) !== null) live = new Set(seededKeys)
+    } else {
+      const made = await answer(
+        here,
+        {
+          method: 'PUT',
+          path: '/v1/ai_secret',
+          headers: jsonHeaders(r.pick([...live].filter((k) => !k.includes('-org-') && k !== MEMBER_KEY))),
+          body: JSON.stringify({ name: `cp-written-${i}`, type: 'openai' }),
+        },
+        200,
+        step,
+      )
+      if (made !== null) {
+        const { id } = JSON.parse(made) as { id: string }
+        const read = await answer(
+          there,
+          { method: 'GET', path: `/v1/ai_secret/${id}`, headers: jsonHeaders(RACE_KEY) },
+          200,
+          `${step}: the other reads it by id`,
+        )
+        if (read !== null && (JSON.parse(read) as { name: string }).name !== `cp-written-${i}`)
+          t.problems.push(`${step}: the other reads another secret under its id`)
+      }
+    }
+    for (const [p, who] of [
+      [here, 'this'],
+      [there, 'the other'],
+    ] as const)
+      for (const key of everIssued)
+        await answer(
+          p,
+          { method: 'GET', path: '/v1/ai_secret?limit=1', headers: { authorization: `Bearer ${key}` } },
+          live.has(key) ? 200 : 401,
+          `${step}: ${who} process, key ${key.slice(0, 16)}… (${live.has(key) ? 'seeded' : 'reset away'})`,
+        )
+    await answer(
+      there,
+      {
+        method: 'PUT',
+        path: '/v1/ai_secret',
+        headers: jsonHeaders(RACE_KEY),
+        body: JSON.stringify({ name: 'cp-other-writes', type: 'anthropic' }),
+      },
+      200,
+      `${step}: the other process writes`,
+    )
+  }
+}
+
 export interface TwoProcessReport {
   deletes: RaceTally
   creates: RaceTally
   storm: RaceTally
+  /** Control-plane changes through either process, a storm on both running meanwhile. */
+  agreement: AgreementTally
+  /** The storm that ran during the control-plane changes: only 200, the documented 400s. */
+  stormDuringControl: RaceTally
   integrity: string
   /** Log lines of level error or worse, from either process. */
   errorLogs: string[]
@@ -216,6 +356,8 @@ export async function twoProcessRaces(o: {
   n: number
   storm: number
   seed: number
+  /** Control-plane steps (controlPlaneAgreement). */
+  controlSteps: number
 }): Promise<TwoProcessReport> {
   const dir = tempDir('rel-race-')
   const db = join(dir, 'race.db')
@@ -242,6 +384,20 @@ export async function twoProcessRaces(o: {
       o.seed,
       storm,
     )
+    const agreement: AgreementTally = { steps: {}, checks: 0, problems: [] }
+    const stormDuringControl = newTally()
+    await Promise.all([
+      controlPlaneAgreement([a.port, b.port], o.controlSteps, o.seed + 1, agreement),
+      writeStorm(
+        fires,
+        o.storm,
+        8,
+        RACE_KEY,
+        Array.from({ length: 12 }, (_, i) => `storm-${i}`),
+        o.seed + 2,
+        stormDuringControl,
+      ),
+    ])
     for (const c of [a, b]) c.child.kill('SIGTERM')
     const exits = await Promise.all([a.exited, b.exited])
     const check = new Database(db)
@@ -252,6 +408,8 @@ export async function twoProcessRaces(o: {
       deletes,
       creates,
       storm,
+      agreement,
+      stormDuringControl,
       integrity,
       errorLogs,
       logLines: [...a.logLines(), ...b.logLines()],

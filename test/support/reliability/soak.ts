@@ -3,7 +3,10 @@
 // 403, 404), over a bounded set of names so that the data itself stays the same size. The
 // control plane's per-request paths run too: the rate limit is on (a limit never reached, so
 // every key's window of request times is kept), a fault rule answers 429 after a 2 ms delay
-// (a timer per request), and requests carry `Prefer: code=429` and `Prefer: delay=1`.
+// (a timer per request), and requests carry `Prefer: code=429` and `Prefer: delay=1`. Bodies
+// come compressed too (gzip, deflate, br), among them small ones that decode to nearly the
+// body limit: the journal (on, at its default size) must keep those by their decoded size, not
+// whole (issue 21: 300 such requests once took RSS from 70 MB to 4.2 GB).
 //
 // What is judged: the child's RSS right after a full garbage collection, which a probe loaded
 // into it (memory-probe.mjs) forces and reads every (requests after warm-up / 20) answers, from
@@ -24,6 +27,7 @@
 import autocannon from 'autocannon'
 import { existsSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
+import { brotliCompressSync, deflateSync, gzipSync } from 'node:zlib'
 import { fileURLToPath } from 'node:url'
 import { LeakWatch } from './leaks.js'
 import { RACE_KEY, RACE_SECRET, rss, startCli, tempDir, writeSeed } from './proc.js'
@@ -90,6 +94,52 @@ export function slope(xs: number[], ys: number[]): number {
     den += (xs[i]! - mx) ** 2
   }
   return den === 0 ? 0 : num / den
+}
+
+/**
+ * Requests with compressed bodies: a create in gzip, a replace in deflate, a delete in br, and
+ * two that decode to 80 KiB from under 1 KiB on the wire (gzip and br): a delete whose name is
+ * 80 KiB long (answered 400) and a replace whose metadata is (answered 200, then deleted by
+ * the next request). The small ones vary by name; the large ones are compressed once, up front.
+ */
+function compressedRequests(a: () => Record<string, string>, name: () => string): autocannon.Request[] {
+  const big = (o: object) => Buffer.from(JSON.stringify(o))
+  const longName = gzipSync(big({ name: 'n'.repeat(80 * 1024) }))
+  const largeMetadata = brotliCompressSync(
+    big({ name: 'soak-large', type: 'openai', metadata: { pad: 'm'.repeat(80 * 1024) } }),
+  )
+  const coded = (coding: string) => ({ ...a(), 'content-encoding': coding })
+  return [
+    {
+      method: 'POST',
+      path: '/v1/ai_secret',
+      headers: coded('gzip'),
+      setupRequest: (r) => ({
+        ...r,
+        body: gzipSync(big({ name: name(), secret: 'sk-rel-soak-written-Yt6' })) as unknown as string,
+      }),
+    },
+    {
+      method: 'PUT',
+      path: '/v1/ai_secret',
+      headers: coded('deflate'),
+      setupRequest: (r) => ({ ...r, body: deflateSync(big({ name: name(), type: 'openai' })) as unknown as string }),
+    },
+    {
+      method: 'DELETE',
+      path: '/v1/ai_secret',
+      headers: coded('br'),
+      setupRequest: (r) => ({ ...r, body: brotliCompressSync(big({ name: name() })) as unknown as string }),
+    },
+    { method: 'DELETE', path: '/v1/ai_secret', headers: coded('gzip'), body: longName as unknown as string },
+    { method: 'PUT', path: '/v1/ai_secret', headers: coded('br'), body: largeMetadata as unknown as string },
+    {
+      method: 'DELETE',
+      path: '/v1/ai_secret',
+      headers: a(),
+      body: JSON.stringify({ name: 'soak-large' }),
+    },
+  ]
 }
 
 export async function soak(o: {
@@ -192,6 +242,7 @@ export async function soak(o: {
       { method: 'GET', path: FAULTED, headers: a() },
       { method: 'GET', path: '/v1/ai_secret?limit=1', headers: { ...a(), prefer: 'code=429' } },
       { method: 'GET', path: '/v1/ai_secret?limit=1', headers: { ...a(), prefer: 'delay=1' } },
+      ...compressedRequests(a, name),
     ]
     const readingsSoFar = () => (existsSync(memoryFile) ? readFileSync(memoryFile, 'utf8').split('\n').length - 1 : 0)
     /** A reading while the load is paused: signal the probe, wait until its line is written. */
