@@ -130,6 +130,8 @@ function readBody(
     finish(new ApiError('request_timeout', { ms: timeoutMs }, { connection: 'close' }))
     ;(stream as NodeJS.ReadableStream & { destroy?: () => void }).destroy?.()
   }, timeLeftMs)
+  // Only a live connection waits for its body: the timer alone never keeps the process up.
+  timer.unref()
   const finish = (err: Error | null, buf?: Buffer) => {
     if (finished) return
     finished = true
@@ -178,6 +180,13 @@ function readBody(
     else sink.end()
   })
   stream.once('error', (err: Error) => finish(err))
+  // The client left before its body ended: while a fault rule delayed the request (the stream is
+  // destroyed before this read began, and says so by no event), or during the read.
+  const gone = () => {
+    if (!ended) finish(Object.assign(new Error('the client closed the connection'), { code: 'ECONNRESET' }))
+  }
+  if ((stream as NodeJS.ReadableStream & { destroyed?: boolean }).destroyed === true) gone()
+  else stream.once('close', gone)
 }
 
 /**

@@ -1,10 +1,13 @@
 // How request bodies are read, as real clients send them (issue 11, findings 1 and 2):
 // Content-Type with parameters and in any case, `application/*+json`, and Content-Encoding.
+import { spawnSync } from 'node:child_process'
 import { request as httpRequest } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { brotliCompressSync, constants as zlibConstants, deflateRawSync, deflateSync, gzipSync } from 'node:zlib'
 import t from 'tap'
+import { join } from 'node:path'
 import { BODY_LIMIT } from '../../src/errors.js'
+import { PACKAGE_ROOT } from '../../src/paths.js'
 import { rawExchange } from '../support/reliability/net.js'
 import { build, call, headers, KEYS } from '../support/app.js'
 
@@ -568,3 +571,37 @@ t.test('a transfer coding other than chunked alone is a 501 in the text shape, a
     'only the chunked bodies made secrets',
   )
 })
+
+t.test(
+  'a client that leaves while a fault rule delays its request: after close(), no timer of it is left',
+  async (t) => {
+    // Its stream is destroyed before the body read begins, and says so by no event: the read
+    // waited out REQUEST_TIMEOUT_MS, its timer keeping the process up after close() (a test
+    // runner's worker then hung 30 s at its end).
+    const script = `
+    import { request } from 'node:http'
+    import { startMockServer } from ${JSON.stringify(join(PACKAGE_ROOT, 'src', 'start-mock-server.ts'))}
+    const mock = await startMockServer({ logger: false })
+    await mock.fault({ method: 'PATCH', delay_ms: 60_000 })
+    const req = request(mock.url + '/v1/ai_secret/00000000-0000-4000-8000-000000000001', {
+      method: 'PATCH', agent: false,
+      headers: { authorization: 'Bearer sk-mock-acme-owner', 'content-type': 'application/json' },
+    })
+    req.on('error', () => {})
+    req.end('{"metadata":{}}')
+    while ((await mock.requests()).length === 0) await new Promise((r) => setTimeout(r, 20))
+    req.destroy()
+    await new Promise((r) => setTimeout(r, 100))
+    await mock.close()
+    await new Promise((r) => setImmediate(r))
+    console.log(JSON.stringify(process.getActiveResourcesInfo()))
+  `
+    const run = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
+      cwd: PACKAGE_ROOT,
+      encoding: 'utf8',
+      timeout: 60_000,
+    })
+    t.equal(run.status, 0, run.stderr)
+    t.notOk(JSON.parse(run.stdout.trim().split('\n').pop()!).includes('Timeout'), `no timer left: ${run.stdout}`)
+  },
+)
