@@ -133,8 +133,9 @@ export async function call(
 // --- the CLI ----------------------------------------------------------------------------------
 
 /**
- * The node arguments that run the CLI from its sources (src/bin.ts, through tsx, from any working
- * directory): a spawned CLI then counts for the coverage of src/. The package's bin (dist/cli.mjs,
- * the same code bundled) is run by the tests of the package and of the CLI's start-up.
+ * The node arguments that run the CLI from its sources: src/bin.ts as test/support/transpile-src.ts
+ * (tap's `before`) transpiled it, from any working directory. A spawned CLI then counts for the
+ * coverage of src/. The package's bin (dist/cli.mjs, the same code bundled for shipping) is run by
+ * the tests of the package and of the CLI's start-up.
  */
-export const SOURCE_CLI = ['--import', import.meta.resolve('tsx'), join(PACKAGE_ROOT, 'src', 'bin.ts')]
+export const SOURCE_CLI = [join(PACKAGE_ROOT, '.tap', 'src-js', 'bin.js')]
