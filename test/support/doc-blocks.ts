@@ -1,17 +1,18 @@
-// The README's examples, as the doc test (test/readme.test.ts) and the container smoke test
-// (scripts/container-smoke.sh) read them: its fenced blocks with their line numbers and the
-// `<!-- doctest: KIND ARGS -->` mark on the line before a block, the inline `curl` examples
-// outside blocks, and the role of each line of a block marked `container`.
+// The examples of the documentation (README.md and every docs/*.md), as the doc test
+// (test/docs/examples.test.ts) and the container smoke test (scripts/container-smoke.sh) read
+// them: the fenced blocks of each page with their line numbers and the `<!-- doctest: KIND ARGS -->`
+// mark on the line before a block, the inline `curl` examples outside blocks, and the role of
+// each line of a block marked `container`.
 //
 //   node --import tsx test/support/doc-blocks.ts container-line ROLE
-// prints the README line that plays ROLE (build_run, run_volume, run_seed, compose_up,
+// prints the documented line that plays ROLE (build_run, run_volume, run_seed, compose_up,
 // compose_logs, compose_down), or exits 1 saying why.
 
-import { readFileSync } from 'node:fs'
+import { existsSync, readdirSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 
-/** The marks a block may carry; what each means is in test/readme.test.ts. */
+/** The marks a block may carry; what each means is in test/docs/examples.test.ts. */
 export const MARK_KINDS = [
   'instance',
   'continues',
@@ -39,6 +40,8 @@ export interface Mark {
 }
 
 export interface Block {
+  /** The page it is on, relative to the package root: `README.md`, `docs/api.md`. */
+  file: string
   /** 1-based line number of the opening fence. */
   line: number
   /** The info string of the fence: `console`, `sh`, `json`, … ('' for none). */
@@ -67,8 +70,19 @@ export function parseMark(text: string, line: number): Mark {
   return { kind: words[0] ?? '', args: words.slice(1), line }
 }
 
-/** Splits Markdown into its fenced blocks (``` fences at the start of a line). */
-export function readmeBlocks(markdown: string): Block[] {
+/** The pages whose examples run: README.md, then docs/*.md in name order (paths relative to root). */
+export function docPages(root: string): string[] {
+  const dir = join(root, 'docs')
+  const docs = existsSync(dir)
+    ? readdirSync(dir)
+        .filter((f) => f.endsWith('.md'))
+        .sort()
+    : []
+  return ['README.md', ...docs.map((f) => `docs/${f}`)]
+}
+
+/** Splits Markdown into its fenced blocks (``` fences at the start of a line); `file` names the page. */
+export function markdownBlocks(markdown: string, file: string): Block[] {
   const lines = markdown.split('\n')
   const blocks: Block[] = []
   for (let i = 0; i < lines.length; i++) {
@@ -80,6 +94,7 @@ export function readmeBlocks(markdown: string): Block[] {
     while (prev >= 0 && lines[prev]!.trim() === '') prev--
     const m = prev >= 0 ? MARK.exec(lines[prev]!.trim()) : null
     blocks.push({
+      file,
       line: i + 1,
       lang: open[1]!,
       lines: lines.slice(i + 1, end),
@@ -137,27 +152,40 @@ export function containerRole(line: string): ContainerRole | null {
   return null
 }
 
+export interface ContainerLine {
+  file: string
+  line: number
+  text: string
+  role: ContainerRole | null
+}
+
 /** The command lines of the `container` shell blocks (comments and blank lines left out). */
-export function containerLines(blocks: Block[]): { line: number; text: string; role: ContainerRole | null }[] {
+export function containerLines(blocks: Block[]): ContainerLine[] {
   return blocks
     .filter((b) => b.mark?.kind === 'container' && b.lang === 'sh')
     .flatMap((b) =>
-      b.lines.map((text, i) => ({ line: b.line + 1 + i, text: text.trim(), role: containerRole(text.trim()) })),
+      b.lines.map((text, i) => ({
+        file: b.file,
+        line: b.line + 1 + i,
+        text: text.trim(),
+        role: containerRole(text.trim()),
+      })),
     )
     .filter((l) => l.text !== '' && !l.text.startsWith('#'))
 }
 
 if (process.argv[1] !== undefined && fileURLToPath(import.meta.url) === process.argv[1]) {
   const [command, role] = process.argv.slice(2)
-  const readme = join(fileURLToPath(new URL('..', import.meta.url)), 'README.md')
-  if (command !== 'container-line' || role === undefined) {
-    process.stderr.write('usage: doc-blocks.ts container-line ROLE\n')
+  const root = fileURLToPath(new URL('../..', import.meta.url))
+  if (command !== 'container-line' || !(CONTAINER_ROLES as readonly string[]).includes(role ?? '')) {
+    process.stderr.write(`usage: doc-blocks.ts container-line ROLE (${CONTAINER_ROLES.join(', ')})\n`)
     process.exit(2)
   }
-  const found = containerLines(readmeBlocks(readFileSync(readme, 'utf8'))).filter((l) => l.role === role)
+  const blocks = docPages(root).flatMap((f) => markdownBlocks(readFileSync(join(root, f), 'utf8'), f))
+  const found = containerLines(blocks).filter((l) => l.role === role)
   if (found.length !== 1) {
     process.stderr.write(
-      `README.md: ${found.length} lines for '${role}' in blocks marked <!-- doctest: container --> (want exactly one)\n`,
+      `README.md, docs/*.md: ${found.length} lines for '${role}' in blocks marked <!-- doctest: container --> (want exactly one)\n`,
     )
     process.exit(1)
   }
