@@ -35,7 +35,8 @@
 //                                run): not run; every `npm run X` must be a script of package.json.
 //   <!-- doctest: container -->  Docker, Compose, Testcontainers: run by scripts/container-smoke.sh,
 //                                which reads its lines by role (test/support/doc-blocks.ts); here
-//                                every line must have a role.
+//                                every line must have a role, a role one command wherever it is
+//                                shown, and every `docker run` publishes on 127.0.0.1 only.
 //   <!-- doctest: consumer FILE -->  a file of test/consumer/, shown whole: here it must be that file
 //                                as it is; scripts/consumer-smoke.sh runs it against the packed
 //                                tarball in a fresh project, on Node 20, 22 and 24.
@@ -54,7 +55,14 @@ import t, { type Test } from 'tap'
 import YAML from 'yaml'
 import { buildMockApp } from '../../src/app.js'
 import { PACKAGE_ROOT } from '../../src/paths.js'
-import { CONTAINER_ROLES, MARK_KINDS, containerLines, inlineExamples, strayMarks } from '../support/doc-blocks.js'
+import {
+  CONTAINER_ROLES,
+  MARK_KINDS,
+  containerLine,
+  containerLines,
+  inlineExamples,
+  strayMarks,
+} from '../support/doc-blocks.js'
 import {
   ANY,
   BANNER,
@@ -120,11 +128,24 @@ t.test('every block of every page is an example this test runs, or marked as run
   t.same(problems, [], 'no block is left unrun and unmarked')
 })
 
-t.test('container blocks: every line is one scripts/container-smoke.sh runs, each role once', async (t) => {
+t.test('container blocks: every line is one scripts/container-smoke.sh runs, each role one command', async (t) => {
   const lines = containerLines(BLOCKS)
   for (const l of lines)
     t.not(l.role, null, `${at(l.file, l.line)}: scripts/container-smoke.sh knows what to do with: ${l.text}`)
-  for (const role of CONTAINER_ROLES) t.equal(lines.filter((l) => l.role === role).length, 1, `one line plays ${role}`)
+  for (const role of CONTAINER_ROLES) {
+    const found = containerLine(lines, role)
+    t.ok('text' in found, 'error' in found ? found.error : `${role}: ${found.text}`)
+  }
+})
+
+t.test('every docker run of the docs publishes on 127.0.0.1 only', async (t) => {
+  for (const b of BLOCKS)
+    b.lines.forEach((l, i) => {
+      if (!/\bdocker run\b/.test(l)) return
+      const ports = [...l.matchAll(/(?:^|\s)-p\s+(\S+)/g)].map((m) => m[1]!)
+      t.ok(ports.length > 0, `${at(b.file, b.line + 1 + i)}: publishes a port: ${l.trim()}`)
+      for (const p of ports) t.match(p, /^127\.0\.0\.1:/, `${at(b.file, b.line + 1 + i)}: -p ${p} is on 127.0.0.1`)
+    })
 })
 
 t.test('long blocks name scripts package.json has', async (t) => {
