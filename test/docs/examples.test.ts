@@ -33,6 +33,7 @@
 //                                (commands.test.ts).
 //   <!-- doctest: long -->       too long for npm test (installs, the full bench or reliability
 //                                run): not run; every `npm run X` must be a script of package.json.
+//                                On a console block: a transcript of such a run, as it was seen.
 //   <!-- doctest: container -->  Docker, Compose, Testcontainers: run by scripts/container-smoke.sh,
 //                                which reads its lines by role (test/support/doc-blocks.ts); here
 //                                every line must have a role, a role one command wherever it is
@@ -44,9 +45,10 @@
 //                                each runs against a fresh instance instead (its URL for
 //                                https://api.braintrust.dev, acme for "your organization", the demo key
 //                                sk-mock-multi-org for the user's) and must exit 0.
-//   <!-- doctest: consumer install -->  the install lines: the tarball line must name this version's
-//                                tarball (what `npm pack` makes, and what scripts/consumer-smoke.sh
-//                                installs); every line installs the package as a dev dependency.
+//   <!-- doctest: consumer install -->  the install lines: every line installs the package as a dev
+//                                dependency, one from this version's tarball (what `npm pack` makes,
+//                                and what scripts/consumer-smoke.sh installs), one from a git URL;
+//                                none by its name from the registry, where it is not published.
 // Any other block fails this test: an example with output can never go untested.
 
 import { existsSync, readFileSync, writeFileSync } from 'node:fs'
@@ -96,13 +98,14 @@ const MARK_LANGS: Record<string, string[]> = {
   'node-test': ['js'],
   module: ['js'],
   run: ['sh'],
-  long: ['sh'],
+  long: ['sh', 'console'],
   container: ['sh', 'ts'],
   consumer: ['js', 'sh'],
   account: ['sh'],
 }
 
 t.test('every block of every page is an example this test runs, or marked as run elsewhere', async (t) => {
+  t.ok(PAGES.length > 1, `the pages: ${PAGES.map((p) => p.file).join(', ')}`)
   const problems: string[] = []
   for (const b of BLOCKS) {
     const where = `${at(b.file, b.line)}: a ${b.lang === '' ? 'plain' : b.lang} block`
@@ -164,7 +167,7 @@ function prelude(index: number): { commands: string[]; instance: string[] } {
   const b = BLOCKS[index]!
   const prev = BLOCKS.slice(0, index)
     .reverse()
-    .find((p) => p.file === b.file && (p.lang === 'console' || p.mark?.kind === 'setup'))
+    .find((p) => p.file === b.file && ((p.lang === 'console' && p.mark?.kind !== 'long') || p.mark?.kind === 'setup'))
   if (prev === undefined) throw new Error(`${at(b.file, b.line)}: "continues", but no example before it on its page`)
   const pi = BLOCKS.indexOf(prev)
   const before =
@@ -340,23 +343,29 @@ for (const b of BLOCKS.filter((b) => b.mark?.kind === 'account')) {
 for (const b of BLOCKS.filter((b) => b.mark?.kind === 'consumer')) {
   const arg = b.mark!.args[0] ?? ''
   if (arg === 'install') {
-    t.test(`${at(b.file, b.line)}: the install lines name this package and this version's tarball`, async (t) => {
-      const { name, version } = JSON.parse(readFileSync(join(PACKAGE_ROOT, 'package.json'), 'utf8')) as {
-        name: string
-        version: string
-      }
-      const commands = b.lines.map((l) => l.replace(/#.*$/, '').trim()).filter((l) => l !== '')
-      for (const c of commands) t.match(c, /^npm install -D \S+$/, `${at(b.file, b.line)}: ${c}: a dev dependency`)
-      t.ok(commands.includes(`npm install -D ${name}`), `${at(b.file, b.line)}: from the registry, by its name ${name}`)
-      t.ok(
-        commands.includes(`npm install -D ./${name}-${version}.tgz`),
-        `${at(b.file, b.line)}: the tarball of version ${version}, as npm pack names it`,
-      )
-      t.ok(
-        commands.some((c) => /^npm install -D git\+https:\/\/\S+\.git$/.test(c)),
-        `${at(b.file, b.line)}: from a git URL`,
-      )
-    })
+    t.test(
+      `${at(b.file, b.line)}: the install lines: this version's tarball, a git URL, not the registry`,
+      async (t) => {
+        const { name, version } = JSON.parse(readFileSync(join(PACKAGE_ROOT, 'package.json'), 'utf8')) as {
+          name: string
+          version: string
+        }
+        const commands = b.lines.map((l) => l.replace(/#.*$/, '').trim()).filter((l) => l !== '')
+        for (const c of commands) t.match(c, /^npm install -D \S+$/, `${at(b.file, b.line)}: ${c}: a dev dependency`)
+        t.notOk(
+          commands.includes(`npm install -D ${name}`),
+          `${at(b.file, b.line)}: not from the registry by its name ${name}: it is not published there`,
+        )
+        t.ok(
+          commands.includes(`npm install -D ./${name}-${version}.tgz`),
+          `${at(b.file, b.line)}: the tarball of version ${version}, as npm pack names it`,
+        )
+        t.ok(
+          commands.some((c) => /^npm install -D git\+https:\/\/\S+\.git$/.test(c)),
+          `${at(b.file, b.line)}: from a git URL`,
+        )
+      },
+    )
     continue
   }
   t.test(`${at(b.file, b.line)}: test/consumer/${arg} as it is (run by scripts/consumer-smoke.sh)`, async (t) => {
