@@ -262,8 +262,9 @@ run_seed_file() {
 
 # ---- the README's own lines, through the docker CLI ----------------------------------
 
-# Read from the README's blocks marked <!-- doctest: container --> (test/support/doc-blocks.ts,
-# which the doc test in npm test also uses: it fails on a line there that plays no role here).
+# Read from the blocks of README.md and docs/*.md marked <!-- doctest: container -->
+# (test/support/doc-blocks.ts, which the doc test in npm test also uses: it fails on a line
+# there that plays no role here, and on a role shown as two different commands).
 readme_line() { node --import tsx test/support/doc-blocks.ts container-line "$1"; }
 README_BUILD_RUN="$(readme_line build_run)"
 README_RUN_VOLUME="$(readme_line run_volume)"
@@ -274,7 +275,7 @@ compose_down="$(readme_line compose_down)"
 README_COMPOSE=("$compose_up" "$compose_logs" "$compose_down")
 
 docs_line() {
-  grep -Fqx -- "$1" README.md || die "README.md no longer shows the line: $1"
+  grep -Fqx -- "$1" README.md docs/*.md || die "README.md and docs/*.md no longer show the line: $1"
 }
 
 # Podman's Docker-compatible API, for the docker CLI and docker-compose (NOTES.md, point 6).
@@ -295,12 +296,12 @@ docker_api() {
   die "podman's Docker-compatible API did not answer"
 }
 
-# readme_run LINE NAME PORT: run a documented `docker run` line as written, but with
-# the host port moved to a free one on 127.0.0.1 and a name to find it by. It stays
+# readme_run LINE NAME PORT: run a documented `docker run` line as written (it publishes on
+# 127.0.0.1:8000), but with the host port moved to a free one and a name to find it by. It stays
 # in the foreground as documented, so it runs in the background here.
 readme_run() {
   local line="$1" name="$2" port="$3" cmd
-  cmd="${line//-p 8000:8000/-p 127.0.0.1:$port:8000}"
+  cmd="${line//-p 127.0.0.1:8000:8000/-p 127.0.0.1:$port:8000}"
   cmd="${cmd/docker run /docker run --name $name }"
   cmd="${cmd//mockdata:/$RUN_ID-mockdata:}"
   log "\$ $cmd"

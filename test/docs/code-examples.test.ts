@@ -1,4 +1,5 @@
-// The README doc test, the blocks that are code to copy (the list of marks: test/readme.test.ts).
+// The doc test, the blocks of README.md and docs/*.md that are code to copy (the list of marks:
+// examples.test.ts).
 //   <!-- doctest: node-test FILE -->  written to FILE in a project with the package installed;
 //                                     `node --test FILE` must pass.
 //   <!-- doctest: module NAME -->     code to copy: run with the driver NAME below appended,
@@ -9,10 +10,10 @@ import { dirname, join } from 'node:path'
 import t from 'tap'
 import { BLOCKS, at, cleanEnv, readerDir, runProgram, startInstance } from '../support/docs.js'
 
-/** For a block marked module NAME: code that uses what the block defines and checks what the README says of it. */
+/** For a block marked module NAME: code that uses what the block defines and checks what the page says of it. */
 const DRIVERS: Record<string, string> = {
   workers: `
-// --- the README doc test's driver: two workers against one instance ----------------------------
+// --- the doc test's driver: two workers against one instance ------------------------------------
 import assert from 'node:assert/strict'
 const a = await setUpWorker('a')
 const b = await setUpWorker('b')
@@ -33,7 +34,7 @@ console.log('workers: ok')
 
 for (const b of BLOCKS.filter((b) => b.mark?.kind === 'node-test')) {
   const file = b.mark!.args[0] ?? 'example.test.mjs'
-  t.test(`${at(b.line)}: the node:test example passes (node --test ${file})`, async (t) => {
+  t.test(`${at(b.file, b.line)}: the node:test example passes (node --test ${file})`, async (t) => {
     const { cwd } = readerDir()
     mkdirSync(dirname(join(cwd, file)), { recursive: true })
     writeFileSync(join(cwd, file), b.lines.join('\n'))
@@ -41,16 +42,17 @@ for (const b of BLOCKS.filter((b) => b.mark?.kind === 'node-test')) {
     t.equal(
       r.status,
       0,
-      `${at(b.line)}: node --test ${file} exits 0${r.status === 0 ? '' : `; it printed:\n${r.output}`}`,
+      `${at(b.file, b.line)}: node --test ${file} exits 0${r.status === 0 ? '' : `; it printed:\n${r.output}`}`,
     )
   })
 }
 
 for (const b of BLOCKS.filter((b) => b.mark?.kind === 'module')) {
   const name = b.mark!.args[0] ?? ''
-  t.test(`${at(b.line)}: the code to copy works (driver ${name})`, async (t) => {
+  t.test(`${at(b.file, b.line)}: the code to copy works (driver ${name})`, async (t) => {
     const driver = DRIVERS[name]
-    if (driver === undefined) return t.fail(`${at(b.mark!.line)}: no driver "${name}" in test/readme-run.test.ts`)
+    if (driver === undefined)
+      return t.fail(`${at(b.file, b.mark!.line)}: no driver "${name}" in test/docs/code-examples.test.ts`)
     const { cwd } = readerDir()
     const instance = await startInstance([])
     try {
@@ -63,7 +65,7 @@ for (const b of BLOCKS.filter((b) => b.mark?.kind === 'module')) {
       t.equal(
         r.status,
         0,
-        `${at(b.line)}: the block, then driver ${name}, exits 0${r.status === 0 ? '' : `; it printed:\n${r.output}`}`,
+        `${at(b.file, b.line)}: the block, then driver ${name}, exits 0${r.status === 0 ? '' : `; it printed:\n${r.output}`}`,
       )
     } finally {
       await instance.stop()

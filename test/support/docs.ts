@@ -1,6 +1,7 @@
-// The machinery of the README doc test (test/readme.test.ts, test/readme-run.test.ts): a fresh
-// instance of the built CLI, a shell that runs an example's commands as a reader would, and the
-// comparison of what they print with what the README shows.
+// The machinery of the doc test (test/docs/examples.test.ts, code-examples.test.ts,
+// commands.test.ts), over README.md and every docs/*.md: a fresh instance of the built CLI, a
+// shell that runs an example's commands as a reader would, and the comparison of what they
+// print with what the page shows.
 
 import { spawn } from 'node:child_process'
 import { mkdirSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs'
@@ -9,11 +10,22 @@ import { join } from 'node:path'
 import { parseConfig } from '../../src/config.js'
 import { PACKAGE_ROOT } from '../../src/paths.js'
 import { startMockServer } from '../../src/start-mock-server.js'
-import { readmeBlocks, type Block } from './doc-blocks.js'
+import { docPages, markdownBlocks, type Block } from './doc-blocks.js'
 
-export const README = join(PACKAGE_ROOT, 'README.md')
-export const MARKDOWN = readFileSync(README, 'utf8')
-export const BLOCKS: Block[] = readmeBlocks(MARKDOWN)
+export interface Page {
+  /** Relative to the package root: `README.md`, `docs/control-plane.md`. */
+  file: string
+  markdown: string
+  blocks: Block[]
+}
+
+/** The pages whose examples run: README.md, then every docs/*.md. */
+export const PAGES: Page[] = docPages(PACKAGE_ROOT).map((file) => {
+  const markdown = readFileSync(join(PACKAGE_ROOT, file), 'utf8')
+  return { file, markdown, blocks: markdownBlocks(markdown, file) }
+})
+/** Every block of every page, page by page. */
+export const BLOCKS: Block[] = PAGES.flatMap((p) => p.blocks)
 
 const PKG = JSON.parse(readFileSync(join(PACKAGE_ROOT, 'package.json'), 'utf8')) as {
   bin: Record<string, string>
@@ -23,8 +35,8 @@ const PKG = JSON.parse(readFileSync(join(PACKAGE_ROOT, 'package.json'), 'utf8'))
 export const BIN = join(PACKAGE_ROOT, PKG.bin['ai-secret-mock']!)
 export const SCRIPTS = PKG.scripts
 
-/** Where a README line is, for messages: `README.md:123`. */
-export const at = (line: number) => `README.md:${line}`
+/** Where a line of a page is, for messages: `docs/api.md:123`. */
+export const at = (file: string, line: number) => `${file}:${line}`
 
 // --- a reader's environment ---------------------------------------------------------------
 
@@ -32,12 +44,12 @@ export const at = (line: number) => `README.md:${line}`
  * A fresh directory a reader might run the examples in: a project with the package installed
  * (node_modules/ai-secret-mock linked to this checkout, its bin in node_modules/.bin), `dist`
  * linked as in a clone (for `node dist/cli.mjs`), and a bin directory first on PATH where
- * `npm start [-- FLAGS]` is the built bin (npm start = npm run build && node dist/cli.mjs, and
- * npm test has built it) and `npx ai-secret-mock` is the installed bin. Nothing else of npm
- * runs: the examples must not reach a registry.
+ * `npm start [-- FLAGS]` is the built bin (npm start is scripts/start.mjs, which builds only
+ * when dist/ is older than the sources, and npm test has built it) and `npx ai-secret-mock` is
+ * the installed bin. Nothing else of npm runs: the examples must not reach a registry.
  */
 export function readerDir(): { cwd: string; env: Record<string, string> } {
-  const cwd = mkdtempSync(join(tmpdir(), 'readme-'))
+  const cwd = mkdtempSync(join(tmpdir(), 'docs-reader-'))
   writeFileSync(join(cwd, 'package.json'), JSON.stringify({ name: 'readme-reader', private: true, type: 'module' }))
   mkdirSync(join(cwd, 'node_modules', '.bin'), { recursive: true })
   symlinkSync(PACKAGE_ROOT, join(cwd, 'node_modules', 'ai-secret-mock'))
@@ -56,7 +68,7 @@ export function readerDir(): { cwd: string; env: Record<string, string> } {
     [
       `if [ "$1" = start ]; then shift; [ "$1" = -- ] && shift; exec node "${BIN}" "$@"; fi`,
       'if [ "$1" = run ] && [ "$2" = build ]; then exit 0; fi',
-      'echo "the README doc test does not run: npm $*" >&2; exit 127',
+      'echo "the doc test does not run: npm $*" >&2; exit 127',
     ].join('\n'),
   )
   script(
@@ -65,7 +77,7 @@ export function readerDir(): { cwd: string; env: Record<string, string> } {
       'if [ "$1" = ai-secret-mock ]; then shift; exec "' +
         join(cwd, 'node_modules', '.bin', 'ai-secret-mock') +
         '" "$@"; fi',
-      'echo "the README doc test does not run: npx $*" >&2; exit 127',
+      'echo "the doc test does not run: npx $*" >&2; exit 127',
     ].join('\n'),
   )
   // curl as on a terminal: no progress meter (it goes to stderr when the output is not one).
@@ -206,7 +218,7 @@ export async function runProgram(
 // --- console examples ----------------------------------------------------------------------------
 
 export interface ConsoleCommand {
-  /** 1-based README line of the `$ ` line. */
+  /** 1-based line of the `$ ` line on its page. */
   line: number
   /** The command without its `$ ` prompt, continuation lines included. */
   text: string
@@ -220,7 +232,8 @@ export function consoleCommands(b: Block): ConsoleCommand[] {
   for (let i = 0; i < b.lines.length; i++) {
     const l = b.lines[i]!
     if (!l.startsWith('$ ')) {
-      if (out.length === 0) throw new Error(`${at(b.line + 1 + i)}: a console block must start with a $ command line`)
+      if (out.length === 0)
+        throw new Error(`${at(b.file, b.line + 1 + i)}: a console block must start with a $ command line`)
       out[out.length - 1]!.expected.push(l)
       continue
     }
@@ -233,7 +246,7 @@ export function consoleCommands(b: Block): ConsoleCommand[] {
   return out
 }
 
-/** Points a command at the instance instead of the README's port 8000; a server it starts gets a free port. */
+/** Points a command at the instance instead of the page's port 8000; a server it starts gets a free port. */
 export function retarget(command: string, port: number | null): string {
   let c = command.replace(/--port 8000\b/g, '--port 0')
   if (port !== null) c = c.replace(/\b(localhost|127\.0\.0\.1):8000\b/g, `$1:${port}`)
@@ -244,7 +257,7 @@ export const refersToInstance = (command: string) => /\b(localhost|127\.0\.0\.1)
 
 // --- comparing ---------------------------------------------------------------------------------
 
-/** The wildcard of the README: a line of its own (any lines), a JSON value, or a key (other keys). */
+/** The wildcard of the docs: a line of its own (any lines), a JSON value, or a key (other keys). */
 export const ANY = '…'
 
 const UUID = /[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/gi
@@ -254,7 +267,7 @@ const ISO_TIME = /\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?Z/g
  * Makes what varies from run to run comparable: uuids (request ids included) become <uuid-1>,
  * <uuid-2>, … in order of first appearance, so that the same id twice stays the same; times
  * become <time>. With a deterministic instance ids and times are repeatable and kept as they are.
- * The port of a server started by the example reads 8000, as in the README.
+ * The port of a server started by the example reads 8000, as on the page.
  */
 export class Normaliser {
   private readonly ids = new Map<string, string>()
@@ -291,9 +304,9 @@ export class Normaliser {
 }
 
 /**
- * The actual value cut to the README's shape: where the README shows `"…"` the actual value
- * reads `"…"` too, and an object whose README form has the key `"…"` keeps only the keys the
- * README shows (plus `"…"`). What is left must equal the README's value.
+ * The actual value cut to the page's shape: where the page shows `"…"` the actual value
+ * reads `"…"` too, and an object whose shown form has the key `"…"` keeps only the keys the
+ * page shows (plus `"…"`). What is left must equal the shown value.
  */
 export function project(expected: unknown, actual: unknown): unknown {
   if (expected === ANY || expected === '...') return expected
@@ -336,7 +349,7 @@ export function linesMatch(expected: string[], actual: string[]): boolean {
   return re.test(actual.map((l) => `${l}\n`).join(''))
 }
 
-/** Headers that change with every answer or connection; the README need not show them. */
+/** Headers that change with every answer or connection; a page need not show them. */
 export const VARYING_HEADERS = new Set(['date', 'connection', 'keep-alive', 'content-length', 'transfer-encoding'])
 
 export interface HttpText {
