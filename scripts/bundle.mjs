@@ -14,6 +14,8 @@
 //   dist/cli.mjs          the bin (package.json "bin"): runCli of core.cjs
 //   dist/swagger-ui.cjs   @fastify/swagger-ui and what it needs, loaded on the first /docs
 //   dist/swagger-ui/      request, and the Swagger UI files it serves (static/)
+//   dist/self-signed.cjs  src/self-signed.ts and @peculiar/x509, loaded when TLS is asked for a
+//                         certificate made at start-up (half a megabyte a plain start never reads)
 //   dist/THIRD-PARTY-LICENSES.txt  the licences of the bundled packages
 //
 // Why one bundled file: a cold start was mostly Node resolving and loading ~1 000 module files
@@ -44,7 +46,15 @@ for (const f of [
 ]) {
   rmSync(join(DIST, f), { recursive: true, force: true })
 }
-for (const f of ['swagger-ui.cjs', 'swagger-ui', 'THIRD-PARTY-LICENSES.txt', 'core.cjs.map', 'swagger-ui.cjs.map']) {
+for (const f of [
+  'swagger-ui.cjs',
+  'swagger-ui',
+  'self-signed.cjs',
+  'THIRD-PARTY-LICENSES.txt',
+  'core.cjs.map',
+  'swagger-ui.cjs.map',
+  'self-signed.cjs.map',
+]) {
   rmSync(join(DIST, f), { recursive: true, force: true })
 }
 
@@ -81,6 +91,19 @@ const swaggerUiOutside = {
   },
 }
 
+/** The certificate maker is loaded by src/tls.ts on first use, from a bundle of its own, as Swagger UI is. */
+const selfSignedOutside = {
+  name: 'self-signed-outside',
+  setup(b) {
+    b.onResolve({ filter: /^\.\/self-signed\.js$/ }, () => ({ path: 'self-signed', namespace: 'self-signed-outside' }))
+    b.onResolve({ filter: /^\.\/self-signed\.cjs$/ }, () => ({ path: './self-signed.cjs', external: true }))
+    b.onLoad({ filter: /.*/, namespace: 'self-signed-outside' }, () => ({
+      contents: "module.exports = require('./self-signed.cjs')",
+      loader: 'js',
+    }))
+  },
+}
+
 /**
  * In the Swagger UI bundle, `__dirname` is dist/: each file of @fastify/swagger-ui gets the
  * folder it had in the package, under dist/swagger-ui/, where its static/ files are copied.
@@ -105,7 +128,7 @@ const results = await Promise.all([
     entryPoints: ['src/core.ts'],
     outfile: 'dist/core.cjs',
     external: ['better-sqlite3'],
-    plugins: [swaggerUiOutside],
+    plugins: [swaggerUiOutside, selfSignedOutside],
     // A third less to read, decode and keep in memory at each start; names stay, so stack traces still read.
     minifyWhitespace: true,
     minifySyntax: true,
@@ -134,6 +157,13 @@ const results = await Promise.all([
     outfile: 'dist/swagger-ui.cjs',
     plugins: [swaggerUiDirname],
   }),
+  build({
+    ...common,
+    entryPoints: ['src/self-signed.ts'],
+    outfile: 'dist/self-signed.cjs',
+    minifyWhitespace: true,
+    minifySyntax: true,
+  }),
 ])
 // Swagger UI's own files, but swagger-ui.js: the page loads swagger-ui-bundle.js, which holds it.
 cpSync(join(SWAGGER_UI, 'static'), join(DIST, 'swagger-ui', 'static'), {
@@ -142,8 +172,10 @@ cpSync(join(SWAGGER_UI, 'static'), join(DIST, 'swagger-ui', 'static'), {
 })
 
 checkAscii(join(DIST, 'core.cjs'))
-checkOnly(results[0].metafile, 'dist/core.cjs', ['better-sqlite3', './swagger-ui.cjs'])
+checkAscii(join(DIST, 'self-signed.cjs'))
+checkOnly(results[0].metafile, 'dist/core.cjs', ['better-sqlite3', './swagger-ui.cjs', './self-signed.cjs'])
 checkOnly(results[1].metafile, 'dist/load-core.cjs', ['./core.cjs'])
+checkOnly(results[3].metafile, 'dist/self-signed.cjs', [])
 
 /** What core.cjs exports for the bin and the code cache only: not part of the package's API. */
 const INTERNAL = ['runCli', 'mocksBuilt']
