@@ -42,8 +42,8 @@ export function checkPair(given: TlsCertificate, names: PartNames): ServerTls {
   let key: KeyObject
   try {
     key = createPrivateKey(pem)
-  } catch (err) {
-    const encrypted = /passphrase/i.test((err as Error).message)
+  } catch {
+    const encrypted = /-----BEGIN ENCRYPTED PRIVATE KEY-----|Proc-Type: 4,ENCRYPTED/.test(text(given.key))
     throw new Error(
       `${names.key}: ${encrypted ? 'an encrypted private key: give it decrypted' : 'not a PEM private key (-----BEGIN PRIVATE KEY-----)'}`,
     )
