@@ -23,6 +23,9 @@ export interface CertificatePair {
   key: string
 }
 
+/** node:crypto's WebCrypto, as x509 names the type (the DOM's Crypto, or Node's global one). */
+const crypto = webcrypto as unknown as Parameters<typeof x509.X509CertificateGenerator.createSelfSigned>[1]
+
 const toPem = (label: string, der: ArrayBuffer) =>
   `-----BEGIN ${label}-----\n${Buffer.from(der)
     .toString('base64')
@@ -55,12 +58,12 @@ export async function selfSignedCertificate(now = Date.now()): Promise<Certifica
         new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature | x509.KeyUsageFlags.keyCertSign, true),
         new x509.ExtendedKeyUsageExtension([x509.ExtendedKeyUsage.serverAuth]),
         new x509.SubjectAlternativeNameExtension(
-          SELF_SIGNED_NAMES.map((name) => ({ type: name === 'localhost' ? 'dns' : 'ip', value: name })),
+          SELF_SIGNED_NAMES.map((name) => ({ type: name === 'localhost' ? 'dns' : 'ip', value: name }) as const),
         ),
-        await x509.SubjectKeyIdentifierExtension.create(keys.publicKey, false, webcrypto),
+        await x509.SubjectKeyIdentifierExtension.create(keys.publicKey, false, crypto),
       ],
     },
-    webcrypto,
+    crypto,
   )
   return {
     cert: cert.toString('pem').replace(/\r\n/g, '\n').replace(/\n?$/, '\n'),
