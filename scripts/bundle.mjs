@@ -11,6 +11,11 @@
 //   dist/index.mjs        the `import` entry: the same module, its exports by name
 //   dist/index.d.ts       the declarations, bundled from src/index.ts; they import nothing,
 //   dist/index.d.cts      so a consumer needs neither fastify nor @types/better-sqlite3
+//   dist/msw.cjs          the `ai-secret-mock/msw` entry (src/msw.ts), for each module format:
+//   dist/msw.mjs          core.cjs's createMswMockWith, handed the caller's own msw (require or
+//                         import): the one place msw is loaded, and no copy of the mock
+//   dist/msw.d.ts         its declarations, bundled from src/msw.ts; they import msw's types only
+//   dist/msw.d.cts
 //   dist/cli.mjs          the bin (package.json "bin"): runCli of core.cjs
 //   dist/swagger-ui.cjs   @fastify/swagger-ui and what it needs, loaded on the first /docs
 //   dist/swagger-ui/      request, and the Swagger UI files it serves (static/)
@@ -41,6 +46,10 @@ for (const f of [
   'index.mjs',
   'index.d.ts',
   'index.d.cts',
+  'msw.cjs',
+  'msw.mjs',
+  'msw.d.ts',
+  'msw.d.cts',
   'cli.cjs',
   'cli.mjs',
 ]) {
@@ -177,8 +186,8 @@ checkOnly(results[0].metafile, 'dist/core.cjs', ['better-sqlite3', './swagger-ui
 checkOnly(results[1].metafile, 'dist/load-core.cjs', ['./core.cjs'])
 checkOnly(results[3].metafile, 'dist/self-signed.cjs', [])
 
-/** What core.cjs exports for the bin and the code cache only: not part of the package's API. */
-const INTERNAL = ['runCli', 'mocksBuilt']
+/** What core.cjs exports for the bin, the code cache and the msw entry only: not part of the package's API. */
+const INTERNAL = ['runCli', 'mocksBuilt', 'createMswMockWith']
 writeFileSync(
   join(DIST, 'index.cjs'),
   `const { ${INTERNAL.join(', ')}, ...api } = require('./load-core.cjs')\n\nmodule.exports = api\n`,
@@ -197,6 +206,22 @@ writeFileSync(
   "#!/usr/bin/env node\nimport { createRequire } from 'node:module'\n\ncreateRequire(import.meta.url)('./load-core.cjs').runCli()\n",
 )
 chmodSync(join(DIST, 'cli.mjs'), 0o755)
+// `ai-secret-mock/msw`: what src/msw.ts exports, with msw loaded by the caller's own module
+// system (an ES module imports msw's ES build, as the caller's msw/node does: one msw).
+const MSW_EXPORTS = ['MockControlError', 'SeedError']
+writeFileSync(
+  join(DIST, 'msw.cjs'),
+  "const core = require('./load-core.cjs')\n\n" +
+    "exports.createMswMock = (options) => core.createMswMockWith(() => require('msw'), options)\n" +
+    MSW_EXPORTS.map((n) => `exports.${n} = core.${n}\n`).join(''),
+)
+writeFileSync(
+  join(DIST, 'msw.mjs'),
+  "import { createRequire } from 'node:module'\n\n" +
+    "const core = createRequire(import.meta.url)('./load-core.cjs')\n\n" +
+    "export const createMswMock = (options) => core.createMswMockWith(() => import('msw'), options)\n" +
+    `export const { ${MSW_EXPORTS.join(', ')} } = core\n`,
+)
 
 // The declarations: one file that imports nothing (checked here and by test/package.test.ts;
 // `tsc --noEmit -p .` has type-checked the sources).
@@ -217,6 +242,28 @@ const dts = readFileSync(join(DIST, 'index.d.ts'), 'utf8')
 const imports = dts.match(/^\s*(import|export .* from|\/\/\/ <reference)\b.*$/gm)
 if (imports !== null) throw new Error(`dist/index.d.ts must import nothing, but has:\n${imports.join('\n')}`)
 writeFileSync(join(DIST, 'index.d.cts'), dts)
+// The msw entry's: msw's types, which the caller has (it is the peer this entry needs), and nothing else.
+execFileSync(
+  process.execPath,
+  [
+    join(ROOT, 'node_modules', 'dts-bundle-generator', 'dist', 'bin', 'dts-bundle-generator.js'),
+    '--silent',
+    '--no-banner',
+    '--no-check',
+    '--project',
+    'scripts/msw-dts.tsconfig.json',
+    '-o',
+    'dist/msw.d.ts',
+    'src/msw.ts',
+  ],
+  { stdio: 'inherit' },
+)
+const mswDts = readFileSync(join(DIST, 'msw.d.ts'), 'utf8')
+const mswImports = (mswDts.match(/^\s*(import|export .* from|\/\/\/ <reference)\b.*$/gm) ?? []).filter(
+  (l) => !/^import (type )?\{[^}]*\} from 'msw';$/.test(l),
+)
+if (mswImports.length > 0) throw new Error(`dist/msw.d.ts must import msw's types only, but has:\n${mswImports.join('\n')}`)
+writeFileSync(join(DIST, 'msw.d.cts'), mswDts)
 
 writeFileSync(join(DIST, 'THIRD-PARTY-LICENSES.txt'), thirdPartyLicenses(results.map((r) => r.metafile)))
 
