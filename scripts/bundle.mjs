@@ -262,7 +262,8 @@ const mswDts = readFileSync(join(DIST, 'msw.d.ts'), 'utf8')
 const mswImports = (mswDts.match(/^\s*(import|export .* from|\/\/\/ <reference)\b.*$/gm) ?? []).filter(
   (l) => !/^import (type )?\{[^}]*\} from 'msw';$/.test(l),
 )
-if (mswImports.length > 0) throw new Error(`dist/msw.d.ts must import msw's types only, but has:\n${mswImports.join('\n')}`)
+if (mswImports.length > 0)
+  throw new Error(`dist/msw.d.ts must import msw's types only, but has:\n${mswImports.join('\n')}`)
 writeFileSync(join(DIST, 'msw.d.cts'), mswDts)
 
 writeFileSync(join(DIST, 'THIRD-PARTY-LICENSES.txt'), thirdPartyLicenses(results.map((r) => r.metafile)))
