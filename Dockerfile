@@ -1,7 +1,7 @@
 # ai-secret-mock: the mock Braintrust AI-secrets API as a container.
 #   docker build -t ai-secret-mock . && docker run -p 8000:8000 ai-secret-mock
 # Configuration only through the environment variables of the README (PORT, HOST,
-# DB_PATH, SEED_FILE, LOG_LEVEL, ...). State is in memory unless DB_PATH names a
+# DB_PATH, SEED_FILE, LOG_LEVEL, TLS, TLS_CERT_FILE, ...). State is in memory unless DB_PATH names a
 # file: -e DB_PATH=/data/mock.db -v mockdata:/data keeps it across restarts.
 #
 # Plain Dockerfile syntax only (no BuildKit-only features): it is built with the
@@ -78,9 +78,12 @@ RUN mkdir -p /data && chown node:node /data
 USER node
 EXPOSE 8000
 
-# node itself (no curl in the image). ADMIN_TOKEN, when set, guards /_mock/*.
+# node itself (no curl in the image). ADMIN_TOKEN, when set, guards /_mock/*. With TLS=1 it
+# speaks HTTPS and trusts the certificate made at start-up, whose PEM the server writes to
+# <tmpdir>/ai-secret-mock-<uid>/tls-<port>.pem (src/tls.ts); with TLS_CERT_FILE it cannot know
+# which CA signed the certificate given, so it checks that HTTPS answers without verifying it.
 HEALTHCHECK --interval=2s --timeout=3s --start-period=5s --retries=3 \
-  CMD ["node", "-e", "const t=process.env.ADMIN_TOKEN;fetch('http://127.0.0.1:'+(process.env.PORT||8000)+'/_mock/health',{headers:t?{authorization:'Bearer '+t}:{},signal:AbortSignal.timeout(2500)}).then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"]
+  CMD ["node", "-e", "const e=process.env,p=e.PORT||8000,f=e.TLS_CERT_FILE,s=f||/^(1|true|yes|on)$/i.test(e.TLS||''),o={headers:e.ADMIN_TOKEN?{authorization:'Bearer '+e.ADMIN_TOKEN}:{},timeout:2500};if(s&&f)o.rejectUnauthorized=false;else if(s)o.ca=require('fs').readFileSync(require('os').tmpdir()+'/ai-secret-mock-'+process.getuid()+'/tls-'+p+'.pem');require(s?'https':'http').get((s?'https':'http')+'://127.0.0.1:'+p+'/_mock/health',o,r=>process.exit(r.statusCode===200?0:1)).on('error',()=>process.exit(1)).on('timeout',()=>process.exit(1))"]
 
 # node as PID 1, no shell and no init: the server handles SIGTERM/SIGINT itself
 # (requests finish, connections close, exit 0 within 2 s).

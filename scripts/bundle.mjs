@@ -11,9 +11,16 @@
 //   dist/index.mjs        the `import` entry: the same module, its exports by name
 //   dist/index.d.ts       the declarations, bundled from src/index.ts; they import nothing,
 //   dist/index.d.cts      so a consumer needs neither fastify nor @types/better-sqlite3
+//   dist/msw.cjs          the `ai-secret-mock/msw` entry (src/msw.ts), for each module format:
+//   dist/msw.mjs          core.cjs's createMswMockWith, handed the caller's own msw (require or
+//                         import): the one place msw is loaded, and no copy of the mock
+//   dist/msw.d.ts         its declarations, bundled from src/msw.ts; they import msw's types only
+//   dist/msw.d.cts
 //   dist/cli.mjs          the bin (package.json "bin"): runCli of core.cjs
 //   dist/swagger-ui.cjs   @fastify/swagger-ui and what it needs, loaded on the first /docs
 //   dist/swagger-ui/      request, and the Swagger UI files it serves (static/)
+//   dist/self-signed.cjs  src/self-signed.ts and @peculiar/x509, loaded when TLS is asked for a
+//                         certificate made at start-up (half a megabyte a plain start never reads)
 //   dist/THIRD-PARTY-LICENSES.txt  the licences of the bundled packages
 //
 // Why one bundled file: a cold start was mostly Node resolving and loading ~1 000 module files
@@ -39,12 +46,24 @@ for (const f of [
   'index.mjs',
   'index.d.ts',
   'index.d.cts',
+  'msw.cjs',
+  'msw.mjs',
+  'msw.d.ts',
+  'msw.d.cts',
   'cli.cjs',
   'cli.mjs',
 ]) {
   rmSync(join(DIST, f), { recursive: true, force: true })
 }
-for (const f of ['swagger-ui.cjs', 'swagger-ui', 'THIRD-PARTY-LICENSES.txt', 'core.cjs.map', 'swagger-ui.cjs.map']) {
+for (const f of [
+  'swagger-ui.cjs',
+  'swagger-ui',
+  'self-signed.cjs',
+  'THIRD-PARTY-LICENSES.txt',
+  'core.cjs.map',
+  'swagger-ui.cjs.map',
+  'self-signed.cjs.map',
+]) {
   rmSync(join(DIST, f), { recursive: true, force: true })
 }
 
@@ -81,6 +100,19 @@ const swaggerUiOutside = {
   },
 }
 
+/** The certificate maker is loaded by src/tls.ts on first use, from a bundle of its own, as Swagger UI is. */
+const selfSignedOutside = {
+  name: 'self-signed-outside',
+  setup(b) {
+    b.onResolve({ filter: /^\.\/self-signed\.js$/ }, () => ({ path: 'self-signed', namespace: 'self-signed-outside' }))
+    b.onResolve({ filter: /^\.\/self-signed\.cjs$/ }, () => ({ path: './self-signed.cjs', external: true }))
+    b.onLoad({ filter: /.*/, namespace: 'self-signed-outside' }, () => ({
+      contents: "module.exports = require('./self-signed.cjs')",
+      loader: 'js',
+    }))
+  },
+}
+
 /**
  * In the Swagger UI bundle, `__dirname` is dist/: each file of @fastify/swagger-ui gets the
  * folder it had in the package, under dist/swagger-ui/, where its static/ files are copied.
@@ -105,7 +137,7 @@ const results = await Promise.all([
     entryPoints: ['src/core.ts'],
     outfile: 'dist/core.cjs',
     external: ['better-sqlite3'],
-    plugins: [swaggerUiOutside],
+    plugins: [swaggerUiOutside, selfSignedOutside],
     // A third less to read, decode and keep in memory at each start; names stay, so stack traces still read.
     minifyWhitespace: true,
     minifySyntax: true,
@@ -134,6 +166,13 @@ const results = await Promise.all([
     outfile: 'dist/swagger-ui.cjs',
     plugins: [swaggerUiDirname],
   }),
+  build({
+    ...common,
+    entryPoints: ['src/self-signed.ts'],
+    outfile: 'dist/self-signed.cjs',
+    minifyWhitespace: true,
+    minifySyntax: true,
+  }),
 ])
 // Swagger UI's own files, but swagger-ui.js: the page loads swagger-ui-bundle.js, which holds it.
 cpSync(join(SWAGGER_UI, 'static'), join(DIST, 'swagger-ui', 'static'), {
@@ -142,11 +181,13 @@ cpSync(join(SWAGGER_UI, 'static'), join(DIST, 'swagger-ui', 'static'), {
 })
 
 checkAscii(join(DIST, 'core.cjs'))
-checkOnly(results[0].metafile, 'dist/core.cjs', ['better-sqlite3', './swagger-ui.cjs'])
+checkAscii(join(DIST, 'self-signed.cjs'))
+checkOnly(results[0].metafile, 'dist/core.cjs', ['better-sqlite3', './swagger-ui.cjs', './self-signed.cjs'])
 checkOnly(results[1].metafile, 'dist/load-core.cjs', ['./core.cjs'])
+checkOnly(results[3].metafile, 'dist/self-signed.cjs', [])
 
-/** What core.cjs exports for the bin and the code cache only: not part of the package's API. */
-const INTERNAL = ['runCli', 'mocksBuilt']
+/** What core.cjs exports for the bin, the code cache and the msw entry only: not part of the package's API. */
+const INTERNAL = ['runCli', 'mocksBuilt', 'createMswMockWith']
 writeFileSync(
   join(DIST, 'index.cjs'),
   `const { ${INTERNAL.join(', ')}, ...api } = require('./load-core.cjs')\n\nmodule.exports = api\n`,
@@ -165,6 +206,22 @@ writeFileSync(
   "#!/usr/bin/env node\nimport { createRequire } from 'node:module'\n\ncreateRequire(import.meta.url)('./load-core.cjs').runCli()\n",
 )
 chmodSync(join(DIST, 'cli.mjs'), 0o755)
+// `ai-secret-mock/msw`: what src/msw.ts exports, with msw loaded by the caller's own module
+// system (an ES module imports msw's ES build, as the caller's msw/node does: one msw).
+const MSW_EXPORTS = ['MockControlError', 'SeedError']
+writeFileSync(
+  join(DIST, 'msw.cjs'),
+  "const core = require('./load-core.cjs')\n\n" +
+    "exports.createMswMock = (options) => core.createMswMockWith(() => require('msw'), options)\n" +
+    MSW_EXPORTS.map((n) => `exports.${n} = core.${n}\n`).join(''),
+)
+writeFileSync(
+  join(DIST, 'msw.mjs'),
+  "import { createRequire } from 'node:module'\n\n" +
+    "const core = createRequire(import.meta.url)('./load-core.cjs')\n\n" +
+    "export const createMswMock = (options) => core.createMswMockWith(() => import('msw'), options)\n" +
+    `export const { ${MSW_EXPORTS.join(', ')} } = core\n`,
+)
 
 // The declarations: one file that imports nothing (checked here and by test/package.test.ts;
 // `tsc --noEmit -p .` has type-checked the sources).
@@ -185,6 +242,29 @@ const dts = readFileSync(join(DIST, 'index.d.ts'), 'utf8')
 const imports = dts.match(/^\s*(import|export .* from|\/\/\/ <reference)\b.*$/gm)
 if (imports !== null) throw new Error(`dist/index.d.ts must import nothing, but has:\n${imports.join('\n')}`)
 writeFileSync(join(DIST, 'index.d.cts'), dts)
+// The msw entry's: msw's types, which the caller has (it is the peer this entry needs), and nothing else.
+execFileSync(
+  process.execPath,
+  [
+    join(ROOT, 'node_modules', 'dts-bundle-generator', 'dist', 'bin', 'dts-bundle-generator.js'),
+    '--silent',
+    '--no-banner',
+    '--no-check',
+    '--project',
+    'scripts/msw-dts.tsconfig.json',
+    '-o',
+    'dist/msw.d.ts',
+    'src/msw.ts',
+  ],
+  { stdio: 'inherit' },
+)
+const mswDts = readFileSync(join(DIST, 'msw.d.ts'), 'utf8')
+const mswImports = (mswDts.match(/^\s*(import|export .* from|\/\/\/ <reference)\b.*$/gm) ?? []).filter(
+  (l) => !/^import (type )?\{[^}]*\} from 'msw';$/.test(l),
+)
+if (mswImports.length > 0)
+  throw new Error(`dist/msw.d.ts must import msw's types only, but has:\n${mswImports.join('\n')}`)
+writeFileSync(join(DIST, 'msw.d.cts'), mswDts)
 
 writeFileSync(join(DIST, 'THIRD-PARTY-LICENSES.txt'), thirdPartyLicenses(results.map((r) => r.metafile)))
 

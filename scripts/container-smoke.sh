@@ -260,6 +260,35 @@ run_seed_file() {
   stop_timed "$c"
 }
 
+# TLS=1: the HEALTHCHECK passes over HTTPS with the certificate made at start-up, which the
+# host's curl trusts once copied out; TLS_CERT_FILE/TLS_KEY_FILE: a mounted certificate served.
+run_tls() {
+  local c="$RUN_ID-tls" c2="$RUN_ID-tls-own" port code
+  port="$(free_port)"
+  start_mock "$c" "$port" -e TLS=1
+  wait_healthy "$c"
+  engine exec "$c" sh -c 'cat "${TMPDIR:-/tmp}"/ai-secret-mock-*/tls-8000.pem' >"$WORK/tls.pem" ||
+    die "no generated certificate at <tmpdir>/ai-secret-mock-<uid>/tls-8000.pem in the container"
+  code="$(curl -sS --max-time 10 --cacert "$WORK/tls.pem" -o /dev/null -w '%{http_code}' "https://127.0.0.1:$port/_mock/health")" ||
+    die "curl --cacert (the generated certificate) https://127.0.0.1:$port fails"
+  [[ "$code" == 200 ]] || die "GET /_mock/health over HTTPS: $code"
+  stop_timed "$c"
+  node --import tsx -e '
+    import("./src/self-signed.ts").then(async ({ selfSignedCertificate }) => {
+      const fs = require("fs"), p = await selfSignedCertificate()
+      fs.writeFileSync(process.argv[1] + "/own.pem", p.cert, { mode: 0o644 })
+      fs.writeFileSync(process.argv[1] + "/own-key.pem", p.key, { mode: 0o644 })
+    })' "$WORK"
+  port="$(free_port)"
+  start_mock "$c2" "$port" -v "$WORK/own.pem:/certs/own.pem:ro" -v "$WORK/own-key.pem:/certs/own-key.pem:ro" \
+    -e TLS_CERT_FILE=/certs/own.pem -e TLS_KEY_FILE=/certs/own-key.pem
+  wait_healthy "$c2"
+  code="$(curl -sS --max-time 10 --cacert "$WORK/own.pem" -o /dev/null -w '%{http_code}' "https://127.0.0.1:$port/_mock/health")" ||
+    die "curl --cacert (the mounted certificate) https://127.0.0.1:$port fails"
+  [[ "$code" == 200 ]] || die "GET /_mock/health over HTTPS, mounted certificate: $code"
+  stop_timed "$c2"
+}
+
 # ---- the README's own lines, through the docker CLI ----------------------------------
 
 # Read from the blocks of README.md and docs/*.md marked <!-- doctest: container -->
@@ -444,6 +473,7 @@ timed "build the image from the Dockerfile" build
 timed "run: health, DELETE 200 then 400, uid 1000, stop" run_default
 timed "volume DB_PATH: deletion kept across a restart" run_volume
 timed "mounted SEED_FILE: its secret deleted" run_seed_file
+timed "TLS=1 and TLS_CERT_FILE: HEALTHCHECK and curl over HTTPS" run_tls
 timed "README: docker build / docker run lines" readme_docker
 timed "README: docker compose up -d / logs / down" readme_compose
 if [[ "${CONTAINER_SMOKE_TESTCONTAINERS:-}" == 1 ]]; then

@@ -20,6 +20,7 @@ import requestIds from './plugins/request-ids.js'
 import aiSecretRoutes from './routes/v1/ai-secret.js'
 import aiSecretIdRoutes from './routes/v1/ai-secret-id.js'
 import { sharedSchemas } from './schemas/ai-secret.js'
+import type { ServerTls } from './tls.js'
 import { createValidators, lazySerializerFactory } from './validation.js'
 
 export interface AppOptions {
@@ -68,6 +69,12 @@ export function mocksBuilt(): number {
   return built
 }
 
+/** buildMockApp's options: buildApp's, and what a server listening with the app needs. */
+export interface BuildOptions extends AppOptions {
+  /** Serve HTTPS with this certificate: the app's own server is a node:https one (listen() serves the second loopback address with the same). */
+  https?: ServerTls
+}
+
 /** A built mock: the Fastify app, and the context it serves (for startMockServer and the tests). */
 export interface BuiltMock {
   app: FastifyInstance
@@ -81,13 +88,15 @@ export interface BuiltMock {
  * (who sent it), the control plane (journal, `Prefer`, fault rules, rate limit), one Host
  * required, then, in the /v1 scope, authorize (401, organization scope) and the handler. Rejects as createMock does; nothing stays open then.
  */
-export async function buildMockApp(options: AppOptions = {}): Promise<BuiltMock> {
+export async function buildMockApp(options: BuildOptions = {}): Promise<BuiltMock> {
+  const { https } = options
   const log = createLogger(options.logger)
   const mock = await createMock(options, log)
   built++
   let app: FastifyInstance
   try {
     app = Fastify({
+      ...(https === undefined ? {} : { https: { cert: https.cert, key: https.key } }),
       loggerInstance: log,
       // One line per answer (logAnswers) instead of two per request.
       logController: new LogController({ disableRequestLogging: true, requestIdLogLabel: 'request_id' }),

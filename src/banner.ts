@@ -37,15 +37,18 @@ function count(n: number, one: string, many = `${one}s`): string {
  * @param db the database path, or `:memory:`
  * @param seed the seed data and the file it came from (`seedSource`: undefined for an object)
  * @param seeded what the seed created, or null when it was not applied
+ * @param certificate with HTTPS, the PEM file of the certificate served (for clients to trust)
  */
 export function banner(
   url: string,
   db: string,
   seed: { seed: unknown; seedSource?: string },
   seeded: SeedResult | null,
+  certificate?: string,
 ): string {
   const lines = [
     `ai-secret-mock listening on ${url}`,
+    ...(certificate === undefined ? [] : [`  certificate: ${certificate}`]),
     `  docs:     ${url}/docs  (OpenAPI: ${url}/openapi.json)`,
     `  database: ${db}`,
   ]

@@ -7,6 +7,7 @@ import { LOOPBACKS, connectableHost, listen, type Listening } from './listen.js'
 import { prettyDestination } from './logging.js'
 import { PACKAGE_ROOT } from './paths.js'
 import { SeedError } from './seed.js'
+import { readTlsFiles, serverTls, writeCertificate, type ServerTls } from './tls.js'
 
 /** After this long, connections still open at shutdown are cut, so the process exits within 2 s. */
 const SHUTDOWN_GRACE_MS = 1500
@@ -69,6 +70,15 @@ async function main() {
     const pkg = JSON.parse(readFileSync(join(PACKAGE_ROOT, 'package.json'), 'utf8')) as { version: string }
     return void process.stdout.write(`${pkg.version}\n`)
   }
+  // The certificate's files are configuration too: a missing, unreadable or mismatched one is
+  // said (exit 2) before the database is opened or anything listens.
+  let https: ServerTls | undefined
+  try {
+    if (config.tls === true) https = await serverTls(true)
+    else if (config.tls !== undefined) https = readTlsFiles(config.tls, config.tls.names)
+  } catch (err) {
+    fail((err as Error).message, 2)
+  }
 
   const created = filesToCreate(config.db)
   let built
@@ -93,6 +103,7 @@ async function main() {
       requestTimeoutMs: config.requestTimeoutMs,
       // Aborted by a signal: the seed being applied is rolled back.
       signal: startup.signal,
+      https,
     })
   } catch (err) {
     if (stopRequested !== null) stoppedDuringStartup(created)
@@ -110,9 +121,13 @@ async function main() {
 
   let closing = false
   let listening: Listening | null = null
+  // The PEM file the banner names: the one given, or the generated certificate's, written once
+  // the port is known and removed at shutdown.
+  let certificate = typeof config.tls === 'object' ? config.tls.cert : undefined
   const shutdown = (signal: string) => {
     if (closing) return
     closing = true
+    if (config.tls === true && certificate !== undefined) rmSync(certificate, { force: true })
     app.log.info({ signal }, 'shutting down')
     // In-flight requests finish and idle keep-alive connections close (Fastify's
     // forceCloseConnections: 'idle'); whatever is still open after the grace period is cut.
@@ -133,7 +148,12 @@ async function main() {
   // The banner comes first, as the server starts listening: before the JSON "Server listening
   // at …" line Fastify logs for log readers (listen() calls onListening before that).
   const onListening = (l: Listening) => {
-    if (stopRequested === null) process.stdout.write(banner(l.displayUrl, config.db, mock, mock.seeded))
+    try {
+      if (config.tls === true) certificate = writeCertificate(https!.cert, l.port)
+    } catch (err) {
+      fail(`cannot write the certificate's PEM file: ${(err as Error).message}`, 1)
+    }
+    if (stopRequested === null) process.stdout.write(banner(l.displayUrl, config.db, mock, mock.seeded, certificate))
   }
   try {
     listening = await listen(app, {
@@ -141,6 +161,7 @@ async function main() {
       host: config.host,
       allowedHosts: config.allowedHosts,
       onListening,
+      tls: https,
     })
   } catch (err) {
     await app.close()

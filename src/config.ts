@@ -26,8 +26,17 @@ export interface CliConfig {
   journalSize?: number
   /** JWT_SECRET (environment only): HS256 secret for JWT bearer tokens; absent when unset or empty. */
   jwtSecret?: string
+  /** HTTPS: `true` (--tls, TLS=1) for a certificate made at start-up, or the files of one to serve; absent for HTTP. */
+  tls?: true | TlsFiles
   help: boolean
   version: boolean
+}
+
+/** A certificate and key to serve (--tls-cert and --tls-key, or TLS_CERT_FILE and TLS_KEY_FILE), and where each was named, for errors. */
+export interface TlsFiles {
+  cert: string
+  key: string
+  names: { cert: string; key: string }
 }
 
 export class ConfigError extends Error {
@@ -52,6 +61,10 @@ Options (each also read from the environment variable named beside it):
   --log-level L     LOG_LEVEL  ${LOG_LEVELS.join(', ')} (default info)
   --log-format F    LOG_FORMAT json or pretty (default: pretty when stdout is a terminal, else json)
   --deterministic   MOCK_DETERMINISTIC=1  fixed clock and sequential ids, for snapshot tests
+  --tls             TLS=1      serve HTTPS, with a certificate made at start-up for localhost, 127.0.0.1
+                               and ::1; the banner prints its PEM file (trust it: curl --cacert FILE)
+  --tls-cert FILE   TLS_CERT_FILE  serve HTTPS with this certificate (PEM) and key instead;
+  --tls-key FILE    TLS_KEY_FILE   give both
   --help, --version
 
 Environment only:
@@ -137,6 +150,28 @@ function flag(value: string, name: string): boolean {
   throw new ConfigError(`${name}: must be 1/true or 0/false, not ${JSON.stringify(value)}`)
 }
 
+/** --tls, --tls-cert and --tls-key over TLS, TLS_CERT_FILE and TLS_KEY_FILE: given files win over a generated certificate. */
+function tlsConfig(
+  values: { tls?: boolean; 'tls-cert'?: string; 'tls-key'?: string },
+  env: NodeJS.ProcessEnv,
+): Pick<CliConfig, 'tls'> {
+  const part = (flag: 'tls-cert' | 'tls-key', variable: string) =>
+    values[flag] !== undefined
+      ? { file: nonEmpty(values[flag], `--${flag}`), name: `--${flag}` }
+      : env[variable]
+        ? { file: env[variable], name: variable }
+        : undefined
+  const cert = part('tls-cert', 'TLS_CERT_FILE')
+  const key = part('tls-key', 'TLS_KEY_FILE')
+  if (cert !== undefined && key === undefined)
+    throw new ConfigError(`${cert.name}: give the private key too (--tls-key FILE or TLS_KEY_FILE)`)
+  if (key !== undefined && cert === undefined)
+    throw new ConfigError(`${key.name}: give the certificate too (--tls-cert FILE or TLS_CERT_FILE)`)
+  if (cert !== undefined && key !== undefined)
+    return { tls: { cert: cert.file, key: key.file, names: { cert: cert.name, key: key.name } } }
+  return (values.tls ?? (env.TLS ? flag(env.TLS, 'TLS') : false)) ? { tls: true } : {}
+}
+
 /**
  * Reads the configuration: flags over environment variables over defaults. `stdoutIsTTY`
  * picks the default log format (pretty on a terminal). Throws ConfigError, one line.
@@ -157,6 +192,9 @@ export function parseConfig(argv: string[], env: NodeJS.ProcessEnv, stdoutIsTTY 
         'log-level': { type: 'string' },
         'log-format': { type: 'string' },
         deterministic: { type: 'boolean' },
+        tls: { type: 'boolean' },
+        'tls-cert': { type: 'string' },
+        'tls-key': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
         version: { type: 'boolean' },
       },
@@ -200,6 +238,7 @@ export function parseConfig(argv: string[], env: NodeJS.ProcessEnv, stdoutIsTTY 
       values.deterministic ?? (env.MOCK_DETERMINISTIC ? flag(env.MOCK_DETERMINISTIC, 'MOCK_DETERMINISTIC') : false),
     ...environmentConfig(env),
     ...(env.JWT_SECRET ? { jwtSecret: env.JWT_SECRET } : {}),
+    ...tlsConfig(values, env),
     help: values.help ?? false,
     version: values.version ?? false,
   }

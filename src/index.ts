@@ -6,6 +6,7 @@ import type { MockApp } from './fastify-types.js'
 
 export type { AppOptions }
 export { startMockServer, type MockServer, type MockServerOptions } from './start-mock-server.js'
+export type { TlsCertificate } from './tls.js'
 export { MockControlError, type MockApiKey, type MockApiKeys, type MockControls } from './controls.js'
 export { SeedError } from './seed.js'
 export type { InjectMethod, InjectOptions, InjectResponse, LoggerOptions, MockApp } from './fastify-types.js'

@@ -1,7 +1,9 @@
 import { createServer, type Server } from 'node:http'
+import { createServer as createHttpsServer } from 'node:https'
 import type { AddressInfo } from 'node:net'
 import type { FastifyInstance } from 'fastify'
 import { checkHostsOn, hostPolicy } from './plugins/host-check.js'
+import type { ServerTls } from './tls.js'
 
 /** The loopback addresses the mock serves by default, whatever `localhost` resolves to on the machine. */
 export const LOOPBACKS = ['127.0.0.1', '::1'] as const
@@ -16,9 +18,9 @@ export interface Listening {
   port: number
   /** What is bound: `['127.0.0.1', '::1']` by default (`['127.0.0.1']` where IPv6 cannot be bound), or the host given. */
   addresses: string[]
-  /** A URL a client on this machine can connect to, without a trailing slash: never `0.0.0.0` or `::`. */
+  /** A URL a client on this machine can connect to, without a trailing slash: never `0.0.0.0` or `::`; `https://` with TLS. */
   url: string
-  /** The URL to print: `http://localhost:PORT` when both loopback addresses are served (either answer of the resolver works), else `url`. */
+  /** The URL to print: `http://localhost:PORT` (`https://` with TLS) when both loopback addresses are served (either answer of the resolver works), else `url`. */
   displayUrl: string
   /** Cuts every open connection, on every address (the end of a shutdown's grace period). */
   closeAllConnections(): void
@@ -61,18 +63,22 @@ export function connectionsCheckingInterval(requestTimeoutMs: number): number {
   return Math.max(10, Math.min(1000, requestTimeoutMs))
 }
 
-/** A server for another address that hands every request to the app, with the app's own server's limits, clientError and checkExpectation handling. */
-function secondaryServer(app: FastifyInstance): Server {
+/**
+ * A server for another address that hands every request to the app, with the app's own server's
+ * limits, clientError and checkExpectation handling; with `tls`, a node:https one with the same certificate.
+ */
+function secondaryServer(app: FastifyInstance, tls: ServerTls | undefined): Server {
   const main = app.server
-  const server = createServer(
-    {
-      maxHeaderSize: (main as { maxHeaderSize?: number }).maxHeaderSize,
-      // As the app's own server (src/app.ts): src/plugins/host-check.ts answers a missing Host.
-      requireHostHeader: false,
-      connectionsCheckingInterval: connectionsCheckingInterval(main.requestTimeout),
-    },
-    app.routing,
-  )
+  const options = {
+    maxHeaderSize: (main as { maxHeaderSize?: number }).maxHeaderSize,
+    // As the app's own server (src/app.ts): src/plugins/host-check.ts answers a missing Host.
+    requireHostHeader: false,
+    connectionsCheckingInterval: connectionsCheckingInterval(main.requestTimeout),
+  }
+  const server: Server =
+    tls === undefined
+      ? createServer(options, app.routing)
+      : createHttpsServer({ ...options, cert: tls.cert, key: tls.key }, app.routing)
   server.timeout = main.timeout
   server.keepAliveTimeout = main.keepAliveTimeout
   server.headersTimeout = main.headersTimeout
@@ -110,6 +116,8 @@ export function closeSecondaryServers(app: FastifyInstance): void {
  * loopback names and `allowedHosts` only (DNS rebinding; src/plugins/host-check.ts).
  * `onListening` is called as the app's own server starts listening, before Fastify logs its
  * "Server listening" line (the CLI prints its banner there).
+ * `tls`: the certificate the app was built with (buildMockApp's `https`), for the second
+ * address's server and the URLs' scheme.
  * Rejects with Node's listen error (EADDRINUSE, ...; its `address` and `port` name what
  * failed), after undoing what it bound.
  */
@@ -121,19 +129,21 @@ export async function listen(
     /** ALLOWED_HOSTS: Host names answered besides the loopback ones (src/plugins/host-check.ts). */
     allowedHosts?: string[]
     onListening?: (listening: Listening) => void
+    tls?: ServerTls
   },
 ): Promise<Listening> {
-  const { port, host, onListening } = options
+  const { port, host, onListening, tls } = options
+  const scheme = tls === undefined ? 'http' : 'https'
   if (host !== undefined) {
     checkHostsOn(app.server, hostPolicy([host], options.allowedHosts))
-    if (onListening !== undefined) app.server.once('listening', () => onListening(onHost(app, host)))
+    if (onListening !== undefined) app.server.once('listening', () => onListening(onHost(app, host, scheme)))
     await app.listen({ port, host })
-    return onHost(app, host)
+    return onHost(app, host, scheme)
   }
 
   for (let attempt = 1; ; attempt++) {
     // ::1 first: with port 0 it picks the port, which 127.0.0.1 then takes too.
-    let second: Server | null = secondaryServer(app)
+    let second: Server | null = secondaryServer(app, tls)
     const policy = hostPolicy([...LOOPBACKS], options.allowedHosts)
     checkHostsOn(app.server, policy)
     checkHostsOn(second, policy)
@@ -148,7 +158,7 @@ export async function listen(
     const onBound =
       onListening === undefined
         ? undefined
-        : () => onListening(serving(app, (app.server.address() as AddressInfo).port, serves))
+        : () => onListening(serving(app, (app.server.address() as AddressInfo).port, serves, scheme))
     if (onBound !== undefined) app.server.once('listening', onBound)
     try {
       await app.listen({ port: bound, host: LOOPBACKS[0] })
@@ -165,14 +175,14 @@ export async function listen(
       app.secondaryServers.add(s)
       s.once('close', () => app.secondaryServers.delete(s))
     }
-    return serving(app, bound, second)
+    return serving(app, bound, second, scheme)
   }
 }
 
 /** What is served when the app listens on the host given alone. */
-function onHost(app: FastifyInstance, host: string): Listening {
+function onHost(app: FastifyInstance, host: string, scheme: string): Listening {
   const bound = (app.server.address() as AddressInfo).port
-  const url = `http://${connectableHost(host)}:${bound}`
+  const url = `${scheme}://${connectableHost(host)}:${bound}`
   return {
     port: bound,
     addresses: [host],
@@ -182,12 +192,12 @@ function onHost(app: FastifyInstance, host: string): Listening {
   }
 }
 
-function serving(app: FastifyInstance, port: number, second: Server | null): Listening {
+function serving(app: FastifyInstance, port: number, second: Server | null, scheme: string): Listening {
   return {
     port,
     addresses: second === null ? [LOOPBACKS[0]] : [...LOOPBACKS],
-    url: `http://${LOOPBACKS[0]}:${port}`,
-    displayUrl: second === null ? `http://${LOOPBACKS[0]}:${port}` : `http://localhost:${port}`,
+    url: `${scheme}://${LOOPBACKS[0]}:${port}`,
+    displayUrl: second === null ? `${scheme}://${LOOPBACKS[0]}:${port}` : `${scheme}://localhost:${port}`,
     closeAllConnections() {
       app.server.closeAllConnections()
       second?.closeAllConnections()

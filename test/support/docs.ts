@@ -58,6 +58,8 @@ export function readerDir(): { cwd: string; env: Record<string, string> } {
     join(cwd, 'node_modules', '.bin', 'ai-secret-mock'),
   )
   symlinkSync(join(PACKAGE_ROOT, 'dist'), join(cwd, 'dist'))
+  // msw, which the MSW examples install beside the package (its optional peer).
+  symlinkSync(join(PACKAGE_ROOT, 'node_modules', 'msw'), join(cwd, 'node_modules', 'msw'))
   // The committed transcripts, as in a clone (the conformance examples compare with them).
   symlinkSync(join(PACKAGE_ROOT, 'openapi'), join(cwd, 'openapi'))
   const bin = join(cwd, '.doctest-bin')
