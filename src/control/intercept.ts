@@ -10,7 +10,7 @@ import { errorContext } from '../plugins/error-handler.js'
 import type { Control } from './control.js'
 import { parsePrefer, preferError, type FaultPhase } from './faults.js'
 import { isV1, pathOf } from '../request-target.js'
-import { MAX_BODY_CHARS, journalBody, type JournalRecord } from './journal.js'
+import { journalBodyText, type JournalRecord } from './journal.js'
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -76,7 +76,6 @@ async function interceptPlugin(app: FastifyInstance, opts: InterceptOptions) {
         url: request.url,
         headers: request.headers,
         body: null,
-        bodyFormatted: true,
         status: null,
         duration_ms: 0,
         org: null,
@@ -184,16 +183,7 @@ async function interceptPlugin(app: FastifyInstance, opts: InterceptOptions) {
 
   /** Fills in a journal record once the request is answered (or dropped). */
   function complete(entry: JournalRecord, request: FastifyRequest, reply: FastifyReply) {
-    // A body is kept by reference and redacted when the journal is read, unless it may be
-    // big: then it is formatted now, so the journal holds at most MAX_BODY_CHARS of each. Its
-    // size is known only for a body sent as it is: a Content-Length counts encoded bytes (a
-    // 1 KB gzip body can hold 1 MiB of JSON), and a chunked body has none.
-    const encoded = request.headers['content-encoding'] !== undefined
-    const length = encoded ? Infinity : Number(request.headers['content-length'] ?? Infinity)
-    if (length <= MAX_BODY_CHARS) {
-      entry.body = request.body
-      entry.bodyFormatted = false
-    } else entry.body = journalBody(request.body)
+    entry.body = journalBodyText(request.body)
     entry.status ??= reply.statusCode
     entry.duration_ms = Math.round(reply.elapsedTime * 10) / 10
     entry.org = orgOf(request)

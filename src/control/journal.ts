@@ -18,20 +18,22 @@ export function redactAuthorization(value: string): string {
   return token === null ? REDACTED : `${value.slice(0, 6)} ${previewSecret(token)}`
 }
 
-/** A copy of a JSON value with every property named `secret` (at any depth) replaced by `[redacted]`. */
-export function redactSecrets(value: unknown): unknown {
-  if (Array.isArray(value)) return value.map(redactSecrets)
-  if (value === null || typeof value !== 'object') return value
-  const out: Record<string, unknown> = {}
-  for (const [k, v] of Object.entries(value)) out[k] = k === 'secret' && v !== null ? REDACTED : redactSecrets(v)
-  return out
+/** JSON.stringify's replacer: every property named `secret`, at any depth, unless null, shows as `[redacted]`. */
+function redactSecret(key: string, value: unknown): unknown {
+  return key === 'secret' && value !== null ? REDACTED : value
 }
 
-export function journalBody(body: unknown): unknown {
+/**
+ * What the journal keeps of a body: its JSON text, secrets redacted, when that is at most
+ * MAX_BODY_CHARS characters, else the JSON text of a summary; null for no body. Text, not the
+ * parsed value: a parsed value takes some 25 times the memory of its text (64 KiB of `[{},{},…]`
+ * is 21 800 objects), so only text bounds the journal by MOCK_JOURNAL_SIZE × 64 KiB (an outside
+ * audit filled 1.5 GB with 1 000 such bodies). format() parses it back when the journal is read.
+ */
+export function journalBodyText(body: unknown): string | null {
   if (body === undefined || body === null) return null
-  const redacted = redactSecrets(body)
-  const size = JSON.stringify(redacted).length
-  return size > MAX_BODY_CHARS ? `[${size} characters of JSON, not kept]` : redacted
+  const text = JSON.stringify(body, redactSecret)
+  return text.length > MAX_BODY_CHARS ? JSON.stringify(`[${text.length} characters of JSON, not kept]`) : text
 }
 
 export function journalHeaders(
@@ -70,9 +72,10 @@ export function pathMatches(pattern: string, path: string): boolean {
 }
 
 /**
- * What the hot path keeps of a /v1 request: references and numbers, no copies. Redaction,
- * the query's parsing and the ISO time are work for GET /_mock/requests (format()), not for
- * every request: a test reads the journal far less often than it sends requests.
+ * What the hot path keeps of a /v1 request: references, numbers and the body's redacted JSON
+ * text. The headers' redaction, the query's parsing and the ISO time are work for GET
+ * /_mock/requests (format()), not for every request: a test reads the journal far less often
+ * than it sends requests.
  */
 export interface JournalRecord {
   id: string
@@ -83,9 +86,8 @@ export interface JournalRecord {
   url: string
   /** The request's own headers object, not a copy. */
   headers: Record<string, string | string[] | undefined>
-  /** The parsed body, or, when `bodyFormatted`, what the journal shows of it already. */
-  body: unknown
-  bodyFormatted: boolean
+  /** What the journal shows of the body, as JSON text (journalBodyText); null for none. */
+  body: string | null
   status: number | null
   duration_ms: number
   org: string | null
@@ -102,7 +104,7 @@ export function format(r: JournalRecord): JournalEntry {
     path: pathOf(r.url),
     query: parseQuery(r.url),
     headers: journalHeaders(r.headers),
-    body: r.bodyFormatted ? r.body : journalBody(r.body),
+    body: r.body === null ? null : JSON.parse(r.body),
     status: r.status,
     duration_ms: r.duration_ms,
     org: r.org,

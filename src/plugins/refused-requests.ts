@@ -180,7 +180,6 @@ function refusal(
           url: line.url,
           headers: {},
           body: null,
-          bodyFormatted: true,
           status: r.status,
           duration_ms: 0,
           org: null,

@@ -2,11 +2,10 @@ import t, { type Test } from 'tap'
 import {
   Journal,
   format,
-  journalBody,
+  journalBodyText,
   journalHeaders,
   parseQuery,
   redactAuthorization,
-  redactSecrets,
   type JournalEntry,
   type JournalRecord,
 } from '../../src/control/journal.js'
@@ -128,6 +127,24 @@ t.test(
   },
 )
 
+t.test('a body is held as its text: 64 KiB of `[{},{},…]` is not 21 800 objects in memory', async (t) => {
+  const { app, mock } = await buildMock(t)
+  // An outside audit filled 1.5 GB with 1 000 of these (answered 400 by validation, journaled all the same).
+  const many = `[${Array.from({ length: 21_000 }, () => '{}').join(',')}]`
+  t.ok(many.length < 64 * 1024)
+  for (const method of ['POST', 'PUT', 'DELETE'] as const)
+    await app.inject({ method, url: '/v1/ai_secret', headers: headers(KEYS.owner), payload: many })
+  const held = (mock.control.journal as unknown as { items: ({ body: unknown } | undefined)[] }).items
+  const bodies = held.filter((r) => r !== undefined).map((r) => r!.body)
+  t.same(
+    bodies.map((b) => typeof b),
+    ['string', 'string', 'string'],
+    'each record holds a string, not the parsed value',
+  )
+  const entries = await requests(t, app)
+  t.equal((entries[0]!.body as unknown[]).length, 21_000, 'read back whole')
+})
+
 t.test('?method= and ?path= filter; DELETE clears', async (t) => {
   const app = await build(t)
   const send = (method: string, url: string) =>
@@ -238,7 +255,6 @@ t.test('the ring buffer, unit by unit', async (t) => {
     url: `/v1/p${n}?n=${n}`,
     headers: {},
     body: null,
-    bodyFormatted: false,
     status: 200,
     duration_ms: 1,
     org: null,
@@ -276,8 +292,7 @@ t.test('a record is formatted when the journal is read', async (t) => {
     method: 'POST',
     url: '/v1/ai_secret?x=1&x=2',
     headers: { authorization: 'Bearer sk-mock-acme-owner', cookie: 'c=1' },
-    body,
-    bodyFormatted: false,
+    body: journalBodyText(body),
     status: 200,
     duration_ms: 1.5,
     org: 'acme',
@@ -299,26 +314,22 @@ t.test('a record is formatted when the journal is read', async (t) => {
     { id: 'fault_1', when: 'after', status: 503 },
   ])
   t.equal(body.secret, 'sk-live-1234567890', 'the request body itself is not changed')
-  t.equal(
-    format({ ...record, body: 'kept as given', bodyFormatted: true }).body,
-    'kept as given',
-    'a body formatted on arrival is shown as it is',
-  )
-  t.equal(format({ ...record, body: undefined }).body, null, 'no body shows as null')
+  t.equal(format({ ...record, body: null }).body, null, 'no body shows as null')
 })
 
 t.test('redaction helpers', async (t) => {
   t.equal(redactAuthorization('Bearer sk-mock-acme-owner'), 'Bearer sk-...ner')
   t.equal(redactAuthorization('bearer  abc'), 'bearer ...', 'a short token shows nothing of itself')
   t.equal(redactAuthorization('Token xyz'), '[redacted]')
-  t.same(redactSecrets({ a: { secret: 1, b: [{ secret: 'x' }] }, secret_name: 'kept' }), {
-    a: { secret: '[redacted]', b: [{ secret: '[redacted]' }] },
-    secret_name: 'kept',
-  })
-  t.equal(journalBody(undefined), null)
-  t.equal(journalBody('plain'), 'plain')
+  t.same(
+    JSON.parse(journalBodyText({ a: { secret: 1, b: [{ secret: 'x' }, { secret: null }] }, secret_name: 'kept' })!),
+    { a: { secret: '[redacted]', b: [{ secret: '[redacted]' }, { secret: null }] }, secret_name: 'kept' },
+  )
+  t.equal(journalBodyText(undefined), null)
+  t.equal(journalBodyText(null), null)
+  t.equal(journalBodyText('plain'), '"plain"')
   t.match(
-    journalBody({ big: 'x'.repeat(70_000) }),
+    JSON.parse(journalBodyText({ big: 'x'.repeat(70_000) })!),
     /^\[\d+ characters of JSON, not kept\]$/,
     'huge bodies are not kept whole',
   )
