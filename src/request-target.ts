@@ -21,10 +21,13 @@ const ABSOLUTE_FORM = /^[A-Za-z][A-Za-z0-9+.-]*:\/\/[^/?#]*/
  * 3.2.2) as the origin-form it names (`/v1/ai_secret`), and percent-encoded unreserved characters
  * in the path decoded (`/%761/ai_secret` is `/v1/ai_secret`), so that no spelling of a path
  * reaches a handler while the control plane sees another. The query is left as it is; other
- * percent-encodings (`%2F`) keep their meaning. Fastify's `rewriteUrl`, before routing.
+ * percent-encodings (`%2F`) keep their meaning. A `#` cannot begin a fragment in a request target
+ * (RFC 9112 section 3.2 has none), yet Node passes it on and the router would read it as the
+ * start of the query (`/v1/ai_secret#limit=0`): it is read as the character it is, `%23`.
+ * Fastify's `rewriteUrl`, before routing.
  */
 export function normalizeTarget(url: string): string {
-  let target = url
+  let target = url.includes('#') ? url.replaceAll('#', '%23') : url
   const absolute = ABSOLUTE_FORM.exec(target)
   if (absolute !== null) {
     target = target.slice(absolute[0].length)

@@ -289,6 +289,10 @@ t.test('normalizeTarget: absolute-form to origin-form, percent-encoded unreserve
     ['/v1/ai_secret/%20x', '/v1/ai_secret/%20x'],
     ['/v1/ai_secret?name=%76', '/v1/ai_secret?name=%76'],
     ['/v1/ai_secret/%ZZ', '/v1/ai_secret/%ZZ'],
+    ['/v1/ai_secret#x', '/v1/ai_secret%23x'],
+    ['/v1/ai_secret#limit=0', '/v1/ai_secret%23limit=0'],
+    ['/v1/ai_secret?a=b#c', '/v1/ai_secret?a=b%23c'],
+    ['http://localhost/v1#/ai_secret', '/v1%23/ai_secret'],
   ]
   for (const [raw, read] of cases) t.equal(normalizeTarget(raw), read, raw)
 })
@@ -351,8 +355,13 @@ t.test('an absolute-form target over a socket: the same path, the same rules', a
     ).responses[0]?.status
   t.equal(await ask(`http://localhost:${port}/v1/ai_secret`), 503, 'the rule acts on it')
   t.equal(await ask(`http://localhost:${port}/%761/ai_secret`), 200, 'then the delete, once')
+  // A `#` is a character of the path, not the start of a query (the router read `#limit=0` as one).
+  await mock.reset()
+  await mock.fault({ method: 'DELETE', path: '/v1/ai_secret', status: 503, times: 1 })
+  t.equal(await ask('/v1/ai_secret#x'), 404, 'a `#` in the path: no such route, nothing deleted')
+  t.equal(await ask('/v1/ai_secret'), 503, 'the rule was not used up by it')
   t.same(
     (await mock.requests()).map((r) => `${r.path} ${r.status}`),
-    ['/v1/ai_secret 503', '/v1/ai_secret 200'],
+    ['/v1/ai_secret%23x 404', '/v1/ai_secret 503'],
   )
 })
