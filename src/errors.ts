@@ -312,6 +312,19 @@ export class ApiError extends Error {
   }
 }
 
+/**
+ * A write found the organization it was authorized for gone: another process on the same
+ * database file reset it after this request was admitted (a reset in this process ends such
+ * requests at its gate, src/control/intercept.ts). Like them, it ends without an answer
+ * (src/plugins/error-handler.ts) and changes nothing. Not in the error table: never answered.
+ */
+export class EndedByReset extends Error {
+  constructor() {
+    super('request ended by a reset (another process reset the database)')
+    this.name = 'EndedByReset'
+  }
+}
+
 /** What is known about the request when the error is answered: it becomes the bracketed context. */
 export interface ErrorContext {
   requestId: string

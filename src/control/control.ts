@@ -68,7 +68,8 @@ export class Control {
   /** ADMIN_TOKEN: every /_mock route but /_mock/health wants it; null when unset. */
   readonly adminToken: string | null
   private resets: AbortController | null = null
-  private epochs = 0
+  /** The database's reset count when this process last looked (Repository.resets). */
+  private epochSeen: number
 
   constructor(
     private readonly store: ControlStore,
@@ -78,15 +79,34 @@ export class Control {
     this.journal = new Journal(opts.journalSize ?? DEFAULT_JOURNAL_SIZE)
     this.limiter = opts.rateLimitPerMinute ? new RateLimiter(opts.rateLimitPerMinute) : null
     this.adminToken = opts.adminToken ?? null
+    this.epochSeen = store.repo.resets
   }
 
   /**
-   * Counts resets. A /v1 request remembers the epoch it arrived in; one that reaches its handler
-   * (or its answer) in a later epoch is ended without an answer (src/control/intercept.ts), so
-   * nothing admitted before a reset changes the state after it.
+   * Counts resets of the database, this process's and those of another process on the same file.
+   * A /v1 request remembers the epoch it arrived in; one that reaches its handler (or its answer)
+   * in a later epoch is ended without an answer (src/control/intercept.ts), so nothing admitted
+   * before a reset changes the state after it. A reset another process made is noticed here (every
+   * /v1 request reads the epoch on arrival): this process then forgets what described the data
+   * before it, as its own reset would (deterministic ids start again after the largest stored,
+   * deleted secrets' list positions are forgotten, delayed requests wake to end). Its own control
+   * plane (journal, fault rules, rate-limit counters, clock) is its own, and stays.
    */
   get epoch(): number {
-    return this.epochs
+    const count = this.store.repo.resets
+    if (count !== this.epochSeen) {
+      this.epochSeen = count
+      this.store.ids.reset()
+      this.store.repo.deleted.clear()
+      this.endEpoch()
+    }
+    return count
+  }
+
+  /** Wakes the requests of the epoch that ends, so that they end at once. */
+  private endEpoch(): void {
+    this.resets?.abort(RESET_REASON)
+    this.resets = null
   }
 
   /** Aborted by the next reset: wakes the requests of this epoch that a delay holds, so that they end at once. */
@@ -119,9 +139,8 @@ export class Control {
     this.faults.reset()
     this.limiter?.reset()
     // In the same synchronous step as the transaction: no request runs in between.
-    this.epochs++
-    this.resets?.abort(RESET_REASON)
-    this.resets = null
+    this.epochSeen = repo.resets
+    this.endEpoch()
     return result
   }
 

@@ -3,6 +3,7 @@ import type { AbortSignalLike } from '../fastify-types.js'
 import type { Role } from '../schemas/seed.js'
 import { previewSecret } from '../preview.js'
 import type { AISecret } from '../schemas/ai-secret.js'
+import { EndedByReset } from '../errors.js'
 import { DETERMINISTIC_ID_PREFIX } from '../ids.js'
 import type { Db } from './database.js'
 import { DeletedSecrets, type ListPosition } from './deleted-secrets.js'
@@ -184,6 +185,7 @@ export class Repository {
           UNION ALL SELECT max(id) FROM users WHERE id >= @low AND id < @high
           UNION ALL SELECT max(id) FROM api_keys WHERE id >= @low AND id < @high
           UNION ALL SELECT max(id) FROM ai_secrets WHERE id >= @low AND id < @high)`).pluck(),
+      resets: p(`SELECT count FROM resets WHERE id = 1`).pluck(),
       isEmpty: p(`SELECT NOT EXISTS (SELECT 1 FROM organizations) AND NOT EXISTS (SELECT 1 FROM users) AS empty`),
     }
   }
@@ -195,6 +197,19 @@ export class Repository {
    */
   get generation(): string {
     return `${this.principalChanges}:${this.dataVersion.get() as number}`
+  }
+
+  private resetsSeen = { generation: '', count: 0 }
+
+  /**
+   * How many resets the database has had (migration 005), by this process or another on the same
+   * file; read again only when the database changed (generation).
+   */
+  get resets(): number {
+    const generation = this.generation
+    if (generation !== this.resetsSeen.generation)
+      this.resetsSeen = { generation, count: this.stmt.resets.get() as number }
+    return this.resetsSeen.count
   }
 
   principalByKeyHash(hash: string): Principal | null {
@@ -411,9 +426,12 @@ export class Repository {
     for (let n = 0; n < rows.length; n++) {
       if (n > 0 && n % chunk === 0) yield
       const r = rows[n]!
+      const org = seqs.get(r.org_id)
+      // Only a request admitted before another process's reset names an organization no longer there.
+      if (org === undefined) throw new EndedByReset()
       b.insert.run(
         r.id,
-        seqs.get(r.org_id) ?? null,
+        org,
         r.name,
         r.type,
         r.metadata === null ? null : JSON.stringify(r.metadata),
@@ -475,6 +493,7 @@ export class Repository {
         p(`DELETE FROM memberships`),
         p(`DELETE FROM users`),
         p(`DELETE FROM organizations`),
+        p(`UPDATE resets SET count = count + 1 WHERE id = 1`),
       ],
       organizations: p(`SELECT id, name, created FROM organizations ORDER BY rowid`),
       users: p(`SELECT id, email, created FROM users ORDER BY rowid`),
@@ -493,7 +512,10 @@ export class Repository {
     return (this.controlStmts ??= this.prepareControl())
   }
 
-  /** Deletes every row of every table (call it inside transaction()), and forgets deleted positions. */
+  /**
+   * Deletes every row of every table and counts a reset (call it inside transaction()), and
+   * forgets deleted positions.
+   */
   clearAll(): void {
     for (const s of this.control.clear) s.run()
     this.deleted.clear()

@@ -1,7 +1,7 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
 import type { Clock } from '../clock.js'
-import { ApiError, DRAIN_LIMIT, renderError, type ErrorContext } from '../errors.js'
+import { ApiError, DRAIN_LIMIT, EndedByReset, renderError, type ErrorContext } from '../errors.js'
 import { pathOf } from '../request-target.js'
 import { formatIssues } from '../validation.js'
 
@@ -73,6 +73,12 @@ function drainBody(request: FastifyRequest): Promise<void> {
 async function errorHandlerPlugin(app: FastifyInstance, opts: { clock: Clock }) {
   const { clock } = opts
   app.setErrorHandler(async (error: FastifyError, request, reply) => {
+    if (error instanceof EndedByReset) {
+      request.log.info({ method: request.method, url: request.url }, error.message)
+      reply.hijack()
+      reply.raw.destroy()
+      return
+    }
     let apiError = toApiError(error)
     if (apiError === null) {
       if (error.statusCode !== undefined && error.statusCode >= 400 && error.statusCode < 500) {

@@ -108,3 +108,37 @@ t.test('deterministic ids on a file: after a restart, and between two processes,
     'all deterministic',
   )
 })
+
+t.test('a reset through another process: ids start again as its own would, held requests end unanswered', async (t) => {
+  const db = fileDb()
+  const a = await open(t, db, true)
+  const b = await open(t, db, true)
+  const create = async (app: Awaited<ReturnType<typeof open>>, name: string) =>
+    (
+      await call(t, app, { method: 'POST', url: '/v1/ai_secret', headers: headers(KEYS.owner), payload: { name } })
+    ).json().id as string
+  const first = await create(a, 'A_1')
+  await create(a, 'A_2')
+  t.equal((await b.inject({ method: 'POST', url: '/_mock/reset' })).statusCode, 200)
+  t.equal(await create(a, 'A_AFTER'), first, 'A makes the id B would after the reset: the first after the seed')
+  t.equal((await b.inject({ method: 'POST', url: '/_mock/reset' })).statusCode, 200)
+  t.equal(await create(b, 'B_AFTER'), first, 'and B, after its own')
+
+  // A DELETE on A held by a delay, then a reset through B: it ends without an answer, deleting nothing.
+  await a.inject({ method: 'POST', url: '/_mock/faults', payload: { method: 'DELETE', delay_ms: 300 } })
+  const held = a
+    .inject({
+      method: 'DELETE',
+      url: '/v1/ai_secret',
+      headers: headers(KEYS.owner),
+      payload: { name: 'OPENAI_API_KEY' },
+    })
+    .then(
+      (r) => r.statusCode,
+      (e: Error & { code?: string }) => e.code,
+    )
+  await new Promise((r) => setTimeout(r, 50))
+  t.equal((await b.inject({ method: 'POST', url: '/_mock/reset' })).statusCode, 200)
+  t.equal(await held, 'LIGHT_ECONNRESET', 'the held DELETE ended unanswered')
+  t.same(await names(t, b, KEYS.owner), ['OPENAI_API_KEY'], 'nothing deleted after the reset')
+})

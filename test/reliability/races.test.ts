@@ -71,7 +71,7 @@ t.test(
 t.test('two processes of the built CLI on one file database (WAL, busy timeout)', async (t) => {
   const r = await twoProcessRaces({ rounds: 3, n: N, storm: 1500, seed: 7, controlSteps: 30 })
   t.comment(
-    `deletes ${JSON.stringify(r.deletes.byStatus)}; creates ${JSON.stringify(r.creates.byStatus)}; storm ${JSON.stringify(r.storm.byStatus)}`,
+    `deletes ${JSON.stringify(r.deletes.byStatus)}; creates ${JSON.stringify(r.creates.byStatus)}; storm ${JSON.stringify(r.storm.byStatus)}; during control-plane changes ${JSON.stringify(r.stormDuringControl.byStatus)}`,
   )
   t.same(r.deletes.winners, [1, 1, 1], `${N} concurrent deletes split over both processes: exactly one 200 each round`)
   t.same(r.deletes.problems, [], 'every other delete got the documented 400')
