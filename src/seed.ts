@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs'
 import { hashKey, keyProblem } from './auth/authenticate.js'
 import type { NewSecret, Repository } from './db/repository.js'
+import { Clock, EARLIEST, LATEST } from './clock.js'
 import { parseDateTime } from './datetime.js'
 import type { AbortSignalLike } from './fastify-types.js'
 import { previewSecret } from './preview.js'
@@ -44,9 +45,20 @@ function id(given: string | undefined, path: string, repo: Repository, taken: Se
   return lower
 }
 
-/** A date-time the schema has accepted, as the instant it names (ISO with milliseconds); `fallback` when absent. */
-function timestamp(given: string | undefined, fallback: string): string {
-  return given === undefined ? fallback : parseDateTime(given)!.toISOString()
+/**
+ * A date-time the schema has accepted, as the instant it names (ISO with milliseconds); `fallback`
+ * when absent. An instant outside the years 0001 to 9999 (the clock's range: `0000-…`, or
+ * `9999-12-31T23:59:59-23:59`, which is in year 10000) is refused: the API would answer it as
+ * `+010000-…`, not RFC 3339, and list it out of order.
+ */
+function timestamp(given: string | undefined, fallback: string, path: string): string {
+  if (given === undefined) return fallback
+  const ms = parseDateTime(given)!.getTime()
+  if (!Clock.inRange(ms)) {
+    const range = `${new Date(EARLIEST).toISOString()} to ${new Date(LATEST).toISOString()}`
+    throw new SeedError(path, `${JSON.stringify(given)} is outside ${range}`)
+  }
+  return new Date(ms).toISOString()
 }
 
 export function readSeedFile(file: string): unknown {
@@ -143,7 +155,11 @@ function* seedSteps(repo: Repository, data: unknown, env: SeedEnv): Generator<vo
     if (repo.orgByName(o.name) !== null) {
       throw new SeedError(`${path}.name`, `duplicate organization name ${JSON.stringify(o.name)}`)
     }
-    const org = { id: id(o.id, path, repo, taken, env), name: o.name, created: timestamp(o.created, now) }
+    const org = {
+      id: id(o.id, path, repo, taken, env),
+      name: o.name,
+      created: timestamp(o.created, now, `${path}.created`),
+    }
     repo.insertOrg(org)
     result.organizations.push({ id: org.id, name: o.name })
   }
@@ -211,7 +227,7 @@ function* seedSteps(repo: Repository, data: unknown, env: SeedEnv): Generator<vo
     }
     seen.add(s.name)
     const secret = s.secret ?? null
-    const created = timestamp(s.created, now)
+    const created = timestamp(s.created, now, `${path}.created`)
     const row = {
       id: id(s.id, path, repo, taken, env),
       org_id: oid,
@@ -220,8 +236,8 @@ function* seedSteps(repo: Repository, data: unknown, env: SeedEnv): Generator<vo
       metadata: s.metadata ?? null,
       secret,
       created,
-      updated_at: timestamp(s.updated_at, created),
-      secret_updated_at: secret === null ? null : timestamp(s.secret_updated_at, created),
+      updated_at: timestamp(s.updated_at, created, `${path}.updated_at`),
+      secret_updated_at: secret === null ? null : timestamp(s.secret_updated_at, created, `${path}.secret_updated_at`),
       secret_updated_by_user_id: null,
     }
     rows.push(row)

@@ -137,6 +137,23 @@ t.test('every seed error names the JSON path and what is wrong', async (t) => {
       '$.ai_secrets[0].created: must be an RFC 3339 date-time',
     ],
     [{ ...base, ai_secrets: [{ org: 'acme', name: '' }] }, '$.ai_secrets[0].name: must not be empty'],
+    // Instants outside the clock's years 0001-9999: answered as `+010000-…`, they were not RFC 3339.
+    ...(
+      [
+        ['created', '9999-12-31T23:59:59-23:59'],
+        ['updated_at', '9999-12-31T23:59:60Z'],
+        ['created', '0000-01-01T00:00:00+01:00'],
+        ['created', '0000-06-01T00:00:00Z'],
+        ['secret_updated_at', '0001-01-01T00:30:00+01:00'],
+      ] as const
+    ).map(([field, value]): [unknown, string] => [
+      { ...base, ai_secrets: [{ org: 'acme', name: 'K', secret: 'sk-x', [field]: value }] },
+      `$.ai_secrets[0].${field}: "${value}" is outside 0001-01-01T00:00:00.000Z to 9999-12-31T23:59:59.999Z`,
+    ]),
+    [
+      { organizations: [{ name: 'a', created: '9999-12-31T23:00:00-01:00' }] },
+      '$.organizations[0].created: "9999-12-31T23:00:00-01:00" is outside 0001-01-01T00:00:00.000Z to 9999-12-31T23:59:59.999Z',
+    ],
     [
       {
         organizations: [
