@@ -125,11 +125,15 @@ const ERRORS = {
         ? 'Request timeout: the request did not arrive in time'
         : `Request timeout: the request did not arrive whole within ${p.ms} ms`,
   },
-  // RFC 9112 section 3.2: an HTTP/1.1 request without Host, or with more than one, is a 400.
+  // RFC 9112 section 3.2: an HTTP/1.1 request without Host, any request with more than one, or
+  // with a Host that is not `host[:port]` (RFC 3986 section 3.2.2), is a 400.
   host_required: {
     status: 400,
     shape: 'text',
-    message: (p) => `Malformed request: an HTTP/1.1 request needs exactly one Host header, not ${p.count}`,
+    message: (p) =>
+      p.value === undefined
+        ? `Malformed request: an HTTP/1.1 request needs exactly one Host header, not ${p.count}`
+        : `Malformed request: the Host header ${p.value} is not a host and an optional port`,
   },
   // The mock's own (as Vite's server.allowedHosts and webpack-dev-server's allowedHosts): while it
   // listens on loopback only, a page on another site that rebinds its name to 127.0.0.1 reaches it

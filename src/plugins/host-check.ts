@@ -23,6 +23,8 @@ export interface HostPolicy {
 export function hostPolicy(addresses: string[], allowed: string[] | undefined): HostPolicy {
   const names = new Set((allowed ?? []).map((n) => n.trim().toLowerCase()).filter((n) => n !== ''))
   if (names.has('*')) return { any: true, names }
+  // The addresses listened on are names of this server too (`--host 127.0.0.2` prints that URL).
+  for (const a of addresses) names.add(isIP(a) === 6 ? `[${a.toLowerCase()}]` : a.toLowerCase())
   const loopbackOnly = addresses.every(isLoopback)
   return { any: !loopbackOnly && allowed === undefined, names }
 }
@@ -49,6 +51,14 @@ export function hostAllowed(policy: HostPolicy, host: string): boolean {
   return LOOPBACK_NAMES.has(name) || policy.names.has(name)
 }
 
+/**
+ * `host[:port]` as RFC 3986 section 3.2.2 writes a host: an IP literal in brackets, or a name of
+ * unreserved characters, percent-encodings and sub-delimiters (an IPv4 address is one), then an
+ * optional port of digits. Not `localhost:80@evil.example`, nor `[::1]evil.example`.
+ */
+const HOST_VALUE =
+  /^(?:\[[0-9A-Fa-f:.]+\]|\[v[0-9A-Fa-f]+\.[\w.~!$&'()*+,;=:-]+\]|(?:[\w.~!$&'()*+,;=-]|%[0-9A-Fa-f]{2})*)(?::\d*)?$/
+
 /** The policies of the servers that listen for an app (listen() sets them); inject() has none. */
 const policies = new WeakMap<object, HostPolicy>()
 
@@ -72,24 +82,35 @@ async function hostCheck(app: FastifyInstance) {
   app.addHook('onRequest', (request, _reply, done) => {
     const host = request.raw.headers.host
     const policy = policyOf(request.raw)
-    if (policy === undefined || host === undefined || hostAllowed(policy, host)) return done()
+    // (A Host that is not host[:port] at all is hostRequired's 400, not a 403.)
+    if (policy === undefined || host === undefined || hostAllowed(policy, host) || !HOST_VALUE.test(host)) return done()
     done(new ApiError('host_not_allowed', { host: host.replace(/[^\x21-\x7e]/g, '?').slice(0, 100) }))
   })
 }
 
 /**
- * An HTTP/1.1 request a listening server receives needs exactly one Host (RFC 9112 section 3.2),
- * else 400 in the text shape. Node answers a missing one with a bare 400 of its own unless told
- * not to (src/app.ts), and keeps only the first of several; this hook counts them. Registered
- * after the control plane's hooks, so that the journal lists such a /v1 request.
+ * RFC 9112 section 3.2: a listening server answers 400 (text shape) to an HTTP/1.1 request
+ * without Host, and to any request with more than one Host or a Host that is not `host[:port]`.
+ * Node answers a missing one with a bare 400 of its own unless told not to (src/app.ts), and
+ * keeps only the first of several; this hook counts them. Registered after the control plane's
+ * hooks, so that the journal lists such a /v1 request.
  */
 async function hostRequired(app: FastifyInstance) {
   app.addHook('onRequest', (request, _reply, done) => {
     const raw = request.raw
-    if (policyOf(raw) === undefined || raw.httpVersion === '1.0') return done()
+    if (policyOf(raw) === undefined) return done()
     let count = 0
     for (let i = 0; i < raw.rawHeaders.length; i += 2) if (raw.rawHeaders[i]!.toLowerCase() === 'host') count++
-    done(count === 1 ? undefined : new ApiError('host_required', { count }))
+    if (count > 1 || (count === 0 && raw.httpVersion !== '1.0')) return done(new ApiError('host_required', { count }))
+    const host = raw.headers.host
+    if (host !== undefined && !HOST_VALUE.test(host))
+      return done(
+        new ApiError('host_required', {
+          count,
+          value: JSON.stringify(host.replace(/[^\x20-\x7e]/g, '?').slice(0, 100)),
+        }),
+      )
+    done()
   })
 }
 

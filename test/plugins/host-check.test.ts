@@ -134,3 +134,29 @@ t.test('an HTTP/1.1 request without Host, or with two, is a 400 in the text shap
     'HTTP/1.0 needs none',
   )
 })
+
+t.test('listening on another loopback address, its own URL is answered; other names are not', async (t) => {
+  const mock = await startMockServer({ logger: false, host: '127.0.0.2' })
+  t.teardown(() => mock.close())
+  const port = Number(new URL(mock.url).port)
+  t.equal((await ask(port, list(`127.0.0.2:${port}`), '127.0.0.2')).status, 200, 'the address it prints')
+  t.equal((await ask(port, list('localhost'), '127.0.0.2')).status, 200)
+  t.equal((await ask(port, list('127.0.0.3'), '127.0.0.2')).status, 403, 'not any loopback address')
+})
+
+t.test('a Host that is not host[:port], or two of them on HTTP/1.0 too, is a 400 before anything runs', async (t) => {
+  const mock = await startMockServer({ logger: false })
+  t.teardown(() => mock.close())
+  const port = Number(new URL(mock.url).port)
+  for (const value of ['localhost:80@evil.example', '[::1]evil.example', 'localhost/x', 'local host', 'a"b'])
+    textShape(
+      t,
+      await ask(port, list(value)),
+      400,
+      /^Malformed request: the Host header ".*" is not a host and an optional port/,
+    )
+  for (const value of ['localhost', 'localhost:', '127.0.0.1:8000', '[::1]:1', '[::ffff:127.0.0.1]', ''])
+    t.not((await ask(port, list(value))).status, 400, `${JSON.stringify(value)} is a host`)
+  const reset = await ask(port, 'POST /_mock/reset HTTP/1.0\r\nHost: localhost\r\nHost: evil.example')
+  textShape(t, reset, 400, /needs exactly one Host header, not 2/)
+})
