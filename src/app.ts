@@ -166,7 +166,10 @@ async function registerEverything(app: FastifyInstance, mock: MockContext, optio
 
   await app.register(requestIds)
   await app.register(checkHost)
-  await app.register(errorHandler, { clock: mock.clock })
+  await app.register(errorHandler, {
+    clock: mock.clock,
+    requestTimeoutMs: options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS,
+  })
   await app.register(bodyPlugin, { requestTimeoutMs: options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS })
   await app.register(docsPlugin, { ui: options.docs ?? true, adminRequired: mock.control.adminToken !== null })
   logAnswers(app)

@@ -189,6 +189,12 @@ function readBody(
   else stream.once('close', gone)
 }
 
+/** Whether a request's head announces a body: a Content-Length other than 0, or a Transfer-Encoding. */
+function hasBody(headers: Record<string, string | string[] | undefined>): boolean {
+  const length = headers['content-length']
+  return (length !== undefined && length !== '0') || headers['transfer-encoding'] !== undefined
+}
+
 /**
  * Whether a Content-Type names JSON: `application/json` or `application/<anything>+json`
  * (RFC 6839 section 3.1), in any case (RFC 9110 section 8.3.1), whatever its parameters
@@ -284,6 +290,15 @@ async function bodyPlugin(app: FastifyInstance, opts: { requestTimeoutMs: number
     const te = request.headers['transfer-encoding']
     if (te === undefined || te.trim().toLowerCase() === 'chunked') return done()
     done(new ApiError('transfer_coding_unsupported', { coding: printable(te) }))
+  })
+  // An answer given while the request's body is still arriving (a GET whose body is not read, a
+  // 401 or a forced fault whose drain gave up): the connection closes after it, instead of staying
+  // up for whatever the client still trickles (an outside audit held sockets 60 s so).
+  // (A request with no body may be answered before Node marks it complete: it is not one of these.)
+  app.addHook('onSend', (request, reply, payload, done) => {
+    const raw = request.raw
+    if (raw.complete === false && hasBody(raw.headers)) reply.header('connection', 'close')
+    done(null, payload)
   })
   app.removeAllContentTypeParsers()
   app.addContentTypeParser('*', (req: FastifyRequest, payload, done: Done) => {

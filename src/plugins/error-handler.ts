@@ -44,7 +44,7 @@ const DRAIN_MS = 10_000
  * writing its body as a reset, not as an answer, once the connection closes
  * (`Connection: close`): the kernel resets a socket closed with data still coming in.
  */
-function drainBody(request: FastifyRequest): Promise<void> {
+function drainBody(request: FastifyRequest, ms: number): Promise<void> {
   const raw = request.raw
   if (raw.complete || raw.readableEnded || raw.destroyed) return Promise.resolve()
   return new Promise((resolve) => {
@@ -58,7 +58,7 @@ function drainBody(request: FastifyRequest): Promise<void> {
       seen += chunk.length
       if (seen > DRAIN_LIMIT) done()
     }
-    const timer = setTimeout(done, DRAIN_MS)
+    const timer = setTimeout(done, ms)
     raw.on('data', onData).once('end', done).once('error', done).once('close', done)
     raw.resume()
   })
@@ -70,8 +70,10 @@ function drainBody(request: FastifyRequest): Promise<void> {
  * and anything unexpected (a 500 that shows no stack and no internal message). `clock`
  * stamps them (`[timestamp=…]`).
  */
-async function errorHandlerPlugin(app: FastifyInstance, opts: { clock: Clock }) {
+async function errorHandlerPlugin(app: FastifyInstance, opts: { clock: Clock; requestTimeoutMs: number }) {
   const { clock } = opts
+  // A client still sending its body past REQUEST_TIMEOUT_MS is not waited for any longer.
+  const drainMs = Math.min(DRAIN_MS, opts.requestTimeoutMs)
   app.setErrorHandler(async (error: FastifyError, request, reply) => {
     if (error instanceof EndedByReset) {
       request.log.info({ method: request.method, url: request.url }, error.message)
@@ -90,12 +92,12 @@ async function errorHandlerPlugin(app: FastifyInstance, opts: { clock: Clock }) 
     }
     // (Past its limit the body parser has drained all it will: that 413 closes the connection;
     // a body that stopped arriving will not come, and its connection closes too.)
-    if (apiError.code !== 'body_too_large' && apiError.code !== 'request_timeout') await drainBody(request)
+    if (apiError.code !== 'body_too_large' && apiError.code !== 'request_timeout') await drainBody(request, drainMs)
     return sendApiError(request, reply, apiError, clock.now())
   })
 
   app.setNotFoundHandler(async (request, reply) => {
-    await drainBody(request)
+    await drainBody(request, drainMs)
     const notFound = new ApiError('route_not_found', { method: request.method, path: pathOf(request.url) })
     return sendApiError(request, reply, notFound, clock.now())
   })
