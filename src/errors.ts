@@ -63,7 +63,9 @@ const ERRORS = {
     status: 415,
     shape: 'text',
     message: (p) =>
-      `Unsupported Content-Encoding ${p.coding}: request bodies may be sent as ${p.accepted}, or not encoded`,
+      p.max === undefined
+        ? `Unsupported Content-Encoding ${p.coding}: request bodies may be sent as ${p.accepted}, or not encoded`
+        : `Unsupported Content-Encoding: more than ${p.max} codings applied one over another; at most ${p.max} are decoded`,
   },
   encoding_invalid: {
     status: 400,

@@ -605,3 +605,28 @@ t.test(
     t.notOk(JSON.parse(run.stdout.trim().split('\n').pop()!).includes('Timeout'), `no timer left: ${run.stdout}`)
   },
 )
+
+t.test('at most 5 content codings one over another; a sixth is a 415 before anything is decoded', async (t) => {
+  const app = await build(t)
+  const json = JSON.stringify({ name: 'LAYERED', secret: 'sk-layered-000' })
+  const send = (layers: number) => {
+    let body = Buffer.from(json)
+    for (let i = 0; i < layers; i++) body = gzipSync(body)
+    return app.inject({
+      method: 'POST',
+      url: '/v1/ai_secret',
+      headers: headers(KEYS.owner, { 'content-encoding': Array(layers).fill('gzip').join(', ') }),
+      payload: body,
+    })
+  }
+  t.equal((await send(5)).statusCode, 200, 'five layers are decoded')
+  for (const layers of [6, 2500]) {
+    const res = await send(layers)
+    t.equal(res.statusCode, 415, `${layers} layers`)
+    t.match(
+      res.body,
+      /^Unsupported Content-Encoding: more than 5 codings applied one over another; at most 5 are decoded \[/,
+    )
+    t.equal(res.headers['accept-encoding'], 'gzip, deflate, br')
+  }
+})
