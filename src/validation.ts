@@ -277,6 +277,8 @@ export function schemaProblem(e: ErrorObject): SchemaProblem {
     }
     case 'minLength':
       return { path: jsonPath(e.instancePath), problem: 'must not be empty' }
+    case 'maxLength':
+      return { path: jsonPath(e.instancePath), problem: `must be at most ${String(params.limit)} characters` }
     case 'format':
       return {
         path: jsonPath(e.instancePath),

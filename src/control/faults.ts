@@ -1,6 +1,7 @@
 import { hashKey, keyProblem } from '../auth/authenticate.js'
 import { ApiError, forcedError, isForceable } from '../errors.js'
 import { previewSecret } from '../preview.js'
+import { normalizeTarget } from '../request-target.js'
 import { checker } from '../validation.js'
 import { pathMatches } from './journal.js'
 import { type FaultActed, type FaultRule, FaultRuleInput, MAX_DELAY_MS } from './schemas.js'
@@ -81,11 +82,13 @@ export class FaultStore {
     const id = `fault_${this.nextId++}`
     const view: FaultRule = { id, ...input, matched: 0, applied: 0 }
     if (input.method !== undefined) view.method = input.method.toUpperCase()
+    // Matched against request paths as the router reads them (normalizeTarget): so is the rule's.
+    if (input.path !== undefined) view.path = normalizeTarget(input.path)
     if (input.key !== undefined) view.key = previewSecret(input.key)!
     this.rules.push({
       view,
       method: view.method,
-      path: input.path,
+      path: view.path,
       keyHash: input.key === undefined ? undefined : hashKey(input.key),
     })
     return { ...view }

@@ -1,6 +1,6 @@
 import { bearerToken } from '../auth/authenticate.js'
 import { previewSecret } from '../preview.js'
-import { pathOf } from '../request-target.js'
+import { normalizeTarget, pathOf } from '../request-target.js'
 import type { FaultActed, JournalEntry, JournalFilter } from './schemas.js'
 
 // The journal of /v1 requests: what a test's code sent, so the test can assert on it. Bounded:
@@ -139,11 +139,13 @@ export class Journal {
   /** Oldest first, formatted. */
   list(filter: JournalFilter = {}): JournalEntry[] {
     const method = filter.method?.toUpperCase()
+    // Read as request paths are (normalizeTarget), as fault rules' are.
+    const path = filter.path === undefined ? undefined : normalizeTarget(filter.path)
     const out: JournalEntry[] = []
     for (let i = 0; i < this.count; i++) {
       const r = this.items[(this.start + i) % this.capacity]!
       if (method !== undefined && r.method !== method) continue
-      if (filter.path !== undefined && !pathMatches(filter.path, pathOf(r.url))) continue
+      if (path !== undefined && !pathMatches(path, pathOf(r.url))) continue
       if (filter.org !== undefined && r.org !== filter.org) continue
       out.push(format(r))
     }

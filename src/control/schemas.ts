@@ -30,15 +30,19 @@ const ruleFields = {
   method: Optional(
     Type.String({
       pattern: '^[A-Za-z]+$',
+      maxLength: 32,
       'x-problem': 'must be an HTTP method, such as "DELETE"',
       description: 'HTTP method to match (any case); absent: any',
     }),
   ),
   path: Optional(
     Type.String({
-      pattern: '^/',
-      'x-problem': 'must be a path starting with "/" (it may end in "*")',
-      description: 'Path to match, without the query; may end in `*` to match a prefix; absent: any /v1 path',
+      pattern: '^/[^?]*$',
+      // No request line is longer than Node's 16 KiB head limit: a longer path would never match.
+      maxLength: 16_384,
+      'x-problem': 'must be a path starting with "/", without a query (it may end in "*")',
+      description:
+        'Path to match, without the query; may end in `*` to match a prefix; absent: any /v1 path. Read as request paths are (`/v1/ai%5Fsecret` is `/v1/ai_secret`)',
     }),
   ),
   status: Optional(
@@ -51,11 +55,17 @@ const ruleFields = {
   retry_after: Optional(
     Type.Integer({
       minimum: 0,
+      // RFC 9111 section 1.2.2: delta-seconds past 2^31 are read as 2^31 anyway.
+      maximum: 2_147_483_647,
       description: 'The `Retry-After` header in seconds, with any status (default 1 for a 429)',
     }),
   ),
   retry_after_ms: Optional(
-    Type.Integer({ minimum: 0, description: 'A `retry-after-ms` header, which the official client prefers' }),
+    Type.Integer({
+      minimum: 0,
+      maximum: 2_147_483_647,
+      description: 'A `retry-after-ms` header, which the official client prefers',
+    }),
   ),
   should_retry: Optional(
     Type.Boolean({

@@ -39,6 +39,8 @@ const DateTime = (description: string) => Optional(Type.String({ format: 'date-t
  */
 export const ApiKey = Type.String({
   minLength: 1,
+  // A header line longer than Node's 16 KiB head limit never arrives.
+  maxLength: 16_384,
   pattern: '^[\\x20-\\x7e]+$',
   'x-problem': 'must be visible ASCII characters and spaces (what every HTTP client sends as it is)',
   description: 'The plain key, as clients will send it: visible ASCII and spaces; stored only as a hash',

@@ -294,6 +294,13 @@ t.test('invalid rules: 400 naming the JSON path', async (t) => {
     [[{ status: 500 }], '$: must be an object, not an array'],
     [{ status: 500, when: null }, '$.when: must be "before" or "after", not null'],
     [{ status: 399 }, '$.status: must be a whole number from 400 to 599, not 399'],
+    // Sizes and ranges a request could never need (600 rules of 1 MB paths made GET /_mock/faults a 500).
+    [{ status: 500, path: `/v1/${'a'.repeat(16_384)}` }, '$.path: must be at most 16384 characters'],
+    [{ status: 500, path: '/v1/ai_secret?limit=1' }, '$.path: must be a path starting with "/", without a query'],
+    [{ status: 500, method: 'A'.repeat(33) }, '$.method: must be at most 32 characters'],
+    [{ status: 500, key: `sk-${'k'.repeat(16_384)}` }, '$.key: must be at most 16384 characters'],
+    [{ status: 500, retry_after: 1e21 }, '$.retry_after: must be a whole number from 0 to 2147483647'],
+    [{ status: 500, retry_after_ms: 2 ** 31 }, '$.retry_after_ms: must be a whole number from 0 to 2147483647'],
   ]
   for (const [rule, message] of cases) {
     const res = await app.inject({
@@ -390,6 +397,25 @@ t.test('parsePrefer and the 60 s cap', async (t) => {
   t.same(parsePrefer(['code="401"', 'delay=5']), { code: 401, delayMs: 5 })
   t.same(parsePrefer('delay=soon'), null)
   t.throws(() => parsePrefer('code=abc'), ApiError)
+})
+
+t.test("a rule's path is read as request paths are: percent-encoded spellings match", async (t) => {
+  const app = await build(t)
+  const rule = await app.inject({
+    method: 'POST',
+    url: '/_mock/faults',
+    payload: { method: 'DELETE', path: '/v1/ai%5Fsecret', status: 503 },
+  })
+  t.equal(rule.json().path, '/v1/ai_secret', 'shown as it matches')
+  const del = await app.inject({
+    method: 'DELETE',
+    url: '/v1/ai_secret',
+    headers: headers(KEYS.owner),
+    payload: { name: 'OPENAI_API_KEY' },
+  })
+  t.equal(del.statusCode, 503, 'it matches the path it names')
+  const journal = await app.inject({ method: 'GET', url: '/_mock/requests?path=/%761/ai_secret' })
+  t.equal(journal.json().requests.length, 1, "so does the journal's ?path=")
 })
 
 t.test('FaultStore: unit', async (t) => {

@@ -351,27 +351,30 @@ t.test(
   },
 )
 
-t.test('answered while its body still arrives: the connection closes after the answer, whatever the route', async (t) => {
-  // GET's body is not read; a 401, a 404 or a forced answer gives up draining after
-  // REQUEST_TIMEOUT_MS: the socket then stayed up 60 s for a client that kept trickling.
-  const mock = await startMockServer({ logger: false, requestTimeoutMs: 500 })
-  t.teardown(() => mock.close())
-  const port = Number(new URL(mock.url).port)
-  const head = (line: string, auth = true) =>
-    Buffer.from(
-      `${line}\r\nHost: localhost\r\n${auth ? `Authorization: Bearer ${KEYS.owner}\r\n` : ''}` +
-        'Content-Type: application/json\r\nContent-Length: 100000\r\n\r\n{"na',
-    )
-  for (const [line, auth, status] of [
-    ['GET /v1/ai_secret HTTP/1.1', true, 200],
-    ['GET /_mock/health HTTP/1.1', true, 200],
-    ['POST /v1/ai_secret HTTP/1.1', false, 401],
-    ['GET /nowhere HTTP/1.1', true, 404],
-  ] as const) {
-    // A byte every 100 ms, for 20 s, unless the server closes first.
-    const trickle = Array.from({ length: 400 }, (_, i) => (i % 2 === 0 ? 100 : Buffer.from(' ')))
-    const ex = await rawExchange(port, [head(line, auth), ...trickle], { end: false, timeoutMs: 15_000, expect: 1 })
-    t.equal(ex.responses[0]?.status, status, line)
-    t.ok(ex.closedByServer, `${line}: the server closed the connection (within 15 s, not at the client's pace)`)
-  }
-})
+t.test(
+  'answered while its body still arrives: the connection closes after the answer, whatever the route',
+  async (t) => {
+    // GET's body is not read; a 401, a 404 or a forced answer gives up draining after
+    // REQUEST_TIMEOUT_MS: the socket then stayed up 60 s for a client that kept trickling.
+    const mock = await startMockServer({ logger: false, requestTimeoutMs: 500 })
+    t.teardown(() => mock.close())
+    const port = Number(new URL(mock.url).port)
+    const head = (line: string, auth = true) =>
+      Buffer.from(
+        `${line}\r\nHost: localhost\r\n${auth ? `Authorization: Bearer ${KEYS.owner}\r\n` : ''}` +
+          'Content-Type: application/json\r\nContent-Length: 100000\r\n\r\n{"na',
+      )
+    for (const [line, auth, status] of [
+      ['GET /v1/ai_secret HTTP/1.1', true, 200],
+      ['GET /_mock/health HTTP/1.1', true, 200],
+      ['POST /v1/ai_secret HTTP/1.1', false, 401],
+      ['GET /nowhere HTTP/1.1', true, 404],
+    ] as const) {
+      // A byte every 100 ms, for 20 s, unless the server closes first.
+      const trickle = Array.from({ length: 400 }, (_, i) => (i % 2 === 0 ? 100 : Buffer.from(' ')))
+      const ex = await rawExchange(port, [head(line, auth), ...trickle], { end: false, timeoutMs: 15_000, expect: 1 })
+      t.equal(ex.responses[0]?.status, status, line)
+      t.ok(ex.closedByServer, `${line}: the server closed the connection (within 15 s, not at the client's pace)`)
+    }
+  },
+)
