@@ -162,6 +162,25 @@ t.test('PUT creates, or replaces keeping id and created; an omitted secret is ke
   t.match(fresh.json(), { name: 'NEW_ONE', preview_secret: null })
 })
 
+t.test('a preview counts characters, not UTF-16 units: never half an emoji', async (t) => {
+  const app = await build(t)
+  for (const [secret, preview] of [
+    ['😀😀😀😀😀😀', '😀...😀'],
+    ['😀😀😀😀😀😀😀😀😀😀😀😀', '😀😀😀...😀😀😀'],
+    ['ab😀cd😀😀ef', 'ab...ef'],
+    ['😀😀😀', '...'],
+  ]) {
+    const res = await call(t, app, {
+      method: 'PUT',
+      url: '/v1/ai_secret',
+      headers: headers(KEYS.owner),
+      payload: { name: 'EMOJI', secret },
+    })
+    t.equal(res.json().preview_secret, preview, secret)
+    t.notMatch(res.body, /\\ud[89a-f]/i, 'no lone surrogate escaped in the answer')
+  }
+})
+
 t.test('members read but may not write; owners do everything', async (t) => {
   const app = await build(t)
   const list = await call(t, app, { method: 'GET', url: '/v1/ai_secret', headers: headers(KEYS.member) })
