@@ -4,6 +4,7 @@ import type { FastifyInstance } from 'fastify'
 import type { Clock } from '../clock.js'
 import type { Journal, JournalRecord } from '../control/journal.js'
 import { ApiError, renderError } from '../errors.js'
+import { isV1, normalizeTarget } from '../request-target.js'
 import type { RequestIds } from './request-ids.js'
 
 // Requests Node's HTTP parser refuses before any route sees them (oversized request lines and
@@ -170,14 +171,16 @@ function refusal(
   ])
   app.log.info({ request_id: id, status: r.status, code: err.code }, 'client error: request refused by the HTTP parser')
   const line = apiError.code === 'uri_too_long' ? null : requestLineOf(err.rawPacket)
+  // Read as the router reads a target (`/v1/%61i_secret`, `http://host/v1/…`), as every request is.
+  const url = line === null ? '' : normalizeTarget(line.url)
   const journal =
-    line === null || !/^\/v1(?:[/?]|$)/.test(line.url)
+    line === null || !isV1(url)
       ? null
       : {
           id,
           timeMs: now.getTime(),
           method: line.method,
-          url: line.url,
+          url,
           headers: {},
           body: null,
           status: r.status,

@@ -230,6 +230,9 @@ t.test(
     await exchange(port, [`DELETE /v1/ai_secret HTTP/1.1\r\nhost: localhost\r\n${AUTH}x-bad: a\u0001b\r\n\r\n`])
     await exchange(port, [`GET ${LONG_TARGET} HTTP/1.1\r\nhost: localhost\r\n${AUTH}\r\n`])
     await exchange(port, [`GET /_mock/state HTTP/1.1\r\nhost: localhost\r\nx-big: ${'b'.repeat(LIMIT + 10)}\r\n\r\n`])
+    // Other spellings of the path: listed under the path they name, as an accepted request is.
+    await exchange(port, [`GET /v1/%61i_secret HTTP/1.1\r\nhost: localhost\r\nBad Header: x\r\n\r\n`])
+    await exchange(port, [`GET http://localhost/v1/ai_secret HTTP/1.1\r\nhost: localhost\r\nBad Header: x\r\n\r\n`])
     const journal = (await app.inject({ method: 'GET', url: '/_mock/requests' })).json<{
       requests: {
         method: string
@@ -246,6 +249,8 @@ t.test(
       [
         ['GET', '/v1/ai_secret', { org_name: 'acme' }, {}, null, 431],
         ['DELETE', '/v1/ai_secret', {}, {}, null, 400],
+        ['GET', '/v1/ai_secret', {}, {}, null, 400],
+        ['GET', '/v1/ai_secret', {}, {}, null, 400],
       ],
       'a 414 has no whole target to list, and /_mock requests are not journaled',
     )

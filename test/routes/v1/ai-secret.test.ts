@@ -169,7 +169,7 @@ t.test('a preview counts characters, not UTF-16 units: never half an emoji', asy
     ['😀😀😀😀😀😀😀😀😀😀😀😀', '😀😀😀...😀😀😀'],
     ['ab😀cd😀😀ef', 'ab...ef'],
     ['😀😀😀', '...'],
-  ]) {
+  ] as const) {
     const res = await call(t, app, {
       method: 'PUT',
       url: '/v1/ai_secret',
