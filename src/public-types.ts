@@ -115,7 +115,7 @@ export interface SeedResult {
 export interface FaultRuleInput {
   /** HTTP method to match (any case); absent: any */
   method?: string
-  /** Path to match, without the query; may end in `*` to match a prefix; absent: any /v1 path */
+  /** Path to match, without the query; may end in `*` to match a prefix; absent: any /v1 path. Read as request paths are (`/v1/ai%5Fsecret` is `/v1/ai_secret`) */
   path?: string
   /** Only requests with `Authorization: Bearer <key>`; shown back as a preview */
   key?: string
@@ -145,7 +145,7 @@ export interface FaultRule {
   id: string
   /** HTTP method to match (any case); absent: any */
   method?: string
-  /** Path to match, without the query; may end in `*` to match a prefix; absent: any /v1 path */
+  /** Path to match, without the query; may end in `*` to match a prefix; absent: any /v1 path. Read as request paths are (`/v1/ai%5Fsecret` is `/v1/ai_secret`) */
   path?: string
   /** A preview of the key the rule matches */
   key?: string

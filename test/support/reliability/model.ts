@@ -473,10 +473,11 @@ export function secretValue(kind: SecretRef, n: number): string | null | undefin
 }
 
 function preview(secret: string | null): string | null {
-  // The contract: at most 6 characters of the value, the first and last 3 (fewer for short values).
+  // The contract: at most 6 characters (code points) of the value, the first and last 3 (fewer for short values).
   if (secret === null) return null
-  const n = Math.min(3, Math.floor(secret.length / 4))
-  return `${secret.slice(0, n)}...${n === 0 ? '' : secret.slice(-n)}`
+  const chars = [...secret]
+  const n = Math.min(3, Math.floor(chars.length / 4))
+  return `${chars.slice(0, n).join('')}...${n === 0 ? '' : chars.slice(-n).join('')}`
 }
 
 export class World {
