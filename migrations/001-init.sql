@@ -1,4 +1,4 @@
--- The mock's whole data model (CONTRACT section 2).
+-- The mock's whole data model (docs/seed-file.md).
 CREATE TABLE organizations (
   id      TEXT PRIMARY KEY,
   name    TEXT NOT NULL UNIQUE,

@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util'
 
-/** Configuration of the CLI (CONTRACT section 1): flags win over environment variables, which win over defaults. */
+/** Configuration of the CLI (docs/configuration.md): flags win over environment variables, which win over defaults. */
 export interface CliConfig {
   port: number
   /** Absent: both loopback addresses, 127.0.0.1 and ::1 (see listen.ts). */

@@ -197,7 +197,7 @@ const ERRORS = {
   },
   internal: { status: 500, shape: 'text', message: () => 'Internal server error' },
 
-  // --- the mock's own answers (CONTRACT section 7) ------------------------------------
+  // --- the mock's own answers (docs/control-plane.md) ------------------------------------
   // Faults forced by a fault rule or `Prefer: code=`: the documented status in the
   // documented shape, worded as upstream describes the status, naming what injected it.
   injected_400: {
@@ -284,7 +284,7 @@ export function isForceable(status: unknown): status is number {
 }
 
 /**
- * The answer a fault rule or `Prefer: code=` forces (CONTRACT section 7): a documented
+ * The answer a fault rule or `Prefer: code=` forces (docs/control-plane.md): a documented
  * status in its documented shape; any other from 400 to 599 in the text shape, worded by its
  * reason phrase (`Status 499` when it has none), 502/503/504 as a gateway words them.
  * `source` names what forced it; `headers` go with it (Retry-After and the like).

@@ -89,7 +89,7 @@ t.test('bad configuration is one clear line', async (t) => {
 })
 
 // --- ADMIN_TOKEN, RATE_LIMIT_PER_MINUTE and MOCK_JOURNAL_SIZE: environment only -----------------
-// ADMIN_TOKEN, RATE_LIMIT_PER_MINUTE and MOCK_JOURNAL_SIZE: environment only (CONTRACT section 1).
+// ADMIN_TOKEN, RATE_LIMIT_PER_MINUTE and MOCK_JOURNAL_SIZE: environment only (docs/configuration.md).
 
 t.test('unset or empty: absent, so the app defaults apply', async (t) => {
   for (const env of [

@@ -33,8 +33,8 @@ const EDGE_SPACE = /^\s|\s$/
 /**
  * Why a string cannot be an API key, or null when it can be one: a key is any non-empty
  * string without control characters (C0, DEL, C1) and without white space at either end
- * (CONTRACT section 2), so that it survives an HTTP header as it is. Three dot-separated
- * parts would be read as a JWT (CONTRACT section 5), so that is not a key either.
+ * (docs/seed-file.md), so that it survives an HTTP header as it is. Three dot-separated
+ * parts would be read as a JWT (docs/api.md), so that is not a key either.
  */
 export function keyProblem(key: string): string | null {
   if (key === '') return 'must not be empty'
@@ -44,7 +44,7 @@ export function keyProblem(key: string): string | null {
   return null
 }
 
-/** A JWT has three dot-separated parts (CONTRACT section 5); any other token is an API key. */
+/** A JWT has three dot-separated parts (docs/api.md); any other token is an API key. */
 export function isJwtShaped(token: string): boolean {
   return token.split('.').length === 3
 }

@@ -1,4 +1,4 @@
-// RATE_LIMIT_PER_MINUTE (CONTRACT section 1): a sliding window of one minute per API key.
+// RATE_LIMIT_PER_MINUTE (docs/configuration.md): a sliding window of one minute per API key.
 //
 // Sliding log rather than fixed windows: a fixed window lets 2x the limit through around
 // a window boundary, and its Retry-After says when the window ends rather than when a slot

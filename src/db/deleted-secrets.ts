@@ -10,7 +10,7 @@ export const DELETED_POSITIONS_LIMIT = 10_000
 
 /**
  * The list positions of deleted secrets, so that a `starting_after` / `ending_before` cursor
- * naming a secret deleted since keeps its place (CONTRACT section 5): the official clients'
+ * naming a secret deleted since keeps its place (docs/api.md): the official clients'
  * auto-pagination with a delete inside the loop names the secret it has just deleted.
  *
  * GUESS: upstream's behaviour for such a cursor is unrecorded; the mock keeps it working,

@@ -7,7 +7,7 @@ const BRACKETED = /^(.+?)\[\d*\]$/
  * Parses a query string as Fastify's default parser does (repeated names become arrays;
  * the object has no prototype, so `__proto__` is just a name), then reads the bracket forms
  * of a name (`ids[]=a&ids[]=b`, `ids[0]=a&ids[1]=b`: what axios and `qs` send by default)
- * as that name repeated, for every parameter (CONTRACT section 5). Values of the plain form
+ * as that name repeated, for every parameter (docs/api.md). Values of the plain form
  * come first (no filter depends on the order). Any other key with brackets (`a[b]=c`,
  * object notation) is left as it is: an unknown parameter.
  */

@@ -4,7 +4,7 @@
 // An error answered before the body is read (a 401 from authentication, a forced fault)
 // left the rest of the body unread. With `Connection: close` the server then closed a
 // socket that still had data coming in, the kernel answered with a reset, and a client
-// still writing its body (as curl does) lost the answer: EPIPE, no 401. CONTRACT 4 asks
+// still writing its body (as curl does) lost the answer: EPIPE, no 401. docs/api.md asks
 // this for the 413 ("read and discarded before answering, so the client sees the answer
 // rather than a broken pipe"); it holds for every early answer now.
 //

@@ -1080,7 +1080,7 @@ export async function injectRun(
     record(stats, req.family, res.statusCode)
     if (res.statusCode >= 500 && !documented5xx(res.statusCode, res.body))
       stats.problems.push(`${res.statusCode} on ${show(req)}: ${res.body.slice(0, 200)}`)
-    // CONTRACT 4: every answer carries its request id; errors come in the documented shapes.
+    // docs/api.md: every answer carries its request id; errors come in the documented shapes.
     const type = String(res.headers['content-type'] ?? '')
     if (typeof res.headers['x-request-id'] !== 'string')
       stats.problems.push(

@@ -1,4 +1,4 @@
-// Model-based testing of the AI-secrets resource (CONTRACT sections 4 and 5).
+// Model-based testing of the AI-secrets resource (docs/api.md).
 //
 // A scenario is a random world (organizations, users, memberships and roles, keys that are
 // org-scoped or not, JWTs, secrets) and a random sequence of operations by random keys. It
@@ -490,7 +490,7 @@ export class World {
     return `user${i}@rel.test`
   }
 
-  /** The seed file of this world (CONTRACT section 3). */
+  /** The seed file of this world (docs/seed-file.md). */
   seed(): object {
     const s = this.spec
     return {
@@ -809,7 +809,7 @@ export class Model {
     return this.secrets.find((s) => s.id === lower)
   }
 
-  /** Where deleted secrets stood: a cursor naming one keeps its position (CONTRACT section 5). */
+  /** Where deleted secrets stood: a cursor naming one keeps its position (docs/api.md). */
   private deleted = new Map<string, MSecret>()
 
   private remove(s: MSecret): void {
@@ -1211,7 +1211,7 @@ const DOCUMENTED_FORCED: Record<number, string> = {
   500: 'Internal server error',
 }
 
-/** The answer a fault rule forces (CONTRACT section 7): the documented statuses in their shapes, the rest as text. */
+/** The answer a fault rule forces (docs/control-plane.md): the documented statuses in their shapes, the rest as text. */
 function forcedExpect(status: number, rule: string): Expect {
   const what = DOCUMENTED_FORCED[status] ?? GATEWAY[status] ?? (status === 409 ? 'Conflict' : `Status ${status}`)
   return {
