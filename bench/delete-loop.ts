@@ -32,7 +32,8 @@ function measure(v: Variant): { insert: number; delete: number } {
   const db = openDatabase(':memory:')
   if (v.index === 'wide')
     db.exec(
-      'DROP INDEX ai_secrets_org_created; CREATE INDEX ai_secrets_org_newest ON ai_secrets (org, created DESC, seq DESC)',
+      'DROP INDEX ai_secrets_org_created; CREATE INDEX ai_secrets_org_newest ON ai_secrets (org, created DESC, ' +
+        'seq DESC)',
     )
   db.prepare(`INSERT INTO organizations (id, name, created) VALUES (?, 'acme', '2026-01-01T00:00:00.000Z')`).run(
     randomUUID(),

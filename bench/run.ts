@@ -133,7 +133,10 @@ interface Req {
 interface Target {
   id: string
   label: string
-  /** ceiling: bare Fastify; sqlite: Fastify + one DELETE … RETURNING; app: the mock; prism: Prism serving the upstream spec. */
+  /**
+   * ceiling: bare Fastify; sqlite: Fastify + one DELETE … RETURNING; app: the mock; prism: Prism serving the upstream
+   * spec.
+   */
   server: 'ceiling' | 'sqlite' | 'app' | 'prism'
   db: 'memory' | 'file'
   logLevel: string
@@ -802,7 +805,9 @@ function timeToExit(args: string[], env: NodeJS.ProcessEnv): Promise<number> {
   })
 }
 
-/** Spawn of the probe to its line "answered": import the package, startMockServer, the first answer of /_mock/health. */
+/**
+ * Spawn of the probe to its line "answered": import the package, startMockServer, the first answer of /_mock/health.
+ */
 function libraryToFirstAnswer(probe: string, env: NodeJS.ProcessEnv): Promise<number> {
   const t0 = performance.now()
   const child = spawn(process.execPath, [probe], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] })
@@ -848,7 +853,7 @@ async function startupRatios(runs: number): Promise<{ emptyMs: number; library: 
     "import { request } from 'node:http'\n" +
       "import { startMockServer } from 'ai-secret-mock'\n" +
       'const mock = await startMockServer()\n' +
-      // biome-ignore lint/suspicious/noTemplateCurlyInString: the source of a program, with template literals of its own
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: the source of a program, with its own template literals
       "await new Promise((resolve, reject) => request(`${mock.url}/_mock/health`, (res) => (res.statusCode === 200 ? res.resume().on('end', resolve) : reject(new Error(`status ${res.statusCode}`)))).on('error', reject).end())\n" +
       "process.stdout.write('answered\\n')\n" +
       'await mock.close()\n',
@@ -912,7 +917,10 @@ function ensurePrism(): { bin: string; version: string } {
   return (prism = { bin: join(dirname(pkg), bin), version: meta.version })
 }
 
-/** A port nothing listens on now (Prism is given one: with --port 0 it says which only at log level info, which logs every request). */
+/**
+ * A port nothing listens on now (Prism is given one: with --port 0 it says which only at log level info, which logs
+ * every request).
+ */
 function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const s = createServer()

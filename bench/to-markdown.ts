@@ -71,7 +71,8 @@ out.push(
     `${r.settings.secrets.toLocaleString('en-US')} secrets in ${r.settings.orgs} organizations; ${r.settings.warmupS} s warm-up and ${r.settings.durationS} s per run` +
     ((r.settings.rounds ?? 1) > 1 ? `; ${r.settings.rounds} rounds, the best shown.` : '.'),
   '',
-  '| path | conns | req/s | p50 ms | p99 ms | × bare | × SQLite | same-round × SQLite | p99 × SQLite | CPU µs/req | answers | RSS MB start → end | req/s by round |',
+  '| path | conns | req/s | p50 ms | p99 ms | × bare | × SQLite | same-round × SQLite | p99 × SQLite | CPU µs/req ' +
+    '| answers | RSS MB start → end | req/s by round |',
   '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- | --- | --- |',
 )
 const f = (x: number | null | undefined, d: number) =>

@@ -284,7 +284,9 @@ function checkOnly(metafile, output, allowed) {
     )
 }
 
-/** The licence texts of every package inside the bundles, which their MIT/ISC/BSD/Apache terms ask to ship with them. */
+/**
+ * The licence texts of every package inside the bundles, which their MIT/ISC/BSD/Apache terms ask to ship with them.
+ */
 function thirdPartyLicenses(metafiles) {
   const packages = new Map()
   for (const metafile of metafiles) {

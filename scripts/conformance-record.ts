@@ -11,7 +11,10 @@ import { startMockServer, type MockServer } from '../src/start-mock-server.js'
 
 export const MOCK_TRANSCRIPT = join(PACKAGE_ROOT, 'openapi', 'conformance', 'mock.json')
 
-/** How the committed transcript is recorded: a key in two organizations (so every exchange runs, the ambiguous write too), acting in acme. */
+/**
+ * How the committed transcript is recorded: a key in two organizations (so every exchange runs, the ambiguous write
+ * too), acting in acme.
+ */
 export const MOCK_RUN = { apiKey: 'sk-mock-multi-org', orgName: 'acme' as string | undefined }
 
 /** The demo keys that match a transcript's run: in several organizations or one, with `--org-name acme` or without. */

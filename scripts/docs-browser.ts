@@ -208,7 +208,8 @@ async function main() {
     // 4. Again: the 400 text, shown as it came.
     const again = await execute(page, 'operations-AiSecrets-deleteAiSecret', 'DELETE', '/v1/ai_secret')
     const message =
-      'Missing delete access to ai_secret OPENAI_API_KEY, or the ai_secret does not exist [user_email=alice@acme.test] [user_org=acme]'
+      'Missing delete access to ai_secret OPENAI_API_KEY, or the ai_secret does not exist ' +
+      '[user_email=alice@acme.test] [user_org=acme]'
     check(
       again.status === 400 && again.type.startsWith('text/plain') && again.body.startsWith(message),
       `again: 400 text/plain: ${again.body.slice(0, 160)}`,

@@ -29,23 +29,27 @@ const TYPES: [string, TSchema, string][] = [
   [
     'AISecret',
     AISecret,
-    'An AI secret as the API answers it (upstream `components.schemas.AISecret`): never the value, only `preview_secret`.',
+    'An AI secret as the API answers it (upstream `components.schemas.AISecret`): never the value, only ' +
+      '`preview_secret`.',
   ],
   [
     'Role',
     Role,
-    'A role in an organization: an owner can write, a member only read (the mock\u2019s model of Braintrust\u2019s ACLs).',
+    'A role in an organization: an owner can write, a member only read (the mock\u2019s model of ' +
+      'Braintrust\u2019s ACLs).',
   ],
   [
     'SeedData',
     SeedData,
-    'Data in the seed-file format, as `startMockServer({ seed })`, `seed()` and `POST /_mock/seed` take it. Names may refer to what the mock already holds; ids and dates are made when absent.',
+    'Data in the seed-file format, as `startMockServer({ seed })`, `seed()` and `POST /_mock/seed` take it. Names ' +
+      'may refer to what the mock already holds; ids and dates are made when absent.',
   ],
   ['SeededKey', SeededKey, 'An API key a seed created, as the seed\u2019s answer shows it: a preview, never the key.'],
   [
     'SeedResult',
     SeedResult,
-    'What a seed created (its answer, and what `reset()` and `seed()` resolve to): ids and key previews, never the keys.',
+    'What a seed created (its answer, and what `reset()` and `seed()` resolve to): ids and key previews, never ' +
+      'the keys.',
   ],
   [
     'FaultRuleInput',

@@ -33,7 +33,10 @@ export interface AppOptions {
    * for other data, or use POST /_mock/seed).
    */
   seed?: object | string | false
-  /** false (default), true (info), a pino level, or Fastify logger options. Authorization and secret values are always redacted. */
+  /**
+   * false (default), true (info), a pino level, or Fastify logger options. Authorization and secret values are always
+   * redacted.
+   */
   logger?: boolean | string | LoggerOptions
   /** Deterministic ids, request ids and a clock that stands still: answers that snapshot the same every run. */
   deterministic?: boolean
@@ -43,7 +46,10 @@ export interface AppOptions {
   docs?: boolean
   /** When set, every /_mock route but /_mock/health wants `Authorization: Bearer <adminToken>` (env ADMIN_TOKEN). */
   adminToken?: string
-  /** Requests per minute per API key, over which /v1 answers 429 with Retry-After (env RATE_LIMIT_PER_MINUTE); default off. */
+  /**
+   * Requests per minute per API key, over which /v1 answers 429 with Retry-After (env RATE_LIMIT_PER_MINUTE); default
+   * off.
+   */
   rateLimitPerMinute?: number
   /** How many /v1 requests GET /_mock/requests keeps (env MOCK_JOURNAL_SIZE); default 1000, 0 keeps none. */
   journalSize?: number
@@ -53,9 +59,15 @@ export interface AppOptions {
    * send a /_mock request. /v1 answers every origin.
    */
   corsOrigins?: string[]
-  /** A request whose head and body have not arrived whole by then gets 408 and its connection closes (env REQUEST_TIMEOUT_MS); default 30 000 ms. */
+  /**
+   * A request whose head and body have not arrived whole by then gets 408 and its connection closes (env
+   * REQUEST_TIMEOUT_MS); default 30 000 ms.
+   */
   requestTimeoutMs?: number
-  /** Aborts the build (the CLI's SIGTERM during start-up): a seed being applied is rolled back, and buildApp rejects with the signal's reason. */
+  /**
+   * Aborts the build (the CLI's SIGTERM during start-up): a seed being applied is rolled back, and buildApp rejects
+   * with the signal's reason.
+   */
   signal?: AbortSignalLike
 }
 
@@ -71,7 +83,10 @@ export function mocksBuilt(): number {
 
 /** buildMockApp's options: buildApp's, and what a server listening with the app needs. */
 export interface BuildOptions extends AppOptions {
-  /** Serve HTTPS with this certificate: the app's own server is a node:https one (listen() serves the second loopback address with the same). */
+  /**
+   * Serve HTTPS with this certificate: the app's own server is a node:https one (listen() serves the second loopback
+   * address with the same).
+   */
   https?: ServerTls
 }
 
@@ -86,7 +101,8 @@ export interface BuiltMock {
  * The order of the hooks every /v1 request meets is the order of registration here:
  * request ids, the Host allow-list (DNS rebinding), the transfer-coding check, CORS, identify
  * (who sent it), the control plane (journal, `Prefer`, fault rules, rate limit), one Host
- * required, then, in the /v1 scope, authorize (401, organization scope) and the handler. Rejects as createMock does; nothing stays open then.
+ * required, then, in the /v1 scope, authorize (401, organization scope) and the handler. Rejects as createMock does;
+ * nothing stays open then.
  */
 export async function buildMockApp(options: BuildOptions = {}): Promise<BuiltMock> {
   const { https } = options

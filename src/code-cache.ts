@@ -56,7 +56,10 @@ export function cacheKey(file: string): string {
 
 /** How loadWithCodeCache went, for tests and the bench. */
 export interface CodeCacheReport {
-  /** `hit`: the cache was used; `miss`: none yet (written at exit); `rejected`: V8 refused it (rewritten at exit); `off`: no cache. */
+  /**
+   * `hit`: the cache was used; `miss`: none yet (written at exit); `rejected`: V8 refused it (rewritten at exit);
+   * `off`: no cache.
+   */
   state: 'hit' | 'miss' | 'rejected' | 'off'
   /** The cache file, or null when off. */
   file: string | null
@@ -123,7 +126,10 @@ export function loadWithCodeCache(
   return mod.exports
 }
 
-/** Writes the cache beside its final name, then renames: a reader never sees half a file. Failures only cost the next start its speed. */
+/**
+ * Writes the cache beside its final name, then renames: a reader never sees half a file. Failures only cost the next
+ * start its speed.
+ */
 function writeCache(cacheFile: string, script: Script): void {
   const temp = `${cacheFile}.${process.pid}.tmp`
   try {

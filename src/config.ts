@@ -9,7 +9,9 @@ export interface CliConfig {
   /** A seed file, false for none, undefined for the built-in demo seed. */
   seed: string | false | undefined
   logLevel: string
-  /** How log lines are written: `pretty` (pino-pretty, for a person) or `json` (one JSON object a line, for machines). */
+  /**
+   * How log lines are written: `pretty` (pino-pretty, for a person) or `json` (one JSON object a line, for machines).
+   */
   logFormat: LogFormat
   deterministic: boolean
   /** ADMIN_TOKEN (environment only); absent when unset (set but empty is a ConfigError). */
@@ -32,7 +34,10 @@ export interface CliConfig {
   version: boolean
 }
 
-/** A certificate and key to serve (--tls-cert and --tls-key, or TLS_CERT_FILE and TLS_KEY_FILE), and where each was named, for errors. */
+/**
+ * A certificate and key to serve (--tls-cert and --tls-key, or TLS_CERT_FILE and TLS_KEY_FILE), and where each was
+ * named, for errors.
+ */
 export interface TlsFiles {
   cert: string
   key: string
@@ -150,7 +155,10 @@ function flag(value: string, name: string): boolean {
   throw new ConfigError(`${name}: must be 1/true or 0/false, not ${JSON.stringify(value)}`)
 }
 
-/** --tls, --tls-cert and --tls-key over TLS, TLS_CERT_FILE and TLS_KEY_FILE: given files win over a generated certificate. */
+/**
+ * --tls, --tls-cert and --tls-key over TLS, TLS_CERT_FILE and TLS_KEY_FILE: given files win over a generated
+ * certificate.
+ */
 function tlsConfig(
   values: { tls?: boolean; 'tls-cert'?: string; 'tls-key'?: string },
   env: NodeJS.ProcessEnv,

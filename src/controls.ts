@@ -39,7 +39,9 @@ export interface MockApiKeys {
   byOrg: Record<string, { owner?: string; member?: string }>
 }
 
-/** What a running mock offers a test, whether it listens (startMockServer) or answers MSW's handlers (createMswMock). */
+/**
+ * What a running mock offers a test, whether it listens (startMockServer) or answers MSW's handlers (createMswMock).
+ */
 export interface MockControls {
   apiKeys: MockApiKeys
   /** The app, for `inject()` (the Fastify instance; see MockApp). */

@@ -259,7 +259,10 @@ const ERRORS = {
   clock_invalid: { status: 400, shape: 'text', message: (p) => `Invalid clock change: ${p.problem}` },
 } satisfies Record<string, ErrorSpec>
 
-/** The statuses the operations document (and 413, which the mock answers too): forced, they come in their documented shapes. */
+/**
+ * The statuses the operations document (and 413, which the mock answers too): forced, they come in their documented
+ * shapes.
+ */
 const DOCUMENTED: Record<number, ErrorCode> = {
   400: 'injected_400',
   401: 'injected_401',

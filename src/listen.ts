@@ -16,11 +16,19 @@ const PORT_TRIES = 10
 
 export interface Listening {
   port: number
-  /** What is bound: `['127.0.0.1', '::1']` by default (`['127.0.0.1']` where IPv6 cannot be bound), or the host given. */
+  /**
+   * What is bound: `['127.0.0.1', '::1']` by default (`['127.0.0.1']` where IPv6 cannot be bound), or the host given.
+   */
   addresses: string[]
-  /** A URL a client on this machine can connect to, without a trailing slash: never `0.0.0.0` or `::`; `https://` with TLS. */
+  /**
+   * A URL a client on this machine can connect to, without a trailing slash: never `0.0.0.0` or `::`; `https://` with
+   * TLS.
+   */
   url: string
-  /** The URL to print: `http://localhost:PORT` (`https://` with TLS) when both loopback addresses are served (either answer of the resolver works), else `url`. */
+  /**
+   * The URL to print: `http://localhost:PORT` (`https://` with TLS) when both loopback addresses are served (either
+   * answer of the resolver works), else `url`.
+   */
   displayUrl: string
   /** Cuts every open connection, on every address (the end of a shutdown's grace period). */
   closeAllConnections(): void
@@ -28,12 +36,17 @@ export interface Listening {
 
 declare module 'fastify' {
   interface FastifyInstance {
-    /** Servers beside `server` that hand their requests to this app (the second loopback address): they stop with it. */
+    /**
+     * Servers beside `server` that hand their requests to this app (the second loopback address): they stop with it.
+     */
     secondaryServers: Set<Server>
   }
 }
 
-/** A host as it stands in a URL a client on this machine can use: a wildcard becomes its loopback, IPv6 goes in brackets. */
+/**
+ * A host as it stands in a URL a client on this machine can use: a wildcard becomes its loopback, IPv6 goes in
+ * brackets.
+ */
 export function connectableHost(host: string): string {
   if (host === '0.0.0.0' || host === '') return '127.0.0.1'
   if (host === '::' || host === '[::]') return '[::1]'

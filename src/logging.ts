@@ -55,7 +55,10 @@ export interface LogDestination {
   write(line: string): void
 }
 
-/** The answer lines (logAnswers: `request`) read as `DELETE /v1/ai_secret 200 1.2 ms`; the request id follows every message. */
+/**
+ * The answer lines (logAnswers: `request`) read as `DELETE /v1/ai_secret 200 1.2 ms`; the request id follows every
+ * message.
+ */
 const messageFormat: MessageFormatFunc = (log, messageKey) => {
   const message =
     log.status !== undefined && log.method !== undefined

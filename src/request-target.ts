@@ -6,7 +6,9 @@ export function pathOf(url: string): string {
   return i === -1 ? url : url.slice(0, i)
 }
 
-/** Whether a target is under `/v1`, the Braintrust API (`/v1`, `/v1/…`, `/v1?…`), as opposed to `/_mock` or the docs. */
+/**
+ * Whether a target is under `/v1`, the Braintrust API (`/v1`, `/v1/…`, `/v1?…`), as opposed to `/_mock` or the docs.
+ */
 export function isV1(url: string): boolean {
   return url.startsWith('/v1/') || url === '/v1' || url.startsWith('/v1?')
 }

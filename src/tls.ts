@@ -18,7 +18,9 @@ export interface ServerTls {
   key: string | Buffer
 }
 
-/** The names a certificate's errors give its two parts: options (`tls.cert`) or flags and files (`--tls-cert cert.pem`). */
+/**
+ * The names a certificate's errors give its two parts: options (`tls.cert`) or flags and files (`--tls-cert cert.pem`).
+ */
 interface PartNames {
   cert: string
   key: string
@@ -59,7 +61,10 @@ const READ_ERRORS: Record<string, string> = {
   EISDIR: 'it is a directory',
 }
 
-/** Reads a certificate and its key from files (--tls-cert, --tls-key) and checks them; throws an Error naming the file at fault. */
+/**
+ * Reads a certificate and its key from files (--tls-cert, --tls-key) and checks them; throws an Error naming the file
+ * at fault.
+ */
 export function readTlsFiles(files: { cert: string; key: string }, flags: PartNames): ServerTls {
   const read = (file: string, flag: string) => {
     try {

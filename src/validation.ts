@@ -169,7 +169,10 @@ export function formatIssues(errors: ErrorObject[], context: string): string {
 
 // --- Ajv errors as JSON-path problems: the control plane's and the seed's own answers --------
 
-/** A problem with a value, at a JSON path from `$` (`$.api_keys[0].key`): what the seed, fault-rule and clock checks answer. */
+/**
+ * A problem with a value, at a JSON path from `$` (`$.api_keys[0].key`): what the seed, fault-rule and clock checks
+ * answer.
+ */
 export interface SchemaProblem {
   path: string
   problem: string

@@ -209,7 +209,8 @@ t.test('a port in use: one line, exit 1', async (t) => {
 })
 
 t.test(
-  'logs: JSON lines when stdout is not a terminal; pretty lines with LOG_FORMAT or --log-format; never a key or a secret',
+  'logs: JSON lines when stdout is not a terminal; pretty lines with LOG_FORMAT or --log-format; never a key or a ' +
+    'secret',
   async (t) => {
     const cases: [string, string[], string[], Record<string, string>, boolean][] = [
       ['default (stdout is a pipe here)', SOURCE_CLI, [], {}, false],

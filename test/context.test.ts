@@ -23,7 +23,8 @@ t.test(
   async (t) => {
     const db = join(mkdtempSync(join(tmpdir(), 'abort-')), 'mock.db')
     const ac = new AbortController()
-    // Aborts once the seed has begun (the log line says so): noticed at the seed's next turn of the event loop, mid-transaction.
+    // Aborts once the seed has begun (the log line says so): noticed at the seed's next turn of the event loop,
+    // mid-transaction.
     const stream = new Writable({
       write(chunk, _enc, cb) {
         if (String(chunk).includes('"msg":"seeding a new database"'))

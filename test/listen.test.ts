@@ -16,7 +16,10 @@ const IPV6 = await new Promise<boolean>((resolve) => {
   s.listen(0, '::1', () => s.close(() => resolve(true)))
 })
 
-/** One request with node:http to an address and port, no keep-alive: its status and body, or the connection error's code. */
+/**
+ * One request with node:http to an address and port, no keep-alive: its status and body, or the connection error's
+ * code.
+ */
 function get(
   host: string,
   port: number,

@@ -152,7 +152,8 @@ t.test('every seed error names the JSON path and what is wrong', async (t) => {
     ]),
     [
       { organizations: [{ name: 'a', created: '9999-12-31T23:00:00-01:00' }] },
-      '$.organizations[0].created: "9999-12-31T23:00:00-01:00" is outside 0001-01-01T00:00:00.000Z to 9999-12-31T23:59:59.999Z',
+      '$.organizations[0].created: "9999-12-31T23:00:00-01:00" is outside 0001-01-01T00:00:00.000Z to ' +
+        '9999-12-31T23:59:59.999Z',
     ],
     [
       {

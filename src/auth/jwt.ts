@@ -53,7 +53,10 @@ export async function verifyJwt(token: string, secret: string | undefined, now: 
   return claims.email
 }
 
-/** Makes an HS256 JWT (`{"alg":"HS256","typ":"JWT"}`), synchronously: for tests and for users minting tokens against the mock. */
+/**
+ * Makes an HS256 JWT (`{"alg":"HS256","typ":"JWT"}`), synchronously: for tests and for users minting tokens against the
+ * mock.
+ */
 export function signJwt(claims: Record<string, unknown>, secret: string): string {
   const h = Buffer.from(JSON.stringify({ alg: 'HS256', typ: 'JWT' })).toString('base64url')
   const p = Buffer.from(JSON.stringify(claims)).toString('base64url')

@@ -88,13 +88,16 @@ export function newRunToken(): string {
  * 17. `list-page-1`: GET ?ids=…&limit=1: c.
  * 18. `list-starting-after`: GET ?ids=…&limit=1&starting_after=c: b.
  * 19. `list-ending-before`: GET ?ids=…&limit=1&ending_before=a: the page just before a.
- * 20. `delete-id-while-paginating`: DELETE /v1/ai_secret/{c}, `content-type: application/json` and an empty body (as the official client sends).
- * 21. `list-after-deleted-cursor`: GET ?ids=…&limit=1&starting_after=c (c deleted since): the next page of a list-and-delete loop.
+ * 20. `delete-id-while-paginating`: DELETE /v1/ai_secret/{c}, `content-type: application/json` and an empty body (as
+ * the official client sends).
+ * 21. `list-after-deleted-cursor`: GET ?ids=…&limit=1&starting_after=c (c deleted since): the next page of a
+ * list-and-delete loop.
  * 22. `get-deleted`: GET /v1/ai_secret/{c}.
  * 23. `delete-id-again`: DELETE /v1/ai_secret/{c} again.
  * 24. `delete-name`: DELETE /v1/ai_secret `{name: b, org_name: ORG}`: the deleted record.
  * 25. `delete-name-again`: the same again.
- * 26. `delete-name-without-org-name`: DELETE `{name: b}`: for a key in several organizations, the ambiguous write; for a key in one, as 25.
+ * 26. `delete-name-without-org-name`: DELETE `{name: b}`: for a key in several organizations, the ambiguous write; for
+ * a key in one, as 25.
  * 27. `put-replace`: PUT a (openai, secret 3, no metadata): same id and created; what becomes of the omitted metadata.
  * 28. `get-unknown-id`: GET /v1/ai_secret/{a random uuid}.
  * 29. `patch-unknown-id`: PATCH /v1/ai_secret/{a random uuid}.

@@ -12,9 +12,14 @@ export interface Exchange {
   /** The scenario's name for the exchange: transcripts are compared exchange by exchange, by name. */
   name: string
   method: string
-  /** Path and query string as sent (decoded), normalised: `/v1/ai_secret/<a.id>`, `/v1/ai_secret?ids=<a.id>&limit=1`. */
+  /**
+   * Path and query string as sent (decoded), normalised: `/v1/ai_secret/<a.id>`, `/v1/ai_secret?ids=<a.id>&limit=1`.
+   */
   path: string
-  /** What was sent: credentials, the headers the scenario chose, and the JSON body (a `secret` reads `<dummy>`) or the raw text. */
+  /**
+   * What was sent: credentials, the headers the scenario chose, and the JSON body (a `secret` reads `<dummy>`) or the
+   * raw text.
+   */
   request: { auth: Auth; headers?: Record<string, string>; body?: unknown }
   /** The HTTP status. */
   status: number
@@ -87,7 +92,10 @@ export interface NormaliserOptions {
 const UUID = /[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/gi
 const DATE_TIME = /\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:Z|[+-]\d{2}:?\d{2})?/g
 const EMAIL = /[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+/g
-/** The bracketed context of a text error: `[user_email=…] [user_org=…] [timestamp=…] [request_id=…]` (RECORDED-BEHAVIOUR.md). */
+/**
+ * The bracketed context of a text error: `[user_email=…] [user_org=…] [timestamp=…] [request_id=…]`
+ * (RECORDED-BEHAVIOUR.md).
+ */
 const BRACKET = /\[(user_email|user_org|timestamp|request_id)=([^\]]*)\]/g
 /** Where a list of names can start or end in a message: `(acme, globex)`, `["acme","globex"]`. */
 const LIST_DELIMITERS = /[()[\]{}:;"\n]/

@@ -76,7 +76,11 @@ function adminRoutes(control: Control, clock: Clock): AdminRoute[] {
         operationId: 'postMockReset',
         summary: 'Reset to the configured seed',
         description:
-          'Deletes everything and applies the configured seed again, in one transaction, while other requests run. Every /v1 request that arrived before and has not reached its handler yet (held by a fault delay, `Prefer: delay`, or its body still arriving) ends without an answer and changes nothing. Also empties the request journal, removes every fault rule (their ids restart at fault_1), resets rate-limit counters, and restarts deterministic ids and the clock.',
+          'Deletes everything and applies the configured seed again, in one transaction, while other requests ' +
+          'run. Every /v1 request that arrived before and has not reached its handler yet (held by a fault delay, ' +
+          '`Prefer: delay`, or its body still arriving) ends without an answer and changes nothing. Also empties ' +
+          'the request journal, removes every fault rule (their ids restart at fault_1), resets rate-limit ' +
+          'counters, and restarts deterministic ids and the clock.',
         response: { 200: SeedResult },
       },
       handler: () => control.reset(),
@@ -89,7 +93,8 @@ function adminRoutes(control: Control, clock: Clock): AdminRoute[] {
         operationId: 'postMockSeed',
         summary: 'Add data',
         description:
-          'Adds data in the seed-file format, all or nothing. Answers what was created: ids and key previews, never the keys.',
+          'Adds data in the seed-file format, all or nothing. Answers what was created: ids and key previews, ' +
+          'never the keys.',
         body: SeedData,
         response: {
           201: SeedResult,
@@ -123,7 +128,8 @@ function adminRoutes(control: Control, clock: Clock): AdminRoute[] {
         operationId: 'getMockState',
         summary: 'Everything stored',
         description:
-          'Organizations, users with their memberships, API keys (previews only) and AI secrets as the API shows them (never the value).',
+          'Organizations, users with their memberships, API keys (previews only) and AI secrets as the API shows ' +
+          'them (never the value).',
         response: { 200: StoreState },
       },
       handler: () => control.state(),
@@ -135,7 +141,8 @@ function adminRoutes(control: Control, clock: Clock): AdminRoute[] {
         operationId: 'getMockRequests',
         summary: 'Journal of /v1 requests',
         description:
-          'The last MOCK_JOURNAL_SIZE (default 1000) /v1 requests, oldest first, with Authorization and secret values redacted.',
+          'The last MOCK_JOURNAL_SIZE (default 1000) /v1 requests, oldest first, with Authorization and secret ' +
+          'values redacted.',
         querystring: JournalFilter,
         response: { 200: Type.Object({ requests: Type.Array(JournalEntry) }) },
       },
@@ -163,7 +170,11 @@ function adminRoutes(control: Control, clock: Clock): AdminRoute[] {
         operationId: 'postMockFaults',
         summary: 'Add a fault rule',
         description:
-          'Matching /v1 requests (by method, path and key) get a status from 400 to 599, a delay, or a dropped connection, before authentication and before any handler runs, so nothing changes. Rules form a pipeline in the order they were added: a rule sees a request only if no earlier rule has answered it (a status or a drop answers; a delay alone does not); `after` lets that many of the requests it sees through first, `times` limits it to acting on that many. So stacked rules script a sequence.',
+          'Matching /v1 requests (by method, path and key) get a status from 400 to 599, a delay, or a dropped ' +
+          'connection, before authentication and before any handler runs, so nothing changes. Rules form a ' +
+          'pipeline in the order they were added: a rule sees a request only if no earlier rule has answered it ' +
+          '(a status or a drop answers; a delay alone does not); `after` lets that many of the requests it sees ' +
+          'through first, `times` limits it to acting on that many. So stacked rules script a sequence.',
         body: FaultRuleInput,
         response: {
           201: FaultRule,
@@ -247,7 +258,9 @@ function adminRoutes(control: Control, clock: Clock): AdminRoute[] {
         operationId: 'postMockClock',
         summary: 'Set or advance the mock\u2019s time',
         description:
-          '`{"set": "2026-01-31T12:00:00Z"}` or `{"advance_ms": 60000}`. In deterministic mode the clock stands still between changes; otherwise it runs on from the new time. Advancing also frees rate-limit slots, as time passing would.',
+          '`{"set": "2026-01-31T12:00:00Z"}` or `{"advance_ms": 60000}`. In deterministic mode the clock stands ' +
+          'still between changes; otherwise it runs on from the new time. Advancing also frees rate-limit slots, ' +
+          'as time passing would.',
         body: ClockChange,
         response: {
           200: ClockAnswer,

@@ -23,7 +23,9 @@ const When = Type.Unsafe<'before' | 'after'>({
   type: 'string',
   enum: ['before', 'after'],
   description:
-    '`before` (default): act before authentication and any handler, so nothing changes. `after`: let the request run for real, then act on its answer (drop it, replace it with `status`, or hold it for `delay_ms`), so the change stands',
+    '`before` (default): act before authentication and any handler, so nothing changes. `after`: let the request ' +
+    'run for real, then act on its answer (drop it, replace it with `status`, or hold it for `delay_ms`), so the ' +
+    'change stands',
 })
 
 const ruleFields = {
@@ -42,14 +44,17 @@ const ruleFields = {
       maxLength: 16_384,
       'x-problem': 'must be a path starting with "/", without a query (it may end in "*")',
       description:
-        'Path to match, without the query; may end in `*` to match a prefix; absent: any /v1 path. Read as request paths are (`/v1/ai%5Fsecret` is `/v1/ai_secret`)',
+        'Path to match, without the query; may end in `*` to match a prefix; absent: any /v1 path. Read as ' +
+        'request paths are (`/v1/ai%5Fsecret` is `/v1/ai_secret`)',
     }),
   ),
   status: Optional(
     Type.Integer({
       ...FORCEABLE,
       description:
-        'Answer this status, from 400 to 599. Those the operations document (400, 401, 403, 413, 429, 500) come in their documented shape; the rest in the text shape, 502, 503 and 504 worded as a gateway in front of the API would',
+        'Answer this status, from 400 to 599. Those the operations document (400, 401, 403, 413, 429, 500) come ' +
+        'in their documented shape; the rest in the text shape, 502, 503 and 504 worded as a gateway in front of ' +
+        'the API would',
     }),
   ),
   retry_after: Optional(
@@ -109,7 +114,8 @@ export const FaultRuleInput = Type.Object(
   {
     additionalProperties: false,
     description:
-      'A fault rule as `fault()` and `POST /_mock/faults` take it: which /v1 requests it matches and what it does to them. It needs `status`, `delay_ms` or `drop: true`',
+      'A fault rule as `fault()` and `POST /_mock/faults` take it: which /v1 requests it matches and what it does ' +
+      'to them. It needs `status`, `delay_ms` or `drop: true`',
   },
 )
 export type FaultRuleInput = Static<typeof FaultRuleInput>
@@ -170,19 +176,23 @@ export const JournalEntry = Type.Object(
     // that refuses `nullable` without a `type` beside it.
     body: Type.Unknown({
       description:
-        'The parsed JSON body, every `secret` property redacted (at most 64 KiB of it: a larger one is summarised); null when none was read (a 401, a forced fault)',
+        'The parsed JSON body, every `secret` property redacted (at most 64 KiB of it: a larger one is ' +
+        'summarised); null when none was read (a 401, a forced fault)',
     }),
     status: Nullable(
       Type.Integer({
         description:
-          'The status the mock answered; for a request a `when: "after"` fault rule acted on, the real status of the request, which ran (see `faults`). null while in flight, or when a rule dropped the connection before any handler ran',
+          'The status the mock answered; for a request a `when: "after"` fault rule acted on, the real status of ' +
+          'the request, which ran (see `faults`). null while in flight, or when a rule dropped the connection ' +
+          'before any handler ran',
       }),
     ),
     duration_ms: Type.Number({ description: 'How long it took, in milliseconds of real time' }),
     org: Nullable(
       Type.String({
         description:
-          'The organization the request acted in or, for one answered before that (a forced fault, the rate limit), the only organization of its key; null for an unknown key or a key in several that named none',
+          'The organization the request acted in or, for one answered before that (a forced fault, the rate ' +
+          'limit), the only organization of its key; null for an unknown key or a key in several that named none',
       }),
     ),
     faults: Type.Array(FaultActed, {

@@ -63,12 +63,16 @@ async function corsPlugin(app: FastifyInstance, opts: { origins: string[] }) {
     maxAge: 86400,
     // The route answers (200): the documented OPTIONS operations, or the plugin's own one for the other paths.
     preflightContinue: true,
-    // A bare OPTIONS (no Origin: curl, a health probe) is answered as a preflight too, not refused in the plugin's own shape.
+    // A bare OPTIONS (no Origin: curl, a health probe) is answered as a preflight too, not refused in the plugin's own
+    // shape.
     strictPreflight: false,
   })
 }
 
-/** The documented OPTIONS operations' answer (optionsAiSecret, optionsAiSecretId): 200, no body; CORS headers come from the plugin. */
+/**
+ * The documented OPTIONS operations' answer (optionsAiSecret, optionsAiSecretId): 200, no body; CORS headers come from
+ * the plugin.
+ */
 export function preflight(request: FastifyRequest, reply: FastifyReply): FastifyReply {
   if (request.headers['access-control-request-headers'] === undefined) {
     reply.header('access-control-allow-headers', DEFAULT_ALLOWED_HEADERS)

@@ -66,7 +66,10 @@ export const PREFER_PARAMETER: Parameter = {
   in: 'header',
   required: false,
   description:
-    'The mock\u2019s own, as in Prism (not part of the Braintrust API): `code=<status>` answers that error status in its documented shape without running the operation; `delay=<ms>` waits that long first (at most 60 000); both may be combined (`code=500, delay=100`). The answer carries `Preference-Applied`. Leave it empty for the real answer.',
+    'The mock\u2019s own, as in Prism (not part of the Braintrust API): `code=<status>` answers that error status ' +
+    'in its documented shape without running the operation; `delay=<ms>` waits that long first (at most 60 000); ' +
+    'both may be combined (`code=500, delay=100`). The answer carries `Preference-Applied`. Leave it empty for ' +
+    'the real answer.',
   schema: { type: 'string' },
 }
 
@@ -116,7 +119,9 @@ export const UPSTREAM_INFO = {
   version: '1.0.0',
   title: 'Braintrust API',
   description:
-    'API specification for the backend data server. The API is hosted globally at\nhttps://api.braintrust.dev or in your own environment.\n\nYou can access the OpenAPI spec for this API at https://github.com/braintrustdata/braintrust-openapi.',
+    'API specification for the backend data server. The API is hosted globally at\nhttps://api.braintrust.dev or ' +
+    'in your own environment.\n\nYou can access the OpenAPI spec for this API at ' +
+    'https://github.com/braintrustdata/braintrust-openapi.',
   license: { name: 'Apache 2.0' },
 }
 
@@ -128,7 +133,9 @@ export const MOCK_INFO = {
   version: UPSTREAM_INFO.version,
   title: 'ai-secret-mock: the Braintrust API\u2019s AI secrets, mocked',
   description: [
-    '**A local test double**, not the real Braintrust API: the AI-secrets resource (`/v1/ai_secret`) as the [upstream definition](https://github.com/braintrustdata/braintrust-openapi) documents it, on data kept in SQLite. Nothing here reaches `api.braintrust.dev`.',
+    '**A local test double**, not the real Braintrust API: the AI-secrets resource (`/v1/ai_secret`) as the ' +
+      '[upstream definition](https://github.com/braintrustdata/braintrust-openapi) documents it, on data kept in ' +
+      'SQLite. Nothing here reaches `api.braintrust.dev`.',
     '',
     '**Demo API keys** (the default seed, `seed/demo.json`): click **Authorize** and paste one into `bearerAuth`.',
     '',
@@ -138,9 +145,14 @@ export const MOCK_INFO = {
     '',
     `Each organization holds one secret named \`OPENAI_API_KEY\` (acme\u2019s id \`${DEMO_IDS.acmeSecret}\`, globex\u2019s \`${DEMO_IDS.globexSecret}\`). Every operation\u2019s example works as it is on this data with \`sk-mock-acme-owner\` (each example names its key): **Try it out**, then **Execute**.`,
     '',
-    '**Control routes** (tag *Mock control*, `/_mock/*`, not part of the Braintrust API): `POST /_mock/reset` brings the demo data back; others add data, force faults, move the clock and show what was asked. When the mock runs with `ADMIN_TOKEN`, they want it: **Authorize** with it in `adminToken` (the API key stays in `bearerAuth`). `/_mock/health` never does.',
+    '**Control routes** (tag *Mock control*, `/_mock/*`, not part of the Braintrust API): `POST /_mock/reset` ' +
+      'brings the demo data back; others add data, force faults, move the clock and show what was asked. When the ' +
+      'mock runs with `ADMIN_TOKEN`, they want it: **Authorize** with it in `adminToken` (the API key stays in ' +
+      '`bearerAuth`). `/_mock/health` never does.',
     '',
-    'Errors answer as the real server does: `text/plain` with the request\u2019s context in brackets, or a `ForbiddenError` JSON object for 403. The `Prefer` header (`code=429`, `delay=250`) forces an answer per request.',
+    'Errors answer as the real server does: `text/plain` with the request\u2019s context in brackets, or a ' +
+      '`ForbiddenError` JSON object for 403. The `Prefer` header (`code=429`, `delay=250`) forces an answer per ' +
+      'request.',
     '',
     'This document: [/openapi.json](/openapi.json), [/openapi.yaml](/openapi.yaml).',
   ].join('\n'),
@@ -168,14 +180,17 @@ async function docsPlugin(app: FastifyInstance, opts: { ui: boolean; adminRequir
             scheme: 'bearer',
             bearerFormat: 'API key or JWT',
             description:
-              'A demo API key of the mock, such as `sk-mock-acme-owner` (the table above), sent as `Authorization: Bearer <key>`. The mock knows only the keys of its seed (and JWTs signed with its `JWT_SECRET`), never a real Braintrust key.',
+              'A demo API key of the mock, such as `sk-mock-acme-owner` (the table above), sent as ' +
+              '`Authorization: Bearer <key>`. The mock knows only the keys of its seed (and JWTs signed with its ' +
+              '`JWT_SECRET`), never a real Braintrust key.',
           },
           // The mock's own: the /_mock routes, apart from the API key, so that a visitor holds both.
           adminToken: {
             type: 'http',
             scheme: 'bearer',
             description:
-              'For the `/_mock` control routes, only when the mock runs with `ADMIN_TOKEN` set: `Authorization: Bearer <ADMIN_TOKEN>`. Unset (the default), leave it empty. `/_mock/health` never needs it.',
+              'For the `/_mock` control routes, only when the mock runs with `ADMIN_TOKEN` set: `Authorization: ' +
+              'Bearer <ADMIN_TOKEN>`. Unset (the default), leave it empty. `/_mock/health` never needs it.',
           },
         },
       },
@@ -224,7 +239,8 @@ async function docsPlugin(app: FastifyInstance, opts: { ui: boolean; adminRequir
 
 /** The top bar's logo: the mock's name, where Swagger UI would show Fastify's. */
 const LOGO = Buffer.from(
-  '<svg xmlns="http://www.w3.org/2000/svg" width="190" height="40" viewBox="0 0 190 40"><text x="0" y="28" font-family="sans-serif" font-size="24" font-weight="bold" fill="#ffffff">ai-secret-mock</text></svg>',
+  '<svg xmlns="http://www.w3.org/2000/svg" width="190" height="40" viewBox="0 0 190 40"><text x="0" y="28" ' +
+    'font-family="sans-serif" font-size="24" font-weight="bold" fill="#ffffff">ai-secret-mock</text></svg>',
 )
 
 /**

@@ -135,7 +135,9 @@ function refuse(app: FastifyInstance, deps: RefusalDeps, error: Error, connectio
   answer()
 }
 
-/** The whole answer to a refused request (head and body), logged as it is made, and its journal record if it gets one. */
+/**
+ * The whole answer to a refused request (head and body), logged as it is made, and its journal record if it gets one.
+ */
 function refusal(
   app: FastifyInstance,
   deps: RefusalDeps,

@@ -9,7 +9,8 @@ const { Optional } = Type
 // document matches it. test/openapi.test.ts fails when they drift.
 
 const ORG_NAME_DESCRIPTION =
-  'For nearly all users, this parameter should be unnecessary. But in the rare case that your API key belongs to multiple organizations, you may specify the name of the organization the AI Secret belongs in.'
+  'For nearly all users, this parameter should be unnecessary. But in the rare case that your API key belongs to ' +
+  'multiple organizations, you may specify the name of the organization the AI Secret belongs in.'
 
 const Metadata = Type.Unsafe<Record<string, unknown> | null>({
   type: 'object',
@@ -60,7 +61,8 @@ export const CreateAISecret = Type.Object(
       Nullable(
         Type.String({
           description:
-            'Secret value. If omitted in a PUT request, the existing secret value will be left intact, not replaced with null.',
+            'Secret value. If omitted in a PUT request, the existing secret value will be left intact, not ' +
+            'replaced with null.',
         }),
       ),
     ),
@@ -103,7 +105,8 @@ export const EndingBefore = Type.String({
 export const Ids = Type.Union([Type.String({ format: 'uuid' }), Type.Array(Type.String({ format: 'uuid' }))], {
   $id: 'Ids',
   description:
-    'Filter search results to a particular set of object IDs. To specify a list of IDs, include the query param multiple times',
+    'Filter search results to a particular set of object IDs. To specify a list of IDs, include the query param ' +
+    'multiple times',
 })
 export const AiSecretName = Type.String({ $id: 'AiSecretName', description: 'Name of the ai_secret to search for' })
 export const OrgName = Type.String({

@@ -48,7 +48,8 @@ export interface OperationExamples {
 const OWNER = 'sk-mock-acme-owner'
 const acme = DEMO_IDS.acmeSecret
 const NEEDS_ONE_CURSOR =
-  'Swagger UI fills in every example, and one cursor at a time is allowed: the list example reads the first page (a cursor comes from a page already read)'
+  'Swagger UI fills in every example, and one cursor at a time is allowed: the list example reads the first page ' +
+  '(a cursor comes from a page already read)'
 
 export const OPERATION_EXAMPLES: Record<string, OperationExamples> = {
   postAiSecret: {

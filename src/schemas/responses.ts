@@ -25,7 +25,10 @@ export const ForbiddenError = Type.Object(
   { $id: 'ForbiddenError', description: 'The body of a 403 answer' },
 )
 
-/** Who an example request was made as: sk-mock-acme-owner, sk-mock-multi-org, sk-mock-acme-member, or no known key (every /_mock answer). */
+/**
+ * Who an example request was made as: sk-mock-acme-owner, sk-mock-multi-org, sk-mock-acme-member, or no known key
+ * (every /_mock answer).
+ */
 const WHO = {
   alice: { userEmail: 'alice@acme.test', userOrg: 'acme' },
   bob: { userEmail: 'bob@multi.test' },
@@ -67,7 +70,8 @@ const UPSTREAM = {
 }
 
 const ABSENT_400 =
-  '. The mock answers this 400 too when the ai_secret does not exist, or the key may not change it: one answer for both, as the real server gives, so that nobody can probe what exists.'
+  '. The mock answers this 400 too when the ai_secret does not exist, or the key may not change it: one answer ' +
+  'for both, as the real server gives, so that nobody can probe what exists.'
 const SEVERAL_ORGS = {
   summary: 'A key in several organizations, without org_name',
   value: errorExample('org_required', { orgs: 'acme, globex' }, 'bob'),

@@ -103,7 +103,8 @@ export const SeedData = Type.Object(
   {
     additionalProperties: false,
     description:
-      'Data in the seed-file format. Names may refer to what the mock already holds; ids and dates are made when absent.',
+      'Data in the seed-file format. Names may refer to what the mock already holds; ids and dates are made when ' +
+      'absent.',
   },
 )
 export type SeedData = Static<typeof SeedData>

@@ -326,7 +326,8 @@ const STYLES: Style[] = [
     },
   },
   {
-    // As JDK 17's java.net.http sends it (recorded): an h2c upgrade offer on every request, Content-Length: 0 for a DELETE without a body.
+    // As JDK 17's java.net.http sends it (recorded): an h2c upgrade offer on every request, Content-Length: 0 for a
+    // DELETE without a body.
     name: 'Java HttpClient 17 (h2c upgrade offer, charset=utf-8)',
     keepAlive: true,
     wire: (op, path, host) => {
@@ -581,7 +582,10 @@ class RawConnection {
 
 // --- the matrix ---------------------------------------------------------------------------
 
-/** Resets the mock (deterministic: the same ids and times every time) and runs the five requests; the POST's answer gives the PATCH its id. */
+/**
+ * Resets the mock (deterministic: the same ids and times every time) and runs the five requests; the POST's answer
+ * gives the PATCH its id.
+ */
 async function runOps(
   app: Awaited<ReturnType<typeof build>>,
   send: (op: Op, path: string) => Promise<Answer>,

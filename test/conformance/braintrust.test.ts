@@ -16,7 +16,10 @@ const BRAINTRUST = join(PACKAGE_ROOT, 'openapi', 'conformance', 'braintrust.json
 const README = readFileSync(join(PACKAGE_ROOT, 'README.md'), 'utf8')
 const HEADING = "### Differences from Braintrust's transcript"
 
-/** The README's list of differences left: bullets `` - `exchange-name`: reason `` under {@link HEADING}, up to the next heading. */
+/**
+ * The README's list of differences left: bullets `` - `exchange-name`: reason `` under {@link HEADING}, up to the next
+ * heading.
+ */
 function documentedDifferences(readme: string): Map<string, string> {
   const start = readme.indexOf(HEADING)
   if (start === -1) throw new Error(`README.md has no section "${HEADING}"`)

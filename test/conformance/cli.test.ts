@@ -258,7 +258,8 @@ t.test('a second signal during the cleanup stops at once, and says what to look 
   t.equal(await run.exited, 130)
   t.match(
     run.err(),
-    'SIGINT again: stopping without finishing the cleanup; look for secrets named aismock-conformance-… on the account\n',
+    'SIGINT again: stopping without finishing the cleanup; look for secrets named aismock-conformance-… on the ' +
+      'account\n',
   )
   // The held delete reached the mock (the proxy holds answers, not requests): two are left.
   t.equal((await leftovers(mock)).length, 2, 'the run left secrets behind, as it said')

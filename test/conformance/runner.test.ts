@@ -255,7 +255,8 @@ t.test(
     t.equal(await exit, 143)
     t.match(
       out.stderr,
-      'SIGTERM again: stopping without finishing the cleanup; look for secrets named aismock-conformance-… on the account\n',
+      'SIGTERM again: stopping without finishing the cleanup; look for secrets named aismock-conformance-… on the ' +
+        'account\n',
     )
   },
 )

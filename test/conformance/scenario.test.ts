@@ -107,7 +107,8 @@ t.test(
 )
 
 t.test(
-  'safe on an account: only its own secrets, nothing else read or changed, nothing left, no key or value in the transcript',
+  'safe on an account: only its own secrets, nothing else read or changed, nothing left, no key or value in the ' +
+    'transcript',
   async (t) => {
     const mock = await startMockServer({ logger: false })
     t.teardown(() => mock.close())

@@ -66,7 +66,8 @@ t.test(
     )
     t.equal(
       ex.body,
-      'Missing delete access to ai_secret aismock-conformance-<run>-b, or the ai_secret does not exist [user_email=<user-1.email>] [user_org=<org-2>] [timestamp=<timestamp>] [request_id=<request-id>]',
+      'Missing delete access to ai_secret aismock-conformance-<run>-b, or the ai_secret does not exist ' +
+        '[user_email=<user-1.email>] [user_org=<org-2>] [timestamp=<timestamp>] [request_id=<request-id>]',
     )
     t.same(ex.headers, { 'x-request-id': true })
     t.equal(

@@ -92,7 +92,8 @@ t.test('a request whose body is still arriving at the reset ends when it would r
 })
 
 t.test(
-  'one answered before its handler after the reset (a malformed body that was still arriving) ends without its answer too',
+  'one answered before its handler after the reset (a malformed body that was still arriving) ends without its ' +
+    'answer too',
   async (t) => {
     const server = await startMockServer({ logger: false })
     t.teardown(() => server.close())

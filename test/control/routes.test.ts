@@ -168,7 +168,10 @@ t.test('POST /_mock/reset: back to the configured seed, and it answers what was 
   t.equal((await call(t, app, del(KEYS.owner, 'OPENAI_API_KEY'))).statusCode, 200, 'the deleted secret is back')
 })
 
-/** Every row of every table, as stored (key hashes and secret values included), in insertion order; secrets without their seq. */
+/**
+ * Every row of every table, as stored (key hashes and secret values included), in insertion order; secrets without
+ * their seq.
+ */
 function rows(mock: MockContext): Record<string, unknown[]> {
   const db = mock.repo.db
   const all = (sql: string) => db.prepare(sql).all()
@@ -306,7 +309,8 @@ t.test('reset with made ids: fresh ones every time, given ones kept, times of th
 })
 
 t.test(
-  'reset, deterministic: an id the seed gives in the counter\u2019s range is never made again; each reset writes the same',
+  'reset, deterministic: an id the seed gives in the counter\u2019s range is never made again; each reset writes ' +
+    'the same',
   async (t) => {
     const seed = {
       organizations: [{ name: 'a', id: '00000000-0000-4000-8000-000000000001' }],
@@ -323,7 +327,8 @@ t.test(
 )
 
 t.test(
-  'reset: a configured seed that an empty store refuses (a file database that held data at start-up) fails every time and changes nothing',
+  'reset: a configured seed that an empty store refuses (a file database that held data at start-up) fails every ' +
+    'time and changes nothing',
   async (t) => {
     const file = join(mkdtempSync(join(tmpdir(), 'reset-')), 'db.sqlite')
     await (await buildApp({ db: file, logger: false })).close()

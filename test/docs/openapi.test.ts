@@ -96,7 +96,9 @@ const DELIBERATE: { what: string; why: string; undo: (t: Test, doc: Doc) => void
   },
   {
     what: 'no `servers`',
-    why: 'upstream names https://api.braintrust.dev; without servers, Swagger UI and generated clients talk to the mock they were fetched from',
+    why:
+      'upstream names https://api.braintrust.dev; without servers, Swagger UI and generated clients talk to the ' +
+      'mock they were fetched from',
     undo: (t, doc) => {
       t.equal(doc.servers, undefined)
       doc.servers = up.servers
@@ -117,7 +119,9 @@ const DELIBERATE: { what: string; why: string; undo: (t: Test, doc: Doc) => void
   },
   {
     what: 'the security scheme `adminToken`, and a `bearerAuth` description about demo keys',
-    why: 'a visitor holds the API key and the admin token at once (both are Bearer tokens); upstream\u2019s description sends the reader off to create a real Braintrust key',
+    why:
+      'a visitor holds the API key and the admin token at once (both are Bearer tokens); upstream\u2019s ' +
+      'description sends the reader off to create a real Braintrust key',
     undo: (t, doc) => {
       const schemes = doc.components.securitySchemes as Json
       t.same(schemes.adminToken, { type: 'http', scheme: 'bearer', description: schemes.adminToken.description })
@@ -128,7 +132,9 @@ const DELIBERATE: { what: string; why: string; undo: (t: Test, doc: Doc) => void
   },
   {
     what: 'the component schema `ForbiddenError`',
-    why: 'the body of a 403 as the mock (and the real server, RECORDED-BEHAVIOUR.md) answers it; upstream leaves its shape open',
+    why:
+      'the body of a 403 as the mock (and the real server, RECORDED-BEHAVIOUR.md) answers it; upstream leaves its ' +
+      'shape open',
     undo: (t, doc) => {
       t.same(Object.keys((doc.components.schemas as Json).ForbiddenError.properties), [
         'Code',
@@ -142,7 +148,9 @@ const DELIBERATE: { what: string; why: string; undo: (t: Test, doc: Doc) => void
   },
   {
     what: 'examples on request bodies (`examples`) and parameters (`example`)',
-    why: 'Swagger UI fills them in: executed as they are on the demo data, they work (test/openapi-examples.test.ts); upstream has none, and its component schemas stay as they are',
+    why:
+      'Swagger UI fills them in: executed as they are on the demo data, they work (test/openapi-examples.test.ts); ' +
+      'upstream has none, and its component schemas stay as they are',
     undo: (t, doc) => {
       for (const [key, op] of operations(doc, '/v1/')) {
         const media = op.requestBody?.content?.['application/json']
@@ -171,8 +179,12 @@ const DELIBERATE: { what: string; why: string; undo: (t: Test, doc: Doc) => void
     },
   },
   {
-    what: 'error content as the mock answers it: `text/plain` with bracketed context (an example each), `ForbiddenError` JSON for 403',
-    why: 'upstream documents every error as `text/plain` string or `application/json` of any shape; the mock answers one of them, and a visitor sees what',
+    what:
+      'error content as the mock answers it: `text/plain` with bracketed context (an example each), ' +
+      '`ForbiddenError` JSON for 403',
+    why:
+      'upstream documents every error as `text/plain` string or `application/json` of any shape; the mock answers ' +
+      'one of them, and a visitor sees what',
     undo: (t, doc) => {
       for (const [key, op] of operations(doc, '/v1/')) {
         const [method, path] = key.split(' ') as [string, string]
@@ -218,7 +230,9 @@ const DELIBERATE: { what: string; why: string; undo: (t: Test, doc: Doc) => void
   },
   {
     what: 'the 400 description goes on where an absent secret is a 400 too (DELETE and PATCH)',
-    why: 'the mock answers one 400 for an absent secret and for a key that may not change it, as the real server does; upstream\u2019s description does not say so',
+    why:
+      'the mock answers one 400 for an absent secret and for a key that may not change it, as the real server does; ' +
+      'upstream\u2019s description does not say so',
     undo: (t, doc) => {
       for (const [key, op] of operations(doc, '/v1/')) {
         const [method, path] = key.split(' ') as [string, string]
@@ -232,7 +246,9 @@ const DELIBERATE: { what: string; why: string; undo: (t: Test, doc: Doc) => void
   },
   {
     what: 'the OPTIONS 200 responses without a `content` map',
-    why: '@fastify/swagger writes no content for a response without a body; upstream writes an empty map: the same to a client',
+    why:
+      '@fastify/swagger writes no content for a response without a body; upstream writes an empty map: the same to ' +
+      'a client',
     undo: (t, doc) => {
       for (const [key, op] of operations(doc, '/v1/')) {
         if (!key.startsWith('OPTIONS')) continue

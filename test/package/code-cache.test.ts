@@ -18,7 +18,8 @@ function fixture(): { dir: string; file: string } {
   const file = join(dir, 'mod.cjs')
   writeFileSync(
     file,
-    'exports.answer = function answer() { return 40 + 2 }\nexports.dir = __dirname\nexports.file = __filename\nexports.line = new Error().stack.split("\\n")[1]\n',
+    'exports.answer = function answer() { return 40 + 2 }\nexports.dir = __dirname\nexports.file = ' +
+      '__filename\nexports.line = new Error().stack.split("\\n")[1]\n',
   )
   return { dir, file }
 }

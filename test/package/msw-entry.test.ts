@@ -16,7 +16,10 @@ const pkg = JSON.parse(readFileSync(join(PACKAGE_ROOT, 'package.json'), 'utf8'))
   dependencies: Record<string, string>
 }
 
-/** Runs a script with plain `node` in the package's folder, where `ai-secret-mock` names the package itself (its exports). */
+/**
+ * Runs a script with plain `node` in the package's folder, where `ai-secret-mock` names the package itself (its
+ * exports).
+ */
 function node(args: string[]): string {
   const r = spawnSync(process.execPath, args, { cwd: PACKAGE_ROOT, encoding: 'utf8', env: { PATH: process.env.PATH } })
   if (r.status !== 0) throw new Error(`node ${args.join(' ')}: exit ${r.status}\n${r.stderr}`)

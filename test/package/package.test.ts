@@ -96,7 +96,10 @@ t.test('runtime dependencies: better-sqlite3 alone; engines as it runs', async (
   )
 })
 
-/** Runs a script with plain `node` in the package's folder, where `ai-secret-mock` names the package itself (its exports). */
+/**
+ * Runs a script with plain `node` in the package's folder, where `ai-secret-mock` names the package itself (its
+ * exports).
+ */
 function node(args: string[], env: Record<string, string> = {}): string {
   const r = spawnSync(process.execPath, args, { cwd: PACKAGE_ROOT, encoding: 'utf8', env: { ...process.env, ...env } })
   if (r.status !== 0) throw new Error(`node ${args.join(' ')}: exit ${r.status}\n${r.stderr}`)

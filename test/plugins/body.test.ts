@@ -11,7 +11,10 @@ import { PACKAGE_ROOT } from '../../src/paths.js'
 import { rawExchange } from '../support/reliability/net.js'
 import { build, call, headers, KEYS } from '../support/app.js'
 
-/** Content-Type values real clients send for JSON (.NET StringContent, OkHttp, Java HttpClient, older axios, JSON:API, ...). */
+/**
+ * Content-Type values real clients send for JSON (.NET StringContent, OkHttp, Java HttpClient, older axios, JSON:API,
+ * ...).
+ */
 const JSON_TYPES = [
   'application/json',
   'application/json; charset=utf-8',

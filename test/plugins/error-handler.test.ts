@@ -57,13 +57,15 @@ t.test('an early error answer reaches a client still writing a big body, with Co
   const cases: [string, string, number][] = [
     [
       'a bad key',
-      'PUT /v1/ai_secret HTTP/1.1\r\nhost: localhost\r\nauthorization: Bearer sk-not-a-key\r\ncontent-type: application/json\r\n',
+      'PUT /v1/ai_secret HTTP/1.1\r\nhost: localhost\r\nauthorization: Bearer sk-not-a-key\r\ncontent-type: ' +
+        'application/json\r\n',
       401,
     ],
     ['no key', 'DELETE /v1/ai_secret HTTP/1.1\r\nhost: localhost\r\ncontent-type: application/json\r\n', 401],
     [
       'a forced fault',
-      'POST /v1/ai_secret HTTP/1.1\r\nhost: localhost\r\nauthorization: Bearer sk-mock-acme-owner\r\nprefer: code=429\r\ncontent-type: application/json\r\n',
+      'POST /v1/ai_secret HTTP/1.1\r\nhost: localhost\r\nauthorization: Bearer sk-mock-acme-owner\r\nprefer: ' +
+        'code=429\r\ncontent-type: application/json\r\n',
       429,
     ],
   ]

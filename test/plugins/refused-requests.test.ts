@@ -332,7 +332,8 @@ t.test(
       ['a head cut short', `GET /v1/ai_secret HTTP/1.1\r\nhost: localhost\r\n${AUTH}`],
       [
         'a control-plane body',
-        'POST /_mock/seed HTTP/1.1\r\nhost: localhost\r\ncontent-type: application/json\r\ncontent-length: 40\r\n\r\n{"organizations"',
+        'POST /_mock/seed HTTP/1.1\r\nhost: localhost\r\ncontent-type: application/json\r\ncontent-length: ' +
+          '40\r\n\r\n{"organizations"',
       ],
     ]
     for (const [what, bytes] of cases) {

@@ -44,7 +44,9 @@ function watch() {
   return { leaks, lines, stream, sink }
 }
 
-/** Nothing may be found: no 5xx, no failed expectation, no leak. A 5xx comes with the server's own log line about it. */
+/**
+ * Nothing may be found: no 5xx, no failed expectation, no leak. A 5xx comes with the server's own log line about it.
+ */
 function verdict(t: Test, problems: string[], lines: string[], what: string) {
   const explained = problems.map((p) => {
     const id = /\[request_id=([^\]]+)\]/.exec(p)?.[1]

@@ -28,7 +28,8 @@ t.test(`model: ${RUNS} random scenarios agree with the model of the rules (seed 
     const outcomes = Object.keys(r.stats.byOutcome).filter((o) => o.startsWith(`${op} `))
     t.ok(outcomes.includes(`${op} 200`) && outcomes.some((o) => !o.endsWith(' 200')), `${op}: ${outcomes.join(', ')}`)
   }
-  // ... and the workflows of issue 12: the org header, pagination over deleted secrets, faults before and after the handler.
+  // ... and the workflows of issue 12: the org header, pagination over deleted secrets, faults before and after the
+  // handler.
   t.comment(`features ${JSON.stringify(r.stats.byFeature)}`)
   for (const feature of [
     'x-bt-org-name',

@@ -48,7 +48,9 @@ const aiSecretIdRoutes: FastifyPluginAsyncTypebox<{ secrets: AiSecrets }> = asyn
         tags,
         summary: 'Partially update ai_secret',
         description:
-          'Partially update an ai_secret object. Specify the fields to update in the payload. Any object-type fields will be deep-merged with existing content. Currently we do not support removing fields or setting them to null.',
+          'Partially update an ai_secret object. Specify the fields to update in the payload. Any object-type ' +
+          'fields will be deep-merged with existing content. Currently we do not support removing fields or ' +
+          'setting them to null.',
         security: bearerSecurity,
         params,
         body: Ref(PatchAISecret),

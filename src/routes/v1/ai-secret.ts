@@ -36,7 +36,8 @@ const aiSecretRoutes: FastifyPluginAsyncTypebox<{ secrets: AiSecrets }> = async 
         tags,
         summary: 'Create ai_secret',
         description:
-          'Create a new ai_secret. If there is an existing ai_secret with the same name as the one specified in the request, will return the existing ai_secret unmodified',
+          'Create a new ai_secret. If there is an existing ai_secret with the same name as the one specified in ' +
+          'the request, will return the existing ai_secret unmodified',
         security: bearerSecurity,
         body: Ref(CreateAISecret),
         [REQUEST_BODY_DESCRIPTION]: CREATE_BODY,
@@ -65,7 +66,8 @@ const aiSecretRoutes: FastifyPluginAsyncTypebox<{ secrets: AiSecrets }> = async 
         tags,
         summary: 'Create or replace ai_secret',
         description:
-          'Create or replace ai_secret. If there is an existing ai_secret with the same name as the one specified in the request, will replace the existing ai_secret with the provided fields',
+          'Create or replace ai_secret. If there is an existing ai_secret with the same name as the one specified ' +
+          'in the request, will replace the existing ai_secret with the provided fields',
         security: bearerSecurity,
         body: Ref(CreateAISecret),
         [REQUEST_BODY_DESCRIPTION]: CREATE_BODY,
@@ -108,7 +110,8 @@ const aiSecretRoutes: FastifyPluginAsyncTypebox<{ secrets: AiSecrets }> = async 
         tags,
         summary: 'List ai_secrets',
         description:
-          'List out all ai_secrets. The ai_secrets are sorted by creation date, with the most recently-created ai_secrets coming first',
+          'List out all ai_secrets. The ai_secrets are sorted by creation date, with the most recently-created ' +
+          'ai_secrets coming first',
         security: bearerSecurity,
         [ALLOW_RESERVED]: ['ai_secret_name', 'org_name'],
         querystring: Type.Object({

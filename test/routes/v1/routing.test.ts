@@ -185,7 +185,8 @@ t.test(
       t.match(res.body, new RegExp(`^No route for ${method} /v1/ai_secret// \\[`))
       t.equal(res.headers['content-type'], 'text/plain; charset=utf-8')
     }
-    // OPTIONS: the CORS plugin answers a preflight for any path; the by-id operation (which would refuse the empty id) is not reached.
+    // OPTIONS: the CORS plugin answers a preflight for any path; the by-id operation (which would refuse the empty id)
+    // is not reached.
     const preflightEmpty = await app.inject({
       method: 'OPTIONS',
       url: '/v1/ai_secret//',

@@ -409,7 +409,9 @@ const bodyRoute = (r: Rng, ctx: Ctx) =>
 const isAuthed = (h: Record<string, string>) =>
   h.authorization !== undefined && /^Bearer +sk-mock-[a-z-]+ *$/i.test(h.authorization)
 
-/** A path Fastify's router refuses before any hook runs: bad percent-encoding, or a segment over maxParamLength (2048). */
+/**
+ * A path Fastify's router refuses before any hook runs: bad percent-encoding, or a segment over maxParamLength (2048).
+ */
 function badPath(url: string): boolean {
   const path = url.split('?', 1)[0]!
   try {
@@ -1028,7 +1030,9 @@ export interface HostileStats {
   byFamily: Record<string, number>
   /** Raw sockets closed without an answer (allowed for broken framing: there is nobody to answer). */
   unanswered: number
-  /** Requests inject() itself refuses to build (a lower-case method, a URL it cannot parse): the raw run sends those. */
+  /**
+   * Requests inject() itself refuses to build (a lower-case method, a URL it cannot parse): the raw run sends those.
+   */
   unsendable: number
   /** Everything that breaks a rule: 5xx (but the one documented), a failed expectation, a client error, a leak. */
   problems: string[]
@@ -1277,7 +1281,10 @@ export const injectSend =
     return { status: res.statusCode, body: res.body }
   }
 
-/** The one 5xx the mock documents for a malformed request: 501 for a transfer coding other than chunked (RFC 9112 section 6.1). */
+/**
+ * The one 5xx the mock documents for a malformed request: 501 for a transfer coding other than chunked (RFC 9112
+ * section 6.1).
+ */
 function documented5xx(status: number, body: string): boolean {
   return status === 501 && body.startsWith('Unsupported Transfer-Encoding ')
 }

@@ -68,7 +68,10 @@ const BAD_IDS = [
 const RANDOM_ID = '7e57a000-dead-4bee-8f00-c0ffee000001'
 const MAX_KEYS = 7
 
-/** Fixed per index, so that the same key string names different users in successive scenarios (the principal cache must follow). */
+/**
+ * Fixed per index, so that the same key string names different users in successive scenarios (the principal cache must
+ * follow).
+ */
 const KEY_TOKENS = Array.from(
   { length: MAX_KEYS },
   (_, i) => `sk-rel-${i}-${'Q7x2Lm9Wp4Zt'.slice(i) + 'Kd8Rv3Nc'.slice(0, i)}`,
@@ -1211,7 +1214,9 @@ const DOCUMENTED_FORCED: Record<number, string> = {
   500: 'Internal server error',
 }
 
-/** The answer a fault rule forces (docs/control-plane.md): the documented statuses in their shapes, the rest as text. */
+/**
+ * The answer a fault rule forces (docs/control-plane.md): the documented statuses in their shapes, the rest as text.
+ */
 function forcedExpect(status: number, rule: string): Expect {
   const what = DOCUMENTED_FORCED[status] ?? GATEWAY[status] ?? (status === 409 ? 'Conflict' : `Status ${status}`)
   return {

@@ -52,7 +52,9 @@ export interface SoakReport {
   timeouts: number
   /** RSS when the CLI had started, MiB. */
   rssStartMiB: number
-  /** RSS after a full collection: at the end of warm-up (the level), the highest reading after it and the last one, MiB. */
+  /**
+   * RSS after a full collection: at the end of warm-up (the level), the highest reading after it and the last one, MiB.
+   */
   rssAfterWarmupMiB: number
   rssMaxMiB: number
   rssEndMiB: number
@@ -73,7 +75,10 @@ export interface SoakReport {
 }
 
 const NAMES = 500
-/** The most RATE_LIMIT_PER_MINUTE takes, more than the soak sends in a minute: it keeps the limiter's state, not its 429s. */
+/**
+ * The most RATE_LIMIT_PER_MINUTE takes, more than the soak sends in a minute: it keeps the limiter's state, not its
+ * 429s.
+ */
 const RATE_LIMIT = 1_000_000
 /** The path the soak's fault rule answers (a secret that does not exist). */
 const FAULTED = '/v1/ai_secret/00000000-0000-4000-8000-00000000fa17'
