@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Consumer smoke test: the package as `npm pack` makes it, installed as a dependency into
-# fresh projects on each Node line (20, 22, 24), used as the README's "Use it from your test
-# suite" says. `.ci/run` calls it as
+# fresh projects on each Node line (20, 22, 24), used as the docs' test-runner examples
+# (docs/test-runners.md) say. `.ci/run` calls it as
 #   bash scripts/consumer-smoke.sh
 #
 # On each Node version:
@@ -12,7 +12,7 @@
 #      registry) and the tarball: node --test, Jest (CommonJS, no flags), Vitest in each pool
 #      (forks, threads, vmThreads, vmForks), Mocha, Playwright (its request fixture, no
 #      browser) and tsc (skipLibCheck: false) run the examples of test/consumer/, which the
-#      README shows verbatim (checked first); with msw 2 (test/consumer/package.json), the
+#      docs show verbatim (checked first); with msw 2 (test/consumer/package.json), the
 #      ai-secret-mock/msw examples too: node --test, Jest, Vitest in each pool, tsc
 #   3. on Node 22 and later, a project with the tarball and msw 3 (which needs Node 22.12):
 #      the same msw examples under node --test, Vitest in each pool and tsc
@@ -71,7 +71,7 @@ timed() {
   SUMMARY+=("$(printf '  %-64s %6ss' "$label" "$(since "$t0")")")
 }
 
-# ---- the tarball and the README -----------------------------------------------------------
+# ---- the tarball and the docs -------------------------------------------------------------
 
 pack() {
   if [[ -n "${CONSUMER_TARBALL:-}" ]]; then
@@ -83,16 +83,27 @@ pack() {
   log "$(basename "$TARBALL"): $(du -k "$TARBALL" | cut -f1) kB"
 }
 
-# The README shows each example file of test/consumer/ whole, so what it shows is what runs here.
-readme_examples() {
+# The docs (README.md and docs/*.md; today docs/test-runners.md) show each example file of
+# test/consumer/ whole, so what they show is what runs here.
+docs_examples() {
   node -e '
     const fs = require("fs"), path = require("path")
-    const readme = fs.readFileSync("README.md", "utf8")
+    const pages = ["README.md", ...fs.readdirSync("docs").filter((f) => f.endsWith(".md")).sort().map((f) => "docs/" + f)]
+    const text = new Map(pages.map((p) => [p, fs.readFileSync(p, "utf8")]))
     const dir = "test/consumer"
     const files = ["node-test/secrets.test.mjs", "jest/secrets.test.cjs", "vitest/secrets.test.mjs", "vitest.config.mjs",
       "mocha/secrets.spec.mjs", "playwright.config.mjs", "playwright/global-setup.mjs", "playwright/secrets.spec.mjs"]
-    const missing = files.filter((f) => !readme.includes(fs.readFileSync(path.join(dir, f), "utf8")))
-    if (missing.length) { console.error("README.md does not show these files of test/consumer/ as they are: " + missing.join(", ")); process.exit(1) }
+    const missing = []
+    for (const f of files) {
+      const body = fs.readFileSync(path.join(dir, f), "utf8")
+      const shownIn = pages.filter((p) => text.get(p).includes(body))
+      if (shownIn.length === 0) missing.push(f)
+      else console.error("  test/consumer/" + f + ": shown in " + shownIn.join(", "))
+    }
+    if (missing.length) {
+      console.error("no page of README.md, docs/*.md shows these files of test/consumer/ as they are: " + missing.join(", "))
+      process.exit(1)
+    }
   '
 }
 
@@ -299,7 +310,7 @@ project_suite() {
 }
 
 MACHINE_NODE="$(node -p 'process.versions.node.split(".")[0]')"
-timed "README shows the examples of test/consumer/ verbatim" readme_examples
+timed "the docs show the examples of test/consumer/ verbatim" docs_examples
 timed "npm pack (prepare builds)" pack
 for V in $VERSIONS; do
   timed "Node $V: the binary and its headers" use_node "$V"

@@ -114,7 +114,8 @@ export interface Instance {
 /**
  * A fresh instance on a free port, as the CLI makes it from the flags (`--deterministic`) and
  * `NAME=value` environment variables given (its own parseConfig), served in this process by
- * startMockServer (the same buildApp), quiet.
+ * startMockServer (the same buildApp), quiet. It listens on loopback, as the CLI does by default;
+ * `--host`, `--port` and TLS are not taken (the examples reach it over HTTP at localhost:8000).
  */
 export async function startInstance(words: string[]): Promise<Instance> {
   const flags = words.filter((w) => !/^[A-Z_]+=/.test(w))
@@ -132,6 +133,9 @@ export async function startInstance(words: string[]): Promise<Instance> {
     rateLimitPerMinute: c.rateLimitPerMinute,
     journalSize: c.journalSize,
     jwtSecret: c.jwtSecret,
+    allowedHosts: c.allowedHosts,
+    corsOrigins: c.corsOrigins,
+    requestTimeoutMs: c.requestTimeoutMs,
   })
   return { url: server.url, port: Number(new URL(server.url).port), stop: () => server.close() }
 }
