@@ -144,7 +144,7 @@ const ERRORS = {
     status: 403,
     shape: 'text',
     message: (p) =>
-      `Host ${p.host} is not allowed: the mock listens on loopback and answers localhost, 127.0.0.1 and [::1]; set ALLOWED_HOSTS (comma-separated names, or *) to allow others`,
+      `Host ${p.host} is not allowed: the mock answers localhost, 127.0.0.1, [::1], the address it listens on and the names in ALLOWED_HOSTS (comma-separated, or *)`,
   },
   // RFC 9112 section 6.1: a transfer coding the server does not understand is a 501.
   transfer_coding_unsupported: {

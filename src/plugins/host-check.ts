@@ -59,6 +59,9 @@ export function hostAllowed(policy: HostPolicy, host: string): boolean {
 const HOST_VALUE =
   /^(?:\[[0-9A-Fa-f:.]+\]|\[v[0-9A-Fa-f]+\.[\w.~!$&'()*+,;=:-]+\]|(?:[\w.~!$&'()*+,;=-]|%[0-9A-Fa-f]{2})*)(?::\d*)?$/
 
+/** The authority of an absolute-form request target: `http://example.test:8000/v1/…` gives `example.test:8000`. */
+const ABSOLUTE_AUTHORITY = /^[A-Za-z][A-Za-z0-9+.-]*:\/\/(?:[^/?#@]*@)?([^/?#]*)/
+
 /** The policies of the servers that listen for an app (listen() sets them); inject() has none. */
 const policies = new WeakMap<object, HostPolicy>()
 
@@ -80,7 +83,10 @@ function policyOf(raw: { socket?: unknown }): HostPolicy | undefined {
  */
 async function hostCheck(app: FastifyInstance) {
   app.addHook('onRequest', (request, _reply, done) => {
-    const host = request.raw.headers.host
+    // An absolute-form target names its host itself, and then the Host header is ignored (RFC 9112
+    // section 3.2.2): the target's host is the one checked.
+    const absolute = ABSOLUTE_AUTHORITY.exec(request.originalUrl)
+    const host = absolute === null ? request.raw.headers.host : absolute[1]
     const policy = policyOf(request.raw)
     // (A Host that is not host[:port] at all is hostRequired's 400, not a 403.)
     if (policy === undefined || host === undefined || hostAllowed(policy, host) || !HOST_VALUE.test(host)) return done()

@@ -69,7 +69,12 @@ t.test('on loopback, another Host is 403 in the text shape before anything runs,
   const port = Number(new URL(mock.url).port)
   for (const via of ['127.0.0.1', '::1']) {
     const res = await ask(port, list('evil.example:1234'), via)
-    textShape(t, res, 403, /^Host evil\.example:1234 is not allowed: the mock listens on loopback/)
+    textShape(
+      t,
+      res,
+      403,
+      /^Host evil\.example:1234 is not allowed: the mock answers localhost, 127\.0\.0\.1, \[::1\], the address it listens on/,
+    )
     t.equal(header(res, 'access-control-allow-origin'), undefined)
     for (const host of [`localhost:${port}`, `127.0.0.1:${port}`, `[::1]:${port}`])
       t.equal((await ask(port, list(host), via)).status, 200, `${host} via ${via}`)
@@ -159,4 +164,15 @@ t.test('a Host that is not host[:port], or two of them on HTTP/1.0 too, is a 400
     t.not((await ask(port, list(value))).status, 400, `${JSON.stringify(value)} is a host`)
   const reset = await ask(port, 'POST /_mock/reset HTTP/1.0\r\nHost: localhost\r\nHost: evil.example')
   textShape(t, reset, 400, /needs exactly one Host header, not 2/)
+})
+
+t.test('an absolute-form target: its own host is the one checked, not the Host header', async (t) => {
+  const mock = await startMockServer({ logger: false })
+  t.teardown(() => mock.close())
+  const port = Number(new URL(mock.url).port)
+  const absolute = (target: string, host: string) =>
+    `GET ${target} HTTP/1.1\r\nHost: ${host}\r\nAuthorization: Bearer ${KEYS.owner}`
+  t.equal((await ask(port, absolute('http://rebound.example/v1/ai_secret', 'localhost'))).status, 403)
+  t.equal((await ask(port, absolute('http://user@rebound.example:80/v1/ai_secret', 'localhost'))).status, 403)
+  t.equal((await ask(port, absolute(`http://localhost:${port}/v1/ai_secret`, 'rebound.example'))).status, 200)
 })
