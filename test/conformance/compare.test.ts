@@ -48,7 +48,7 @@ t.test('a server that answers one exchange otherwise: the comparison names that 
   t.same(result.differences[0]!.lines, [
     'status: 400 → 404',
     'body:',
-    'a: Missing delete access to ai_secret id <c.id>, or the ai_secret does not exist [user_email=<user-1.email>] ' +
+    '    a: Missing delete access to ai_secret id <c.id>, or the ai_secret does not exist [user_email=<user-1.email>] ' +
       '[timestamp=<timestamp>] [request_id=<request-id>]',
     '    b: Not found',
   ])
