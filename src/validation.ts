@@ -22,6 +22,8 @@ export function createValidators(sharedSchemas: object[]) {
       allErrors: !coerce,
       verbose: true,
       strict: false,
+      // See checker(): the schemas are the code's own, checked by the tests, not input.
+      validateSchema: false,
     })
     addFormats(ajv)
     for (const s of sharedSchemas) ajv.addSchema(openApiToAjv(s))
@@ -191,7 +193,17 @@ export function checker(schema: TSchema): (value: unknown) => SchemaProblem | nu
   return (value) => {
     if (validate === undefined) {
       strict ??= (() => {
-        const ajv = new Ajv({ allErrors: false, verbose: true, strict: false, coerceTypes: false, useDefaults: false })
+        const ajv = new Ajv({
+          allErrors: false,
+          verbose: true,
+          strict: false,
+          coerceTypes: false,
+          useDefaults: false,
+          // Checking each schema against the JSON Schema meta-schema compiled that meta-schema first:
+          // some 80 ms of every start-up (the demo seed is checked), for schemas that are the code's
+          // own. test/validation.test.ts checks them against the meta-schema instead.
+          validateSchema: false,
+        })
         addFormats(ajv)
         return ajv
       })()
