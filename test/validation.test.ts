@@ -1,7 +1,7 @@
 // The mock's Ajv instances do not check schemas against the JSON Schema meta-schema as they
 // compile them (src/validation.ts: compiling the meta-schema cost some 80 ms of each start-up):
 // here every schema the code exports is checked against it instead, as Ajv would have.
-import Ajv from 'ajv'
+import AjvModule from 'ajv'
 import t from 'tap'
 import { Kind, type TSchema } from '@sinclair/typebox'
 import * as control from '../src/control/schemas.js'
@@ -10,6 +10,9 @@ import * as responses from '../src/schemas/responses.js'
 import * as seed from '../src/schemas/seed.js'
 import { openApiToAjv } from '../src/schemas/nullable.js'
 import { checker } from '../src/validation.js'
+
+// A CommonJS package seen from ESM: the class is its default export (as in src/validation.ts).
+const Ajv = AjvModule.default
 
 const modules = {
   'control/schemas': control,
