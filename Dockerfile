@@ -33,15 +33,14 @@ RUN npm ci --no-audit --no-fund --ignore-scripts \
 COPY tsconfig.json ./
 COPY src ./src
 COPY scripts/bundle.mjs ./scripts/
-# Then keep only what runs: the bundles (not the declarations);
+# Then keep only what runs: the bundles (BUNDLE_DECLARATIONS=off: no declarations);
 # production dependencies, better-sqlite3 alone since the rest is bundled (npm
 # prune gives what `npm ci --omit=dev` would, without compiling it a second time);
 # better-sqlite3 without its sources and build intermediates (about 20 MB: only
 # build/Release/better_sqlite3.node is loaded); no type declarations, source
 # maps or READMEs in node_modules (about 8 MB; licences stay). Then check that
 # the pruned addon still loads.
-RUN npm run build \
- && rm -rf dist/index.d.ts dist/index.d.cts \
+RUN BUNDLE_DECLARATIONS=off npm run build \
  && npm prune --omit=dev --no-audit --no-fund \
  && cd node_modules/better-sqlite3 \
  && mv build/Release/better_sqlite3.node /tmp/ \

@@ -147,10 +147,14 @@ const dtsBundle = (args) =>
     ],
     { maxBuffer: 64 * 1024 * 1024 },
   )
-const declarations = Promise.all([
-  dtsBundle(['-o', 'dist/index.d.ts', 'src/index.ts']),
-  dtsBundle(['--project', 'scripts/msw-dts.tsconfig.json', '-o', 'dist/msw.d.ts', 'src/msw.ts']),
-])
+// BUNDLE_DECLARATIONS=off leaves them out: the Docker image runs the code and ships no types.
+const WITH_DECLARATIONS = process.env.BUNDLE_DECLARATIONS !== 'off'
+const declarations = WITH_DECLARATIONS
+  ? Promise.all([
+      dtsBundle(['-o', 'dist/index.d.ts', 'src/index.ts']),
+      dtsBundle(['--project', 'scripts/msw-dts.tsconfig.json', '-o', 'dist/msw.d.ts', 'src/msw.ts']),
+    ])
+  : Promise.resolve()
 // (Awaited below; a rejection before then is not an unhandled one.)
 declarations.catch(() => {})
 
@@ -249,18 +253,20 @@ writeFileSync(
 // The declarations: one file that imports nothing (checked here and by test/package.test.ts;
 // `tsc --noEmit -p .` has type-checked the sources).
 await declarations
-const dts = readFileSync(join(DIST, 'index.d.ts'), 'utf8')
-const imports = dts.match(/^\s*(import|export .* from|\/\/\/ <reference)\b.*$/gm)
-if (imports !== null) throw new Error(`dist/index.d.ts must import nothing, but has:\n${imports.join('\n')}`)
-writeFileSync(join(DIST, 'index.d.cts'), dts)
-// The msw entry's: msw's types, which the caller has (it is the peer this entry needs), and nothing else.
-const mswDts = readFileSync(join(DIST, 'msw.d.ts'), 'utf8')
-const mswImports = (mswDts.match(/^\s*(import|export .* from|\/\/\/ <reference)\b.*$/gm) ?? []).filter(
-  (l) => !/^import (type )?\{[^}]*\} from 'msw';$/.test(l),
-)
-if (mswImports.length > 0)
-  throw new Error(`dist/msw.d.ts must import msw's types only, but has:\n${mswImports.join('\n')}`)
-writeFileSync(join(DIST, 'msw.d.cts'), mswDts)
+if (WITH_DECLARATIONS) {
+  const dts = readFileSync(join(DIST, 'index.d.ts'), 'utf8')
+  const imports = dts.match(/^\s*(import|export .* from|\/\/\/ <reference)\b.*$/gm)
+  if (imports !== null) throw new Error(`dist/index.d.ts must import nothing, but has:\n${imports.join('\n')}`)
+  writeFileSync(join(DIST, 'index.d.cts'), dts)
+  // The msw entry's: msw's types, which the caller has (it is the peer this entry needs), and nothing else.
+  const mswDts = readFileSync(join(DIST, 'msw.d.ts'), 'utf8')
+  const mswImports = (mswDts.match(/^\s*(import|export .* from|\/\/\/ <reference)\b.*$/gm) ?? []).filter(
+    (l) => !/^import (type )?\{[^}]*\} from 'msw';$/.test(l),
+  )
+  if (mswImports.length > 0)
+    throw new Error(`dist/msw.d.ts must import msw's types only, but has:\n${mswImports.join('\n')}`)
+  writeFileSync(join(DIST, 'msw.d.cts'), mswDts)
+}
 
 writeFileSync(join(DIST, 'THIRD-PARTY-LICENSES.txt'), thirdPartyLicenses(results.map((r) => r.metafile)))
 
