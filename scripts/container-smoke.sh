@@ -128,8 +128,14 @@ wait_healthy() {
       [[ "$status" == healthy ]] && { log "$name healthy after $(since "$t0")s"; return 0; }
       [[ "$status" == unhealthy ]] && die "$name: HEALTHCHECK reports unhealthy"
     fi
-    [[ "$(engine inspect -f '{{.State.Running}}' "$name" 2>/dev/null)" == true ]] ||
-      { [[ -f "$WORK/$name.log" ]] && cat "$WORK/$name.log" >&2; die "$name is not running"; }
+    # Ended, not merely not started yet: a `docker run` through the engine's API shows the
+    # container as created (or, on podman, configured) before it runs, longer with a volume.
+    case "$(engine inspect -f '{{.State.Status}}' "$name" 2>/dev/null)" in
+      exited | stopped | dead)
+        [[ -f "$WORK/$name.log" ]] && cat "$WORK/$name.log" >&2
+        die "$name is not running"
+        ;;
+    esac
     sleep 0.5
   done
   die "$name: HEALTHCHECK did not pass within 60 s"
