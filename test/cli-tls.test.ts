@@ -4,8 +4,10 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
 import t, { type Test } from 'tap'
+import { parseConfig } from '../src/config.js'
 import { PACKAGE_ROOT } from '../src/paths.js'
 import { selfSignedCertificate } from '../src/self-signed.js'
+import { readTlsFiles } from '../src/tls.js'
 import { SOURCE_CLI } from './support/app.js'
 
 // The command's HTTPS: --tls, --tls-cert and --tls-key and their environment variables, the
@@ -136,9 +138,22 @@ t.test('configuration errors: one line, exit 2, before the database is made or a
       `--tls-cert ${f.key}: not a PEM certificate (-----BEGIN CERTIFICATE-----)`,
     ],
   ]
-  for (const [args, env, message] of cases) {
+  // Each message from the command's own two steps, in this process: parseConfig (the flags and
+  // variables), then readTlsFiles (the files they name), as src/cli.ts runs them.
+  const says = (args: string[], env: Record<string, string>) => {
+    try {
+      const config = parseConfig(['--port', '0', '--db', db, ...args], env)
+      if (config.tls !== undefined && config.tls !== true) readTlsFiles(config.tls, config.tls.names)
+      return 'nothing'
+    } catch (err) {
+      return (err as Error).message
+    }
+  }
+  for (const [args, env, message] of cases) t.equal(says(args, env), message, message)
+  // And the command itself, once for each step (spawns cost seconds each): one line, exit 2.
+  for (const [args, env, message] of [cases[0]!, cases[6]!]) {
     const ran = await spawnCli(SOURCE_CLI, ['--port', '0', '--db', db, ...args], env).exited
-    t.same(ran, { code: 2, stdout: '', stderr: `ai-secret-mock: ${message}\n` }, message)
+    t.same(ran, { code: 2, stdout: '', stderr: `ai-secret-mock: ${message}\n` }, `the command: ${message}`)
   }
   t.notOk(existsSync(db), 'no database was made')
 })
