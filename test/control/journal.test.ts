@@ -2,6 +2,7 @@ import t, { type Test } from 'tap'
 import {
   Journal,
   format,
+  formatJson,
   journalBodyText,
   journalHeaders,
   parseQuery,
@@ -143,6 +144,34 @@ t.test('a body is held as its text: 64 KiB of `[{},{},…]` is not 21 800 object
   )
   const entries = await requests(t, app)
   t.equal((entries[0]!.body as unknown[]).length, 21_000, 'read back whole')
+})
+
+t.test('reading the journal parses no body: 64 KiB bodies are spliced into the answer as text', async (t) => {
+  // An outside audit read the journal after 1 000 bodies of `[{},{},…]`: the server went from
+  // 259 MB to 1.8 GB while it parsed each one back, and died under a 512 MB heap.
+  const { app } = await buildMock(t)
+  const many = `[${Array.from({ length: 21_000 }, () => '{}').join(',')}]`
+  for (let i = 0; i < 5; i++)
+    await app.inject({ method: 'POST', url: '/v1/ai_secret', headers: headers(KEYS.owner), payload: many })
+  const parse = JSON.parse
+  let parsedBodies = 0
+  JSON.parse = ((text: string, reviver?: Parameters<typeof parse>[1]) => {
+    if (typeof text === 'string' && text.startsWith('[{},{}')) parsedBodies++
+    return parse(text, reviver)
+  }) as typeof JSON.parse
+  let res: Awaited<ReturnType<typeof app.inject>>
+  try {
+    res = await app.inject({ method: 'GET', url: '/_mock/requests' })
+  } finally {
+    JSON.parse = parse
+  }
+  t.equal(parsedBodies, 0, 'no body was parsed to answer')
+  t.equal(res.statusCode, 200)
+  t.match(res.headers['content-type'], /^application\/json; charset=utf-8$/)
+  t.equal(res.body.split(many).length - 1, 5, 'each body is in the answer as it was kept')
+  const entries = res.json().requests as JournalEntry[]
+  t.equal(entries.length, 5)
+  t.equal((entries[4]!.body as unknown[]).length, 21_000)
 })
 
 t.test('?method= and ?path= filter; DELETE clears', async (t) => {
@@ -315,6 +344,18 @@ t.test('a record is formatted when the journal is read', async (t) => {
   ])
   t.equal(body.secret, 'sk-live-1234567890', 'the request body itself is not changed')
   t.equal(format({ ...record, body: null }).body, null, 'no body shows as null')
+
+  // The answer's text (formatJson) is the same entry, field for field and in the same order.
+  for (const r of [
+    record,
+    { ...record, body: null },
+    { ...record, faults: [{ id: 'fault_1', when: 'after' as const, status: 503 }] },
+    { ...record, body: journalBodyText({ s: '\ud800 lone, "quoted", \u2028', n: [1, null, { secret: 'x' }] }) },
+    { ...record, body: journalBodyText('just a string'), org: null, status: null },
+  ]) {
+    const text = formatJson(r)
+    t.equal(text, JSON.stringify(format(r)), `formatJson is format's JSON text: ${text.slice(0, 80)}`)
+  }
 })
 
 t.test('redaction helpers', async (t) => {
