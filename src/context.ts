@@ -56,7 +56,11 @@ export async function createMock(options: AppOptions, log: FastifyBaseLogger): P
   try {
     const repo = new Repository(db)
     const clock = new Clock(deterministic)
-    const ids = new RecordIds(deterministic, () => repo.largestDeterministicId())
+    const ids = new RecordIds(
+      deterministic,
+      () => repo.largestDeterministicId(),
+      (id) => repo.idTaken(id),
+    )
     const requestIds = new RequestIds(deterministic)
     const control = new Control({ repo, clock, ids, requestIds, seed: seed.data }, options)
     let seeded: SeedResult | null = null

@@ -29,6 +29,9 @@ let v7Counter = 0
 /** The prefix of a deterministic id: the counter fills the last 12 hexadecimal digits. */
 export const DETERMINISTIC_ID_PREFIX = '00000000-0000-4000-8000-'
 
+/** The largest counter a deterministic id can hold: 12 hexadecimal digits. */
+export const DETERMINISTIC_ID_MAX = 0xffff_ffff_ffff
+
 /** The deterministic id of a counter value: `00000000-0000-4000-8000-000000000001` for 1. */
 export function deterministicId(n: number): string {
   return `${DETERMINISTIC_ID_PREFIX}${n.toString(16).padStart(12, '0')}`
@@ -46,25 +49,44 @@ export function deterministicId(n: number): string {
 export class RecordIds {
   private counter = 0
 
+  /** After the largest counter was stored: the last value tried from 1 up for a free one. */
+  private reused = 0
+
   /**
    * @param deterministic counters instead of uuid v7
    * @param largestStored in deterministic mode, the largest counter value already stored
    *   (another process on the same file, or this one before a restart, made it): each new id
    *   continues after it, so that no id is made twice.
+   * @param isStored whether an id is already stored: once the largest counter
+   *   (DETERMINISTIC_ID_MAX, `…-ffffffffffff`, which only a seed can store) is taken, new ids are
+   *   the lowest free counters instead, still 12 digits and still never one in use.
    */
   constructor(
     readonly deterministic = false,
     private readonly largestStored: () => number = () => 0,
+    private readonly isStored: (id: string) => boolean = () => false,
   ) {}
 
   newId(): string {
     if (!this.deterministic) return uuidV7()
-    this.counter = Math.max(this.counter, this.largestStored()) + 1
-    return deterministicId(this.counter)
+    const next = Math.max(this.counter, this.largestStored()) + 1
+    if (next <= DETERMINISTIC_ID_MAX) {
+      this.counter = next
+      return deterministicId(next)
+    }
+    // An audit seeded …-ffffffffffff: the next id had 13 digits (not a uuid, so unreachable by id),
+    // and after a restart the same 13-digit id again (a 500, UNIQUE constraint failed).
+    this.counter = DETERMINISTIC_ID_MAX
+    for (;;) {
+      this.reused++
+      const id = deterministicId(this.reused)
+      if (!this.isStored(id)) return id
+    }
   }
 
   /** Deterministic ids start again from 1 (at a reset, once the store is empty). */
   reset(): void {
     this.counter = 0
+    this.reused = 0
   }
 }

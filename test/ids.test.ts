@@ -1,5 +1,5 @@
 import t from 'tap'
-import { RecordIds, uuidV7 } from '../src/ids.js'
+import { DETERMINISTIC_ID_MAX, RecordIds, deterministicId, uuidV7 } from '../src/ids.js'
 import { RequestIds } from '../src/plugins/request-ids.js'
 
 const V7 = /^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/
@@ -68,3 +68,27 @@ t.test('RecordIds, deterministic: each new id continues after the largest stored
   t.equal(ids.newId(), '00000000-0000-4000-8000-000000000015', 'another process stored up to 20')
   t.equal(ids.newId(), '00000000-0000-4000-8000-000000000016', 'after its own, when the store holds nothing larger')
 })
+
+t.test(
+  'RecordIds, deterministic: after the largest counter is stored, the lowest free ones, 12 digits still',
+  async (t) => {
+    // An audit seeded …-ffffffffffff: the next id had 13 hex digits (no uuid), and a restart made it again.
+    const taken = new Set([deterministicId(1), deterministicId(2), deterministicId(4)])
+    const ids = new RecordIds(
+      true,
+      () => DETERMINISTIC_ID_MAX,
+      (id) => taken.has(id),
+    )
+    const made = [ids.newId(), ids.newId(), ids.newId()]
+    t.same(made, [deterministicId(3), deterministicId(5), deterministicId(6)])
+    t.ok(
+      made.every((id) => /^00000000-0000-4000-8000-[0-9a-f]{12}$/.test(id)),
+      'each a uuid',
+    )
+    t.equal(deterministicId(DETERMINISTIC_ID_MAX), '00000000-0000-4000-8000-ffffffffffff')
+    ids.reset()
+    t.equal(ids.newId(), deterministicId(3), 'a reset starts the search again')
+    const below = new RecordIds(true, () => DETERMINISTIC_ID_MAX - 1)
+    t.equal(below.newId(), '00000000-0000-4000-8000-ffffffffffff', 'the largest itself is still made once')
+  },
+)

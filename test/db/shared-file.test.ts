@@ -109,6 +109,34 @@ t.test('deterministic ids on a file: after a restart, and between two processes,
   )
 })
 
+t.test('deterministic ids after a seed stored the largest one: uuids still, reachable, none made twice', async (t) => {
+  const db = fileDb()
+  const seed = {
+    organizations: [{ name: 'big', id: '00000000-0000-4000-8000-ffffffffffff' }],
+    users: [{ email: 'u@big.test', memberships: { big: 'owner' } }],
+    api_keys: [{ key: 'sk-big-owner', user: 'u@big.test' }],
+  }
+  const ids: string[] = []
+  for (const round of [1, 2]) {
+    const app = await buildApp({ db, logger: false, deterministic: true, seed })
+    for (let i = 0; i < 3; i++) {
+      const made = await call(t, app, {
+        method: 'POST',
+        url: '/v1/ai_secret',
+        headers: headers('sk-big-owner'),
+        payload: { name: `S_${round}_${i}` },
+      })
+      t.equal(made.statusCode, 200, `round ${round}: created (no UNIQUE constraint failure after the restart)`)
+      const id = made.json().id as string
+      ids.push(id)
+      const got = await call(t, app, { method: 'GET', url: `/v1/ai_secret/${id}`, headers: headers('sk-big-owner') })
+      t.equal(got.statusCode, 200, `${id} can be read by its id`)
+    }
+    await app.close()
+  }
+  t.equal(new Set(ids).size, 6, 'six different ids')
+})
+
 t.test('a reset through another process: ids start again as its own would, held requests end unanswered', async (t) => {
   const db = fileDb()
   const a = await open(t, db, true)
