@@ -25,8 +25,8 @@ const ABSOLUTE_FORM = /^[A-Za-z][A-Za-z0-9+.-]*:\/\/[^/?#]*/
  * reaches a handler while the control plane sees another. The query is left as it is; other
  * percent-encodings (`%2F`) keep their meaning. A `#` cannot begin a fragment in a request target
  * (RFC 9112 section 3.2 has none), yet Node passes it on and the router would read it as the
- * start of the query (`/v1/ai_secret#limit=0`): it is read as the character it is, `%23`.
- * Fastify's `rewriteUrl`, before routing.
+ * start of the query (`/v1/ai_secret#limit=0`): it is read as the character it is, `%23`. A
+ * segment that is a uuid is written in lower case (UUID_SEGMENT). Fastify's `rewriteUrl`, before routing.
  */
 export function normalizeTarget(url: string): string {
   let target = url.includes('#') ? url.replaceAll('#', '%23') : url
@@ -37,10 +37,21 @@ export function normalizeTarget(url: string): string {
   }
   const q = target.indexOf('?')
   const path = q === -1 ? target : target.slice(0, q)
-  if (!path.includes('%')) return target
-  const decoded = path.replace(/%([0-9A-Fa-f]{2})/g, (whole, hex: string) => {
-    const c = String.fromCharCode(Number.parseInt(hex, 16))
-    return UNRESERVED.test(c) ? c : whole
-  })
-  return q === -1 ? decoded : decoded + target.slice(q)
+  let read = path
+  if (read.includes('%'))
+    read = read.replace(/%([0-9A-Fa-f]{2})/g, (whole, hex: string) => {
+      const c = String.fromCharCode(Number.parseInt(hex, 16))
+      return UNRESERVED.test(c) ? c : whole
+    })
+  if (/[A-F]/.test(read)) read = read.replace(UUID_SEGMENT, (id) => id.toLowerCase())
+  if (read === path) return target
+  return q === -1 ? read : read + target.slice(q)
 }
+
+/**
+ * A whole path segment that is a uuid in any case. The API reads an id without regard to case
+ * (upstream: `format: uuid`; recorded answers give ids in lower case, as Postgres prints them),
+ * so an upper-case id names the same record: written in lower case here, a fault rule or journal
+ * filter for the id matches it (an audit deleted through a rule for the lower-case spelling).
+ */
+const UUID_SEGMENT = /(?<=\/)[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}(?=\/|$)/g

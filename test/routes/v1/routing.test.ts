@@ -294,6 +294,15 @@ t.test('normalizeTarget: absolute-form to origin-form, percent-encoded unreserve
     ['/v1/ai_secret#limit=0', '/v1/ai_secret%23limit=0'],
     ['/v1/ai_secret?a=b#c', '/v1/ai_secret?a=b%23c'],
     ['http://localhost/v1#/ai_secret', '/v1%23/ai_secret'],
+    // A uuid segment in any case is the same id: lower case (an audit's rule missed the upper case).
+    ['/v1/ai_secret/5E3B0C1A-8D2F-4A6E-9B7C-0D1E2F3A4B5C', '/v1/ai_secret/5e3b0c1a-8d2f-4a6e-9b7c-0d1e2f3a4b5c'],
+    [
+      '/v1/ai_secret/5E3B0C1A-8D2F-4A6E-9B7C-0D1E2F3A4B5C/?X=AB',
+      '/v1/ai_secret/5e3b0c1a-8d2f-4a6e-9b7c-0d1e2f3a4b5c/?X=AB',
+    ],
+    ['/v1/ai_secret/%35E3B0C1A-8D2F-4A6E-9B7C-0D1E2F3A4B5C', '/v1/ai_secret/5e3b0c1a-8d2f-4a6e-9b7c-0d1e2f3a4b5c'],
+    ['/v1/ai_secret/X5E3B0C1A-8D2F-4A6E-9B7C-0D1E2F3A4B5C', '/v1/ai_secret/X5E3B0C1A-8D2F-4A6E-9B7C-0D1E2F3A4B5C'],
+    ['/V1/AI_SECRET', '/V1/AI_SECRET'],
   ]
   for (const [raw, read] of cases) t.equal(normalizeTarget(raw), read, raw)
 })
@@ -366,3 +375,44 @@ t.test('an absolute-form target over a socket: the same path, the same rules', a
     ['/v1/ai_secret%23x 404', '/v1/ai_secret 503'],
   )
 })
+
+t.test(
+  'an id in upper case: the rule and the journal filter for the id catch it, as the router serves it',
+  async (t) => {
+    const app = await build(t)
+    const id = 'abcdef12-3456-4789-abcd-ef1234567890'
+    const seeded = await app.inject({
+      method: 'POST',
+      url: '/_mock/seed',
+      payload: { ai_secrets: [{ org: 'acme', name: 'CASE_TEST', id }] },
+    })
+    t.equal(seeded.statusCode, 201)
+    await app.inject({
+      method: 'POST',
+      url: '/_mock/faults',
+      payload: { method: 'DELETE', path: `/v1/ai_secret/${id}`, status: 503, times: 1 },
+    })
+    for (const [spelling, status] of [
+      [id.toUpperCase(), 503],
+      [id.toUpperCase(), 200],
+    ] as const) {
+      const del = await call(t, app, {
+        method: 'DELETE',
+        url: `/v1/ai_secret/${spelling}`,
+        headers: headers(KEYS.owner),
+      })
+      t.equal(del.statusCode, status, `DELETE /v1/ai_secret/${spelling}: ${status}`)
+    }
+    const upper = await app.inject({ method: 'GET', url: `/_mock/requests?path=/v1/ai_secret/${id.toUpperCase()}` })
+    const lower = await app.inject({ method: 'GET', url: `/_mock/requests?path=/v1/ai_secret/${id}` })
+    t.same(
+      lower.json().requests.map((e: { path: string; status: number }) => [e.path, e.status]),
+      [
+        [`/v1/ai_secret/${id}`, 503],
+        [`/v1/ai_secret/${id}`, 200],
+      ],
+      'both in the journal under the lower-case id',
+    )
+    t.same(upper.json(), lower.json(), 'a filter in upper case finds the same')
+  },
+)
