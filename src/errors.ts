@@ -235,7 +235,9 @@ const ERRORS = {
     status: 400,
     shape: 'text',
     message: (p) =>
-      `Prefer: code=${p.code} is not a status the mock can force (allowed: 400 to 599; a 2xx code gives the normal answer)`,
+      p.delay !== undefined
+        ? `Prefer: delay=${p.delay} is not a whole number of milliseconds (such as delay=250; at most 60000)`
+        : `Prefer: code=${p.code} is not a status the mock can force (allowed: 400 to 599; a 2xx code gives the normal answer)`,
   },
   origin_not_allowed: {
     status: 403,

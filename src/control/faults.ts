@@ -176,7 +176,10 @@ function ruleError(v: FaultRule): ApiError {
 /**
  * What a `Prefer` header asks (RFC 7240 syntax: `code=429, delay=250`); other preferences are
  * ignored. `code` from 400 to 599 forces that status; a 2xx code asks for the normal answer,
- * as in Prism, so it is no preference here; any other code is a 400 (prefer_invalid).
+ * as in Prism, so it is no preference here; any other code is a 400 (prefer_invalid), and so is
+ * a delay that is not a whole number of milliseconds (`delay=1e3`, `-1`, `0x10`: ignoring them
+ * would let a test believe it waited). Only the first `code` and the first `delay` count
+ * (RFC 7240 section 2: later instances of a preference are ignored).
  */
 export interface Preference {
   code?: number
@@ -186,17 +189,21 @@ export interface Preference {
 export function parsePrefer(header: string | string[] | undefined): Preference | null {
   if (header === undefined) return null
   const out: Preference = {}
+  const seen = new Set<string>()
   for (const part of (Array.isArray(header) ? header.join(',') : header).split(/[,;]/)) {
     const m = /^\s*(code|delay)\s*=\s*"?([^"\s]*)"?\s*$/i.exec(part)
     if (m === null) continue
     const name = m[1]!.toLowerCase()
+    if (seen.has(name)) continue
+    seen.add(name)
     const value = m[2]!
     if (name === 'code') {
       const code = /^\d{3}$/.test(value) ? Number(value) : NaN
       if (code >= 200 && code <= 299) continue
       if (!isForceable(code)) throw new ApiError('prefer_invalid', { code: value.slice(0, 20) })
       out.code = code
-    } else if (/^\d+$/.test(value)) {
+    } else {
+      if (!/^\d+$/.test(value)) throw new ApiError('prefer_invalid', { delay: value.slice(0, 20) })
       out.delayMs = Math.min(MAX_DELAY_MS, Number(value))
     }
   }

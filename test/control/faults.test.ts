@@ -395,8 +395,14 @@ t.test('parsePrefer and the 60 s cap', async (t) => {
   t.equal(parsePrefer('respond-async'), null)
   t.same(parsePrefer('delay=999999'), { delayMs: 60_000 })
   t.same(parsePrefer(['code="401"', 'delay=5']), { code: 401, delayMs: 5 })
-  t.same(parsePrefer('delay=soon'), null)
   t.throws(() => parsePrefer('code=abc'), ApiError)
+  // A delay that is not a whole number is refused as a bad code is (an audit's were ignored silently).
+  for (const delay of ['soon', '1e3', '-1', '0x10', '1.5', ''])
+    t.throws(() => parsePrefer(`delay=${delay}`), { code: 'prefer_invalid' }, `delay=${delay}`)
+  // RFC 7240 section 2: only the first instance of a preference counts.
+  t.same(parsePrefer('code=503, code=200'), { code: 503 })
+  t.equal(parsePrefer('code=200, code=503'), null, 'the first asked for the normal answer')
+  t.same(parsePrefer(['delay=5', 'delay=soon, code=429']), { code: 429, delayMs: 5 })
 })
 
 t.test("a rule's path is read as request paths are: percent-encoded spellings match", async (t) => {
