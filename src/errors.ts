@@ -196,6 +196,15 @@ const ERRORS = {
       `Too many requests: the limit is ${p.limit} per minute for this API key; retry after ${p.retry_after} s`,
   },
   internal: { status: 500, shape: 'text', message: () => 'Internal server error' },
+  // The mock's own: another process held the database file's write lock past busy_timeout (5 s,
+  // src/db/database.ts). Nothing was written; the request can be sent again (Retry-After: 1).
+  database_busy: {
+    status: 503,
+    shape: 'text',
+    message: () =>
+      'Service Unavailable: the database file stayed locked by another process for 5 s; nothing was written, ' +
+      'try again',
+  },
 
   // --- the mock's own answers (docs/control-plane.md) ------------------------------------
   // Faults forced by a fault rule or `Prefer: code=`: the documented status in the

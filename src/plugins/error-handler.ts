@@ -82,6 +82,13 @@ async function errorHandlerPlugin(app: FastifyInstance, opts: { clock: Clock; re
       return
     }
     let apiError = toApiError(error)
+    // better-sqlite3's SqliteError: the file's write lock outlasted busy_timeout (an audit held it
+    // from another process and got a 500). The transaction did not commit: a 503 to retry.
+    const sqliteCode = (error as { code?: unknown }).code
+    if (apiError === null && (sqliteCode === 'SQLITE_BUSY' || sqliteCode === 'SQLITE_BUSY_SNAPSHOT')) {
+      request.log.warn({ err: error }, 'database file locked by another process')
+      apiError = new ApiError('database_busy', {}, { 'retry-after': '1' })
+    }
     if (apiError === null) {
       if (error.statusCode !== undefined && error.statusCode >= 400 && error.statusCode < 500) {
         apiError = new ApiError('bad_request', { reason: error.code ?? 'malformed request' })

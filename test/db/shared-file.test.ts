@@ -6,7 +6,8 @@ import { mkdtempSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import t, { type Test } from 'tap'
-import { buildApp } from '../../src/app.js'
+import Database from 'better-sqlite3'
+import { buildApp, buildMockApp } from '../../src/app.js'
 import { KEYS, call, headers } from '../support/app.js'
 
 const fileDb = () => join(mkdtempSync(join(tmpdir(), 'shared-')), 'mock.db')
@@ -170,3 +171,31 @@ t.test('a reset through another process: ids start again as its own would, held 
   t.equal(await held, 'LIGHT_ECONNRESET', 'the held DELETE ended unanswered')
   t.same(await names(t, b, KEYS.owner), ['OPENAI_API_KEY'], 'nothing deleted after the reset')
 })
+
+t.test(
+  'the file locked by another process past busy_timeout: a 503 to retry, nothing written, never a 500',
+  async (t) => {
+    // An audit held BEGIN IMMEDIATE from another process: the POST waited 5 s, then answered 500.
+    const db = fileDb()
+    const { app, mock } = await buildMockApp({ db, logger: false })
+    t.teardown(() => app.close())
+    mock.repo.db.pragma('busy_timeout = 50') // the mock waits 5 s; this test need not
+    const other = new Database(db)
+    t.teardown(() => other.close())
+    other.exec('BEGIN IMMEDIATE')
+    const writes = [
+      { method: 'POST' as const, url: '/v1/ai_secret', payload: { name: 'LOCKED' } },
+      { method: 'DELETE' as const, url: '/v1/ai_secret', payload: { name: 'OPENAI_API_KEY' } },
+    ]
+    for (const w of writes) {
+      const res = await app.inject({ ...w, headers: headers(KEYS.owner) })
+      t.equal(res.statusCode, 503, `${w.method}: 503`)
+      t.equal(res.headers['retry-after'], '1')
+      t.match(res.body, /^Service Unavailable: the database file stayed locked by another process/)
+    }
+    other.exec('ROLLBACK')
+    t.same(await names(t, app, KEYS.owner), ['OPENAI_API_KEY'], 'nothing was written; the lock gone, reads go on')
+    const after = await call(t, app, { ...writes[0]!, headers: headers(KEYS.owner) })
+    t.equal(after.statusCode, 200, 'and the same POST, sent again, is done')
+  },
+)
