@@ -13,8 +13,10 @@ export interface MswMockOptions extends AppOptions {
   /**
    * The base URL the code under test sends its requests to; the handlers answer every request
    * under `${baseUrl}/v1/`, and no other. An http(s) URL, with a path prefix if the code has one
-   * (`http://localhost:3000/braintrust`). Default `https://api.braintrust.dev`, the official
-   * clients' default.
+   * (`http://localhost:3000/braintrust`), without query or fragment; a URL, not an MSW path
+   * pattern. The origin is compared exactly, the paths case-sensitively with escapes of
+   * unreserved characters decoded (`/br%61intrust` is `/braintrust`). Default
+   * `https://api.braintrust.dev`, the official clients' default.
    */
   baseUrl?: string
 }
