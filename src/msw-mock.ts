@@ -13,8 +13,10 @@ export interface MswMockOptions extends AppOptions {
   /**
    * The base URL the code under test sends its requests to; the handlers answer every request
    * under `${baseUrl}/v1/`, and no other. An http(s) URL, with a path prefix if the code has one
-   * (`http://localhost:3000/braintrust`). Default `https://api.braintrust.dev`, the official
-   * clients' default.
+   * (`http://localhost:3000/braintrust`), without query or fragment; a URL, not an MSW path
+   * pattern. The origin is compared exactly, the paths case-sensitively with escapes of
+   * unreserved characters decoded (`/br%61intrust` is `/braintrust`). Default
+   * `https://api.braintrust.dev`, the official clients' default.
    */
   baseUrl?: string
 }
@@ -42,7 +44,47 @@ const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'transfer-encoding'])
 /** Statuses whose answers have no body (a Response refuses one). */
 const NULL_BODY = new Set([101, 204, 205, 304])
 
-function parseBaseUrl(value: unknown): { baseUrl: string; prefix: string } {
+/** RFC 3986's unreserved characters: a percent-escape of one of them is the character itself. */
+const UNRESERVED = /^[A-Za-z0-9._~-]$/
+
+/**
+ * A URL path, as the WHATWG URL parser leaves it, made comparable (RFC 3986's normalization):
+ * escapes of unreserved characters decoded (`/br%61intrust` is `/braintrust`), the others'
+ * hex digits upper-cased (`%2f` is `%2F`), everything else as it is.
+ */
+function normalizeUrlPath(path: string): string {
+  return path.replace(/%([0-9A-Fa-f]{2})/g, (_, hex: string) => {
+    const char = String.fromCharCode(Number.parseInt(hex, 16))
+    return UNRESERVED.test(char) ? char : `%${hex.toUpperCase()}`
+  })
+}
+
+const escapeRegExp = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
+/** A hex digit in either case. */
+const hexDigit = (digit: string) => (/[A-F]/.test(digit) ? `[${digit}${digit.toLowerCase()}]` : digit)
+const escapePattern = (hex: string) => `%${hexDigit(hex[0]!)}${hexDigit(hex[1]!)}`
+
+/**
+ * A RegExp source (no capturing groups: MSW 2 decodes what they capture, and throws on a bad escape)
+ * that matches exactly the paths whose normalizeUrlPath is that of `path`: each unreserved
+ * character as itself or its escape, each other escape in either case, the rest literally.
+ */
+function pathPattern(path: string): string {
+  return normalizeUrlPath(path).replace(/%[0-9A-F]{2}|./gs, (token) => {
+    if (token.length === 3) return escapePattern(token.slice(1))
+    if (!UNRESERVED.test(token)) return escapeRegExp(token)
+    return `(?:${escapeRegExp(token)}|${escapePattern(token.charCodeAt(0).toString(16).toUpperCase())})`
+  })
+}
+
+/**
+ * The base URL as given (without a trailing slash), and what the handlers match: MSW tests a
+ * RegExp path against the request's origin and path (no query), so `handled` is the origin,
+ * exactly, then the base path and `/v1/`, each compared normalized (normalizeUrlPath), and
+ * `prefix` finds where the base path ends in a request's path. Nothing in the URL reaches
+ * MSW's path patterns (`:name`, `*`, `(`, `+` are characters, not syntax).
+ */
+function parseBaseUrl(value: unknown): { baseUrl: string; handled: RegExp; prefix: RegExp } {
   const wrong = () =>
     new Error(
       `baseUrl: must be an http or https URL without query or fragment, such as ${DEFAULT_BASE_URL}, not ${JSON.stringify(value)}`,
@@ -55,8 +97,12 @@ function parseBaseUrl(value: unknown): { baseUrl: string; prefix: string } {
     throw wrong()
   }
   if ((url.protocol !== 'http:' && url.protocol !== 'https:') || url.search !== '' || url.hash !== '') throw wrong()
-  const prefix = url.pathname.replace(/\/+$/, '')
-  return { baseUrl: `${url.origin}${prefix}`, prefix }
+  const path = url.pathname.replace(/\/+$/, '')
+  return {
+    baseUrl: `${url.origin}${path}`,
+    handled: new RegExp(`^${escapeRegExp(url.origin)}${pathPattern(`${path}/v1/`)}`),
+    prefix: new RegExp(`^${pathPattern(path)}`),
+  }
 }
 
 async function loadMsw(load: () => MswModule | Promise<MswModule>): Promise<MswModule> {
@@ -84,13 +130,15 @@ export async function createMswMockWith(
   options: MswMockOptions = {},
 ): Promise<MswMock> {
   const { baseUrl: given = DEFAULT_BASE_URL, ...appOptions } = options
-  const { baseUrl, prefix } = parseBaseUrl(given)
+  const { baseUrl, handled, prefix } = parseBaseUrl(given)
   const { http, HttpResponse } = await loadMsw(load)
   const built = await buildMockApp({ db: ':memory:', ...appOptions })
   const { app } = built
 
-  const handler = http.all(`${baseUrl}/v1/*`, async ({ request }) => {
+  const handler = http.all(handled, async ({ request }) => {
     const url = new URL(request.url)
+    // What follows the base path (`handled` matched: `/v1/...`), as the request spells it.
+    const path = url.pathname.slice(prefix.exec(url.pathname)?.[0].length ?? 0)
     // The request as a server would receive it: the Host it was sent to, the headers and the
     // body's bytes as they are (Content-Encoding included), and its length, as fetch sends it.
     // (user-agent: undefined keeps light-my-request from adding one of its own where there is none.)
@@ -107,7 +155,7 @@ export async function createMswMockWith(
     try {
       res = await app.inject({
         method: request.method as 'GET',
-        url: `${url.pathname.slice(prefix.length)}${url.search}`,
+        url: `${path}${url.search}`,
         headers,
         ...(payload === undefined ? {} : { payload }),
       })

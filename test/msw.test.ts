@@ -300,6 +300,164 @@ t.test('another base URL, with a path prefix: only requests under it are handled
   }
 })
 
+/**
+ * One mock at `baseUrl`, a handler after it that answers what it leaves (418): each of `mine` is
+ * answered by the mock (and journaled as `/v1/ai_secret`, the path below the base),
+ * each of `others` is left to the handler after.
+ */
+async function answersExactly(t: Test, baseUrl: string, mine: string[], others: string[]) {
+  const mock = await createMswMock({ logger: false, baseUrl })
+  const server = setupServer(
+    ...mock.handlers,
+    http.all('*', () => new HttpResponse('elsewhere', { status: 418 })),
+  )
+  server.listen({ onUnhandledRequest: 'error' })
+  t.teardown(async () => {
+    server.close()
+    await mock.close()
+  })
+  for (const url of mine) {
+    const res = await fetch(`${url}?limit=1`, { headers: bearer(KEYS.owner) })
+    t.equal(res.status, 200, `${url}: the mock's`)
+    t.match(res.headers.get('x-request-id'), /^mock::[0-9a-f-]{36}$/)
+    t.equal(((await res.json()) as { objects: unknown[] }).objects.length, 1)
+  }
+  t.same(
+    (await mock.requests()).map((e) => [e.method, e.path, e.query, e.status]),
+    mine.map(() => ['GET', '/v1/ai_secret', { limit: '1' }, 200]),
+    'the app sees the path below the base',
+  )
+  for (const url of others) {
+    t.equal((await fetch(url, { headers: bearer(KEYS.owner) })).status, 418, `${url}: not the mock's`)
+  }
+}
+
+t.test('a base URL is a URL, not an MSW path pattern: IPv6 hosts, ports, + * ( ) : ? in its path', async (t) => {
+  const cases: [string, string[], string[]][] = [
+    [
+      'http://[::1]:3000',
+      ['http://[::1]:3000/v1/ai_secret'],
+      ['http://[::1]:3001/v1/ai_secret', 'http://[::2]:3000/v1/ai_secret', 'http://127.0.0.1:3000/v1/ai_secret'],
+    ],
+    [
+      'https://[2001:DB8::1]:443/api/',
+      ['https://[2001:db8::1]/api/v1/ai_secret', 'https://[2001:db8::1]:443/api/v1/ai_secret'],
+      [
+        'http://[2001:db8::1]/api/v1/ai_secret',
+        'https://[2001:db8::1]/apix/v1/ai_secret',
+        'https://[2001:db8::1]/api/v1x/ai_secret',
+        'https://[2001:db8::1]/api/v1',
+        'https://[2001:db8::1]/v1/ai_secret',
+      ],
+    ],
+    [
+      'http://localhost:3000/a+',
+      ['http://localhost:3000/a+/v1/ai_secret'],
+      ['http://localhost:3000/a/v1/ai_secret', 'http://localhost:3000/aa/v1/ai_secret'],
+    ],
+    [
+      'http://localhost:3000/:tenant',
+      ['http://localhost:3000/:tenant/v1/ai_secret'],
+      ['http://localhost:3000/acme/v1/ai_secret', 'http://localhost:3000/v1/ai_secret'],
+    ],
+    [
+      'http://localhost:3000/a:b',
+      ['http://localhost:3000/a:b/v1/ai_secret'],
+      ['http://localhost:3000/ax/v1/ai_secret'],
+    ],
+    [
+      'http://localhost:3000/a*b',
+      ['http://localhost:3000/a*b/v1/ai_secret'],
+      [
+        'http://localhost:3000/ab/v1/ai_secret',
+        'http://localhost:3000/axb/v1/ai_secret',
+        'http://localhost:3000/a/b/v1/ai_secret',
+      ],
+    ],
+    [
+      'http://localhost:3000/a(b)/',
+      ['http://localhost:3000/a(b)/v1/ai_secret'],
+      ['http://localhost:3000/ab/v1/ai_secret', 'http://localhost:3000/a(b)x/v1/ai_secret'],
+    ],
+    [
+      'http://localhost:3000/a%3Fb',
+      ['http://localhost:3000/a%3Fb/v1/ai_secret', 'http://localhost:3000/a%3fb/v1/ai_secret'],
+      [
+        'http://localhost:3000/a?b/v1/ai_secret',
+        'http://localhost:3000/ab/v1/ai_secret',
+        'http://localhost:3000/A%3Fb/v1/ai_secret',
+      ],
+    ],
+  ]
+  for (const [baseUrl, mine, others] of cases) {
+    await t.test(baseUrl, (t) => answersExactly(t, baseUrl, mine, others))
+  }
+})
+
+t.test('an IPv6 base URL through axios (node:http underneath)', async (t) => {
+  const { mock } = await mocked(t, { baseUrl: 'http://[::1]:3000/api' })
+  const res = await axios.get('http://[::1]:3000/api/v1/ai_secret', {
+    headers: bearer(KEYS.owner),
+    params: { limit: 1 },
+    validateStatus: () => true,
+  })
+  t.equal(res.status, 200)
+  t.equal(res.data.objects.length, 1)
+  t.match(res.headers['x-request-id'], /^mock::/)
+  t.match(await mock.requests(), [
+    { method: 'GET', path: '/v1/ai_secret', status: 200, headers: { host: '[::1]:3000' } },
+  ])
+})
+
+t.test(
+  'base and request paths compare with unreserved escapes decoded, other escapes in either case, the rest as written (case-sensitive)',
+  async (t) => {
+    const cases: [string, string[], string[]][] = [
+      [
+        'http://localhost:3000/br%61intrust',
+        [
+          'http://localhost:3000/braintrust/v1/ai_secret',
+          'http://localhost:3000/br%61intrust/v1/ai_secret',
+          'http://localhost:3000/%62r%61intrust/%76%31/ai_secret',
+        ],
+        [
+          'http://localhost:3000/Braintrust/v1/ai_secret',
+          'http://localhost:3000/br%2561intrust/v1/ai_secret',
+          'http://localhost:3000/braintrusts/v1/ai_secret',
+        ],
+      ],
+      [
+        'http://localhost:3000/braintrust',
+        ['http://localhost:3000/br%61intrust/v1/ai_secret', 'http://localhost:3000/%62raintrust/v1/ai_secret'],
+        ['http://localhost:3000/brAintrust/v1/ai_secret', 'http://localhost:3000/braintrust/V1/ai_secret'],
+      ],
+      [
+        'http://localhost:3000/~me',
+        ['http://localhost:3000/%7Eme/v1/ai_secret', 'http://localhost:3000/%7eme/v1/ai_secret'],
+        ['http://localhost:3000/me/v1/ai_secret'],
+      ],
+      [
+        'http://localhost:3000/a%2fb',
+        ['http://localhost:3000/a%2Fb/v1/ai_secret', 'http://localhost:3000/a%2fb/v1/ai_secret'],
+        ['http://localhost:3000/a/b/v1/ai_secret', 'http://localhost:3000/A%2Fb/v1/ai_secret'],
+      ],
+      [
+        'http://localhost:3000/a+b',
+        ['http://localhost:3000/a+b/v1/ai_secret'],
+        ['http://localhost:3000/a%2Bb/v1/ai_secret', 'http://localhost:3000/a%20b/v1/ai_secret'],
+      ],
+      [
+        'http://localhost:3000/caf\u00e9',
+        ['http://localhost:3000/caf%C3%A9/v1/ai_secret', 'http://localhost:3000/caf%c3%a9/v1/ai_secret'],
+        ['http://localhost:3000/cafe/v1/ai_secret', 'http://localhost:3000/CAF%C3%A9/v1/ai_secret'],
+      ],
+    ]
+    for (const [baseUrl, mine, others] of cases) {
+      await t.test(baseUrl, (t) => answersExactly(t, baseUrl, mine, others))
+    }
+  },
+)
+
 t.test('bad options are refused before anything is built', async (t) => {
   for (const baseUrl of ['ftp://api.braintrust.dev', 'api.braintrust.dev', 'https://api.braintrust.dev/?x=1', 42]) {
     await t.rejects(createMswMock({ baseUrl: baseUrl as string }), {
