@@ -121,13 +121,15 @@ async function main() {
 
   let closing = false
   let listening: Listening | null = null
-  // The PEM file the banner names: the one given, or the generated certificate's, written once
-  // the port is known and removed at shutdown.
-  let certificate = typeof config.tls === 'object' ? config.tls.cert : undefined
+  // The PEM file the banner names: the one given, or one of ours, written once the port is
+  // known and removed at shutdown: the generated certificate's, or the certificates alone of a
+  // file given that holds the private key too (clients are never pointed at a key).
+  const ours = config.tls === true || https?.keyWithCert === true
+  let certificate = typeof config.tls === 'object' && !ours ? config.tls.cert : undefined
   const shutdown = (signal: string) => {
     if (closing) return
     closing = true
-    if (config.tls === true && certificate !== undefined) rmSync(certificate, { force: true })
+    if (ours && certificate !== undefined) rmSync(certificate, { force: true })
     app.log.info({ signal }, 'shutting down')
     // In-flight requests finish and idle keep-alive connections close (Fastify's
     // forceCloseConnections: 'idle'); whatever is still open after the grace period is cut.
@@ -149,7 +151,7 @@ async function main() {
   // at …" line Fastify logs for log readers (listen() calls onListening before that).
   const onListening = (l: Listening) => {
     try {
-      if (config.tls === true) certificate = writeCertificate(https!.cert, l.port)
+      if (ours) certificate = writeCertificate(https!.cert, l.port)
     } catch (err) {
       fail(`cannot write the certificate's PEM file: ${(err as Error).message}`, 1)
     }

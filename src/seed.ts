@@ -1,10 +1,10 @@
-import { readFileSync } from 'node:fs'
 import { hashKey, keyProblem } from './auth/authenticate.js'
 import type { NewSecret, Repository } from './db/repository.js'
 import { Clock, EARLIEST, LATEST } from './clock.js'
 import { parseDateTime } from './datetime.js'
 import type { AbortSignalLike } from './fastify-types.js'
 import { previewSecret } from './preview.js'
+import { readRegularFile, type ReadFileError } from './regular-file.js'
 import { SeedData, type SeededKey, type SeedResult } from './schemas/seed.js'
 import { loneSurrogateAt } from './unicode.js'
 import { checker, pathStep } from './validation.js'
@@ -61,12 +61,20 @@ function timestamp(given: string | undefined, fallback: string, path: string): s
   return new Date(ms).toISOString()
 }
 
+/**
+ * Reads and parses a seed file (--seed, SEED_FILE, the `seed` option's path). It must be a
+ * regular file (src/regular-file.ts: a FIFO or a device would block start-up, SIGTERM
+ * included); its size is not bounded here, a big seed being the user's choice (Node's own
+ * limit on a string, about 512 MiB, is a read error). Throws a SeedError naming the file:
+ * `$: cannot be read (ENOENT)`, `(not a regular file)`, `$: is not valid JSON at line …`.
+ */
 export function readSeedFile(file: string): unknown {
   let text: string
   try {
-    text = readFileSync(file, 'utf8')
+    text = readRegularFile(file).toString('utf8')
   } catch (err) {
-    throw new SeedError('$', `cannot be read (${(err as NodeJS.ErrnoException).code ?? 'error'})`, file)
+    const e = err as ReadFileError
+    throw new SeedError('$', `cannot be read (${e.code === 'ENOTREG' ? e.message : (e.code ?? 'error')})`, file)
   }
   try {
     return JSON.parse(text)

@@ -1,8 +1,9 @@
 import { X509Certificate, createPrivateKey, type KeyObject } from 'node:crypto'
-import { mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { privateDir } from './code-cache.js'
+import { readRegularFile, type ReadFileError } from './regular-file.js'
 
 /** A certificate to serve instead of a generated one: PEM, as text or bytes (what node:tls takes). */
 export interface TlsCertificate {
@@ -14,8 +15,14 @@ export interface TlsCertificate {
 
 /** What a server serves over HTTPS: the certificate's PEM text (what clients are told to trust) and its key. */
 export interface ServerTls {
+  /** The CERTIFICATE blocks alone, each ending in a newline: never a private key. */
   cert: string
   key: string | Buffer
+  /**
+   * True when the certificate given held a private key too (one PEM for both): `cert` has left
+   * it out, and clients must be given `cert`, never the file or text the certificate came from.
+   */
+  keyWithCert?: boolean
 }
 
 /**
@@ -28,17 +35,33 @@ interface PartNames {
 
 const text = (pem: string | Uint8Array) => (typeof pem === 'string' ? pem : Buffer.from(pem).toString('utf8'))
 
+/** A PEM certificate block; PEM is what node:tls takes for `cert` (a DER one fails as it listens: "no start line"). */
+const CERTIFICATE_BLOCK = /-----BEGIN CERTIFICATE-----\r?\n[\s\S]*?-----END CERTIFICATE-----/g
+const PRIVATE_KEY_BLOCK = /-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY-----/
+
 /**
  * Checks that a certificate and a key go together, as node:tls would only find out while
- * listening: each parses (PEM), and the key is the certificate's. Throws an Error that names
- * the part at fault.
+ * listening: the certificate is PEM (`-----BEGIN CERTIFICATE-----`; node's X509Certificate
+ * would take DER, node:tls does not), the key is PEM and unencrypted, and the key is the
+ * certificate's. Returns the certificate's CERTIFICATE blocks alone (a private key in the same
+ * PEM is left out, and `keyWithCert` says so) and the key. Throws an Error that names the part
+ * at fault (`names`).
  */
 export function checkPair(given: TlsCertificate, names: PartNames): ServerTls {
-  let certificate: X509Certificate
+  const certText = text(given.cert)
+  const blocks = certText.match(CERTIFICATE_BLOCK) ?? []
+  let certificate: X509Certificate | undefined
   try {
-    certificate = new X509Certificate(given.cert)
+    certificate = new X509Certificate(blocks[0] ?? given.cert)
   } catch {
-    throw new Error(`${names.cert}: not a PEM certificate (-----BEGIN CERTIFICATE-----)`)
+    // Not a certificate in any form node reads.
+  }
+  if (blocks.length === 0 || certificate === undefined) {
+    throw new Error(
+      certificate === undefined
+        ? `${names.cert}: not a PEM certificate (-----BEGIN CERTIFICATE-----)`
+        : `${names.cert}: a DER certificate: give it as PEM (openssl x509 -inform der)`,
+    )
   }
   const pem = typeof given.key === 'string' ? given.key : Buffer.from(given.key)
   let key: KeyObject
@@ -52,25 +75,33 @@ export function checkPair(given: TlsCertificate, names: PartNames): ServerTls {
   }
   if (!certificate.checkPrivateKey(key))
     throw new Error(`${names.cert} and ${names.key}: the certificate does not match the key`)
-  return { cert: text(given.cert), key: pem }
+  const cert = blocks.map((b) => `${b}\n`).join('')
+  return PRIVATE_KEY_BLOCK.test(certText) ? { cert, key: pem, keyWithCert: true } : { cert, key: pem }
 }
+
+/** The most a certificate file or a key file may hold: a chain of certificates is a few KiB. */
+export const TLS_FILE_MAX_BYTES = 1024 * 1024
 
 const READ_ERRORS: Record<string, string> = {
   ENOENT: 'no such file',
   EACCES: 'permission denied',
   EISDIR: 'it is a directory',
+  ENOTREG: 'not a regular file',
+  ETOOBIG: 'over 1 MiB, more than a certificate or a key',
 }
 
 /**
- * Reads a certificate and its key from files (--tls-cert, --tls-key) and checks them; throws an Error naming the file
- * at fault.
+ * Reads a certificate and its key from files (--tls-cert, --tls-key) and checks them (checkPair).
+ * Each must be a regular file of 1 MiB at most (src/regular-file.ts: a FIFO or a device would
+ * block start-up); throws an Error naming the flag and the file at fault:
+ * `--tls-cert FILE: cannot read it: not a regular file`.
  */
 export function readTlsFiles(files: { cert: string; key: string }, flags: PartNames): ServerTls {
   const read = (file: string, flag: string) => {
     try {
-      return readFileSync(file)
+      return readRegularFile(file, TLS_FILE_MAX_BYTES)
     } catch (err) {
-      const e = err as NodeJS.ErrnoException
+      const e = err as ReadFileError
       throw new Error(`${flag} ${file}: cannot read it: ${READ_ERRORS[e.code ?? ''] ?? e.message}`)
     }
   }

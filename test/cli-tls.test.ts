@@ -1,4 +1,4 @@
-import { execFile, spawn } from 'node:child_process'
+import { execFile, execFileSync, spawn } from 'node:child_process'
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -8,6 +8,7 @@ import { parseConfig } from '../src/config.js'
 import { PACKAGE_ROOT } from '../src/paths.js'
 import { selfSignedCertificate } from '../src/self-signed.js'
 import { readTlsFiles } from '../src/tls.js'
+import { X509Certificate } from 'node:crypto'
 import { SOURCE_CLI } from './support/app.js'
 
 // The command's HTTPS: --tls, --tls-cert and --tls-key and their environment variables, the
@@ -67,7 +68,18 @@ async function certFiles() {
   writeFileSync(join(dir, 'cert.pem'), cert)
   writeFileSync(join(dir, 'key.pem'), key)
   writeFileSync(join(dir, 'other-key.pem'), (await selfSignedCertificate()).key)
-  return { dir, cert: join(dir, 'cert.pem'), key: join(dir, 'key.pem'), otherKey: join(dir, 'other-key.pem') }
+  writeFileSync(join(dir, 'cert.der'), new X509Certificate(cert).raw)
+  writeFileSync(join(dir, 'both.pem'), key + cert)
+  execFileSync('mkfifo', [join(dir, 'fifo.pem')])
+  return {
+    dir,
+    cert: join(dir, 'cert.pem'),
+    key: join(dir, 'key.pem'),
+    otherKey: join(dir, 'other-key.pem'),
+    der: join(dir, 'cert.der'),
+    both: join(dir, 'both.pem'),
+    fifo: join(dir, 'fifo.pem'),
+  }
 }
 
 t.test('--tls: https on localhost, the PEM file on the banner\u2019s second line, removed at shutdown', async (t) => {
@@ -113,6 +125,25 @@ t.test('--tls-cert and --tls-key (or TLS_CERT_FILE, TLS_KEY_FILE) serve the file
   }
 })
 
+t.test(
+  'a --tls-cert file that holds the private key too: the banner names a file of the certificates alone',
+  async (t) => {
+    // An audit found the banner's certificate line naming the file given, key and all: clients
+    // told to trust it (curl --cacert, NODE_EXTRA_CA_CERTS, a CI artifact) were handed the key.
+    const f = await certFiles()
+    const tmp = mkdtempSync(join(tmpdir(), 'cli-tls-tmp-'))
+    const s = await serve(t, ['--tls-cert', f.both, '--tls-key', f.both], { TMPDIR: tmp })
+    const port = new URL(s.url).port
+    t.equal(s.certificate, join(tmp, `ai-secret-mock-${process.getuid!()}`, `tls-${port}.pem`))
+    t.equal(readFileSync(s.certificate!, 'utf8'), readFileSync(f.cert, 'utf8'), 'the certificate alone, no key')
+    const { stdout } = await curl('curl', ['-sS', '--cacert', s.certificate!, `${s.url}/_mock/health`])
+    t.equal(stdout, '{"status":"ok"}')
+    await s.stop()
+    t.notOk(existsSync(s.certificate!), 'that file is removed at shutdown')
+    t.ok(existsSync(f.both), 'the file given is kept')
+  },
+)
+
 t.test('configuration errors: one line, exit 2, before the database is made or anything listens', async (t) => {
   const f = await certFiles()
   const db = join(f.dir, 'never.db')
@@ -136,6 +167,18 @@ t.test('configuration errors: one line, exit 2, before the database is made or a
       ['--tls-cert', f.key, '--tls-key', f.key],
       {},
       `--tls-cert ${f.key}: not a PEM certificate (-----BEGIN CERTIFICATE-----)`,
+    ], // An audit found these two hanging start-up for ever (SIGTERM too), and a DER certificate
+    // passing the check to fail as it listened: OpenSSL's "no start line", no file named, exit 1.
+    [['--tls-cert', f.fifo, '--tls-key', f.key], {}, `--tls-cert ${f.fifo}: cannot read it: not a regular file`],
+    [
+      ['--tls-cert', f.cert],
+      { TLS_KEY_FILE: '/dev/zero' },
+      'TLS_KEY_FILE /dev/zero: cannot read it: not a regular file',
+    ],
+    [
+      ['--tls-cert', f.der, '--tls-key', f.key],
+      {},
+      `--tls-cert ${f.der}: a DER certificate: give it as PEM (openssl x509 -inform der)`,
     ],
   ]
   // Each message from the command's own two steps, in this process: parseConfig (the flags and
@@ -151,8 +194,12 @@ t.test('configuration errors: one line, exit 2, before the database is made or a
   }
   for (const [args, env, message] of cases) t.equal(says(args, env), message, message)
   // And the command itself, once for each step (spawns cost seconds each): one line, exit 2.
-  for (const [args, env, message] of [cases[0]!, cases[6]!]) {
-    const ran = await spawnCli(SOURCE_CLI, ['--port', '0', '--db', db, ...args], env).exited
+  // The FIFO and the DER certificate too: a regression would hang, so each is given 15 s.
+  for (const [args, env, message] of [cases[0]!, cases[6]!, cases[8]!, cases[10]!]) {
+    const r = spawnCli(SOURCE_CLI, ['--port', '0', '--db', db, ...args], env)
+    const timer = setTimeout(() => r.child.kill('SIGKILL'), 15_000)
+    const ran = await r.exited
+    clearTimeout(timer)
     t.same(ran, { code: 2, stdout: '', stderr: `ai-secret-mock: ${message}\n` }, `the command: ${message}`)
   }
   t.notOk(existsSync(db), 'no database was made')

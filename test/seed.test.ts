@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process'
 import { mkdtempSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -198,6 +199,17 @@ t.test('a seed file: errors name the file; bad JSON gives a position, never the 
     String((await seedError(t, join(dir, 'missing.json'))).message),
     `seed file ${join(dir, 'missing.json')}: $: cannot be read (ENOENT)`,
   )
+  // An audit found a FIFO (or /dev/zero) as --seed hanging start-up for ever, SIGTERM included:
+  // the synchronous read blocked on the FIFO or never ended. Only a regular file is read.
+  execFileSync('mkfifo', [join(dir, 'fifo.json')])
+  for (const notFile of [join(dir, 'fifo.json'), '/dev/zero']) {
+    t.equal(
+      (await seedError(t, notFile)).message,
+      `seed file ${notFile}: $: cannot be read (not a regular file)`,
+      `${notFile}: refused at once`,
+    )
+  }
+  t.equal((await seedError(t, dir)).message, `seed file ${dir}: $: cannot be read (EISDIR)`)
   writeFileSync(file, JSON.stringify({ ...base, users: [{ email: 'b@x', memberships: { acme: 'boss' } }] }))
   t.match(
     (await seedError(t, file)).message,

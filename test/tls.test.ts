@@ -1,4 +1,4 @@
-import { execFile, spawnSync } from 'node:child_process'
+import { execFile, execFileSync, spawnSync } from 'node:child_process'
 import { X509Certificate, generateKeyPairSync } from 'node:crypto'
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -199,6 +199,87 @@ t.test('readTlsFiles names the flag and the file: missing, a directory, not matc
     message: `--tls-cert ${join(dir, 'cert.pem')} and --tls-key ${join(dir, 'other-key.pem')}: the certificate does not match the key`,
   })
   await t.rejects(serverTls(null as never), { message: /^tls: must be true/ })
+})
+
+t.test('readTlsFiles reads regular files only, of 1 MiB at most: a FIFO or /dev/zero is refused at once', async (t) => {
+  // An audit found `--tls-cert fifo.pem` (or /dev/zero) hanging start-up for ever: readFileSync
+  // blocked in open() waiting for a writer, or read without end, and with the event loop stopped
+  // SIGTERM did nothing either. Now the file is opened without blocking and fstat-ed.
+  const pair = await own
+  const dir = mkdtempSync(join(tmpdir(), 'tls-files-'))
+  writeFileSync(join(dir, 'cert.pem'), pair.cert)
+  writeFileSync(join(dir, 'key.pem'), pair.key)
+  execFileSync('mkfifo', [join(dir, 'fifo.pem')])
+  // Over 1 MiB, though PEM and whole: the bound is on the size alone.
+  writeFileSync(join(dir, 'big.pem'), pair.cert + '\n'.repeat(1024 * 1024))
+  const flags = { cert: '--tls-cert', key: '--tls-key' }
+  const cases: [string, string, string][] = [
+    [
+      join(dir, 'fifo.pem'),
+      join(dir, 'key.pem'),
+      `--tls-cert ${join(dir, 'fifo.pem')}: cannot read it: not a regular file`,
+    ],
+    [
+      join(dir, 'cert.pem'),
+      join(dir, 'fifo.pem'),
+      `--tls-key ${join(dir, 'fifo.pem')}: cannot read it: not a regular file`,
+    ],
+    [join(dir, 'cert.pem'), '/dev/zero', '--tls-key /dev/zero: cannot read it: not a regular file'],
+    [
+      join(dir, 'big.pem'),
+      join(dir, 'key.pem'),
+      `--tls-cert ${join(dir, 'big.pem')}: cannot read it: over 1 MiB, more than a certificate or a key`,
+    ],
+  ]
+  for (const [cert, key, message] of cases) {
+    t.throws(() => readTlsFiles({ cert, key }, flags), { message }, message)
+  }
+})
+
+t.test('a DER certificate is refused as such, before anything listens (node:tls takes PEM only)', async (t) => {
+  // An audit found a DER certificate passing the pair check (X509Certificate reads DER) and then
+  // failing in listen with OpenSSL's "PEM routines::no start line", naming no part (CLI: exit 1).
+  const pair = await own
+  const der = new X509Certificate(pair.cert).raw
+  await t.rejects(startMockServer({ logger: false, tls: { cert: der, key: pair.key }, port: 0 }), {
+    message: 'tls.cert: a DER certificate: give it as PEM (openssl x509 -inform der)',
+  })
+  const file = join(mkdtempSync(join(tmpdir(), 'tls-der-')), 'cert.der')
+  writeFileSync(file, der)
+  writeFileSync(`${file}.key`, pair.key)
+  t.throws(() => readTlsFiles({ cert: file, key: `${file}.key` }, { cert: '--tls-cert', key: '--tls-key' }), {
+    message: `--tls-cert ${file}: a DER certificate: give it as PEM (openssl x509 -inform der)`,
+  })
+  const rsa = generateKeyPairSync('rsa', { modulusLength: 2048 })
+  const derKey = rsa.privateKey.export({ type: 'pkcs8', format: 'der' })
+  t.throws(() => checkPair({ cert: pair.cert, key: derKey }, { cert: 'c', key: 'k' }), {
+    message: 'k: not a PEM private key (-----BEGIN PRIVATE KEY-----)',
+  })
+})
+
+t.test('a certificate PEM that holds its private key too: ca is the certificates alone', async (t) => {
+  // An audit found `ca` handing out the private key when the certificate's PEM held it (one
+  // file for both, as some tools write): whoever was given `ca` to trust got the key.
+  const pair = await own
+  for (const cert of [pair.key + pair.cert, pair.cert + pair.key]) {
+    const server = await start(t, { tls: { cert, key: pair.key } })
+    t.equal(server.ca, pair.cert, 'the CERTIFICATE block alone')
+    const dispatcher = new Agent({ connect: { ca: server.ca } })
+    t.teardown(() => dispatcher.close())
+    t.equal((await undiciFetch(`${server.url}/_mock/health`, { dispatcher })).status, 200)
+  }
+  const both = await selfSignedCertificate()
+  const chain = `${pair.cert}${both.cert}`
+  t.same(
+    checkPair({ cert: chain, key: pair.key }, { cert: 'c', key: 'k' }),
+    { cert: chain, key: pair.key },
+    'a chain stays whole',
+  )
+  t.same(
+    checkPair({ cert: `${pair.key}${pair.cert}`, key: pair.key }, { cert: 'c', key: 'k' }),
+    { cert: pair.cert, key: pair.key, keyWithCert: true },
+    'keyWithCert: the CLI points clients at a file of the certificates alone',
+  )
 })
 
 t.test(
