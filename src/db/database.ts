@@ -27,6 +27,10 @@ export function openDatabase(path: string, migrationsDir?: string): Db {
     return db
   } catch (err) {
     db.close()
-    throw err
+    // SQLite opens lazily: a path that is no database file (/dev/zero, a FIFO) fails here, at the
+    // first statement, with a message that names no file ("disk I/O error"); name it.
+    const message = (err as Error).message
+    if (message.includes(path)) throw err
+    throw new Error(`database ${path}: ${message}`, { cause: err })
   }
 }

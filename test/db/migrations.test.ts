@@ -249,3 +249,11 @@ t.test('004 makes ai_secrets.seq never given twice, keeping every row; seq goes 
   )
   db.close()
 })
+
+t.test('a path that is no database file: the error names it (SQLite alone says "disk I/O error")', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'not-db-'))
+  const text = join(dir, 'notes.db')
+  writeFileSync(text, 'not a database, only some text that is longer than a header would be '.repeat(10))
+  t.throws(() => openDatabase(text), { message: `database ${text}: file is not a database` })
+  t.throws(() => openDatabase('/dev/zero'), { message: /^database \/dev\/zero: / }, 'a device')
+})
