@@ -25,8 +25,8 @@ const ABSOLUTE_FORM = /^[A-Za-z][A-Za-z0-9+.-]*:\/\/[^/?#]*/
  * reaches a handler while the control plane sees another. The query is left as it is; other
  * percent-encodings (`%2F`) keep their meaning. A `#` cannot begin a fragment in a request target
  * (RFC 9112 section 3.2 has none), yet Node passes it on and the router would read it as the
- * start of the query (`/v1/ai_secret#limit=0`): it is read as the character it is, `%23`. A
- * segment that is a uuid is written in lower case (UUID_SEGMENT). Fastify's `rewriteUrl`, before routing.
+ * start of the query (`/v1/ai_secret#limit=0`): it is read as the character it is, `%23`.
+ * Fastify's `rewriteUrl`, before routing.
  */
 export function normalizeTarget(url: string): string {
   let target = url.includes('#') ? url.replaceAll('#', '%23') : url
@@ -43,7 +43,6 @@ export function normalizeTarget(url: string): string {
       const c = String.fromCharCode(Number.parseInt(hex, 16))
       return UNRESERVED.test(c) ? c : whole
     })
-  if (/[A-F]/.test(read)) read = read.replace(UUID_SEGMENT, (id) => id.toLowerCase())
   if (read === path) return target
   return q === -1 ? read : read + target.slice(q)
 }
@@ -51,7 +50,16 @@ export function normalizeTarget(url: string): string {
 /**
  * A whole path segment that is a uuid in any case. The API reads an id without regard to case
  * (upstream: `format: uuid`; recorded answers give ids in lower case, as Postgres prints them),
- * so an upper-case id names the same record: written in lower case here, a fault rule or journal
- * filter for the id matches it (an audit deleted through a rule for the lower-case spelling).
+ * so an upper-case id names the same record.
  */
 const UUID_SEGMENT = /(?<=\/)[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}(?=\/|$)/g
+
+/**
+ * A path with its uuid segments in lower case: what fault rules and journal filters compare
+ * (pathMatches), so that a rule for an id catches the id in any case, as the router serves it (an
+ * audit deleted through a rule written for the lower-case spelling). Answers and the journal keep
+ * the id as it was sent.
+ */
+export function lowerCaseIds(path: string): string {
+  return /[A-F]/.test(path) ? path.replace(UUID_SEGMENT, (id) => id.toLowerCase()) : path
+}

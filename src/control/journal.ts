@@ -1,6 +1,6 @@
 import { bearerToken } from '../auth/authenticate.js'
 import { previewSecret } from '../preview.js'
-import { normalizeTarget, pathOf } from '../request-target.js'
+import { lowerCaseIds, normalizeTarget, pathOf } from '../request-target.js'
 import type { FaultActed, JournalEntry, JournalFilter } from './schemas.js'
 
 // The journal of /v1 requests: what a test's code sent, so the test can assert on it. Bounded:
@@ -64,9 +64,13 @@ export function parseQuery(url: string): Record<string, string | string[]> {
 
 /**
  * `/v1/ai_secret` matches itself only (and `/v1/ai_secret/`, the same route: see the
- * trailing-slash rule in app.ts); `/v1/ai_secret*` matches every path that starts so.
+ * trailing-slash rule in app.ts); `/v1/ai_secret*` matches every path that starts so. Ids
+ * compare in any case.
  */
 export function pathMatches(pattern: string, path: string): boolean {
+  // An id in any case is the same id (lowerCaseIds).
+  pattern = lowerCaseIds(pattern)
+  path = lowerCaseIds(path)
   if (pattern.endsWith('*')) return path.startsWith(pattern.slice(0, -1))
   return path === pattern || (path.length > 1 && path.endsWith('/') && path.slice(0, -1) === pattern)
 }

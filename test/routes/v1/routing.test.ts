@@ -294,18 +294,28 @@ t.test('normalizeTarget: absolute-form to origin-form, percent-encoded unreserve
     ['/v1/ai_secret#limit=0', '/v1/ai_secret%23limit=0'],
     ['/v1/ai_secret?a=b#c', '/v1/ai_secret?a=b%23c'],
     ['http://localhost/v1#/ai_secret', '/v1%23/ai_secret'],
-    // A uuid segment in any case is the same id: lower case (an audit's rule missed the upper case).
-    ['/v1/ai_secret/5E3B0C1A-8D2F-4A6E-9B7C-0D1E2F3A4B5C', '/v1/ai_secret/5e3b0c1a-8d2f-4a6e-9b7c-0d1e2f3a4b5c'],
-    [
-      '/v1/ai_secret/5E3B0C1A-8D2F-4A6E-9B7C-0D1E2F3A4B5C/?X=AB',
-      '/v1/ai_secret/5e3b0c1a-8d2f-4a6e-9b7c-0d1e2f3a4b5c/?X=AB',
-    ],
-    ['/v1/ai_secret/%35E3B0C1A-8D2F-4A6E-9B7C-0D1E2F3A4B5C', '/v1/ai_secret/5e3b0c1a-8d2f-4a6e-9b7c-0d1e2f3a4b5c'],
-    ['/v1/ai_secret/X5E3B0C1A-8D2F-4A6E-9B7C-0D1E2F3A4B5C', '/v1/ai_secret/X5E3B0C1A-8D2F-4A6E-9B7C-0D1E2F3A4B5C'],
-    ['/V1/AI_SECRET', '/V1/AI_SECRET'],
+    // An id is left in the case it was sent in (answers echo it); rules and filters compare ids in any case.
+    ['/v1/ai_secret/5E3B0C1A-8D2F-4A6E-9B7C-0D1E2F3A4B5C', '/v1/ai_secret/5E3B0C1A-8D2F-4A6E-9B7C-0D1E2F3A4B5C'],
   ]
   for (const [raw, read] of cases) t.equal(normalizeTarget(raw), read, raw)
 })
+
+t.test(
+  'lowerCaseIds: uuid segments in lower case, nothing else (what rules and journal filters compare)',
+  async (t) => {
+    const { lowerCaseIds } = await import('../../../src/request-target.js')
+    const lower = '/v1/ai_secret/5e3b0c1a-8d2f-4a6e-9b7c-0d1e2f3a4b5c'
+    const cases: [string, string][] = [
+      ['/v1/ai_secret/5E3B0C1A-8D2F-4A6E-9B7C-0D1E2F3A4B5C', lower],
+      ['/v1/ai_secret/5E3B0C1A-8D2F-4A6E-9B7C-0D1E2F3A4B5C/', `${lower}/`],
+      ['/v1/ai_secret/5E3B0C1A-8D2F-4A6E-9B7C-0D1E2F3A4B5C*', '/v1/ai_secret/5E3B0C1A-8D2F-4A6E-9B7C-0D1E2F3A4B5C*'],
+      ['/v1/ai_secret/X5E3B0C1A-8D2F-4A6E-9B7C-0D1E2F3A4B5C', '/v1/ai_secret/X5E3B0C1A-8D2F-4A6E-9B7C-0D1E2F3A4B5C'],
+      ['/V1/AI_SECRET', '/V1/AI_SECRET'],
+      [lower, lower],
+    ]
+    for (const [raw, read] of cases) t.equal(lowerCaseIds(raw), read, raw)
+  },
+)
 
 t.test('fault rules, Prefer, the rate limit and the journal see the path the router serves', async (t) => {
   const app = await build(t, { rateLimitPerMinute: 2 })
@@ -408,10 +418,10 @@ t.test(
     t.same(
       lower.json().requests.map((e: { path: string; status: number }) => [e.path, e.status]),
       [
-        [`/v1/ai_secret/${id}`, 503],
-        [`/v1/ai_secret/${id}`, 200],
+        [`/v1/ai_secret/${id.toUpperCase()}`, 503],
+        [`/v1/ai_secret/${id.toUpperCase()}`, 200],
       ],
-      'both in the journal under the lower-case id',
+      'both in the journal, under the id as it was sent; a filter in lower case finds them',
     )
     t.same(upper.json(), lower.json(), 'a filter in upper case finds the same')
   },
