@@ -10,7 +10,10 @@ import { build } from 'esbuild'
 import { PACKAGE_ROOT } from '../../src/paths.js'
 
 const src = join(PACKAGE_ROOT, 'src')
-const out = join(PACKAGE_ROOT, '.tap', 'src-js')
+// Under the folder tap runs in (the project's root): a tap run nested in a test (the doc test runs
+// `npx tap` in a folder of links to this checkout, test/docs/commands.test.ts) must not remove the
+// outer run's copy while the outer run's tests spawn the CLI from it.
+const out = join(process.cwd(), '.tap', 'src-js')
 // A file since removed from src/ must not linger.
 rmSync(out, { recursive: true, force: true })
 await build({
