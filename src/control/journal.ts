@@ -99,6 +99,21 @@ export interface JournalRecord {
   faults?: FaultActed[] | null
 }
 
+/** An entry's fields before its body and after it, in the order GET /_mock/requests shows them. */
+function entryParts(r: JournalRecord) {
+  return {
+    before: {
+      id: r.id,
+      time: new Date(r.timeMs).toISOString(),
+      method: r.method,
+      path: pathOf(r.url),
+      query: parseQuery(r.url),
+      headers: journalHeaders(r.headers),
+    },
+    after: { status: r.status, duration_ms: r.duration_ms, org: r.org, faults: r.faults ?? [] },
+  }
+}
+
 /**
  * The JSON text of format(r), the body spliced in as the text the journal keeps: GET
  * /_mock/requests never parses a body back into objects (1 000 bodies of 64 KiB of `[{},{},…]`
@@ -106,33 +121,14 @@ export interface JournalRecord {
  * is JSON.stringify's own output (journalBodyText), so the result is JSON.
  */
 export function formatJson(r: JournalRecord): string {
-  const head = JSON.stringify({
-    id: r.id,
-    time: new Date(r.timeMs).toISOString(),
-    method: r.method,
-    path: pathOf(r.url),
-    query: parseQuery(r.url),
-    headers: journalHeaders(r.headers),
-  })
-  const tail = JSON.stringify({ status: r.status, duration_ms: r.duration_ms, org: r.org, faults: r.faults ?? [] })
-  return `${head.slice(0, -1)},"body":${r.body ?? 'null'},${tail.slice(1)}`
+  const { before, after } = entryParts(r)
+  return `${JSON.stringify(before).slice(0, -1)},"body":${r.body ?? 'null'},${JSON.stringify(after).slice(1)}`
 }
 
 /** The entry GET /_mock/requests shows for a record, as a value (formatJson gives its text). */
 export function format(r: JournalRecord): JournalEntry {
-  return {
-    id: r.id,
-    time: new Date(r.timeMs).toISOString(),
-    method: r.method,
-    path: pathOf(r.url),
-    query: parseQuery(r.url),
-    headers: journalHeaders(r.headers),
-    body: r.body === null ? null : JSON.parse(r.body),
-    status: r.status,
-    duration_ms: r.duration_ms,
-    org: r.org,
-    faults: r.faults ?? [],
-  }
+  const { before, after } = entryParts(r)
+  return { ...before, body: r.body === null ? null : JSON.parse(r.body), ...after }
 }
 
 export class Journal {
